@@ -1,0 +1,1 @@
+"""The ``accessreview`` command line."""

@@ -1,0 +1,12 @@
+"""Helpers shared by CLI commands: settings and logging set up once per invocation."""
+
+from __future__ import annotations
+
+from services.core.logging import configure_logging
+from services.core.settings import Settings
+
+
+def load_settings(service: str | None = None, log_format: str | None = None, **overrides: object) -> Settings:
+    settings = Settings.load(**overrides)
+    configure_logging(settings.log_level, log_format or settings.log_format, service)
+    return settings

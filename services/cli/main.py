@@ -1,0 +1,61 @@
+"""``accessreview``: one command for operators, auditors and the local stack."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+from services import __version__
+from services.cli.errors import run_cli
+
+app = typer.Typer(
+    name="accessreview",
+    help="Quarterly access reviews for Databricks and Okta on a tamper-evident event log.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# Sub-command groups: (module with a `app` typer, name). Imported here, at start, not at import
+# of any service package.
+SUBCOMMANDS: tuple[tuple[str, str], ...] = (
+    ("services.cli.topics", "topics"),
+    ("services.cli.schemas", "schemas"),
+    ("services.cli.events", "events"),
+    ("services.ledger.cli", "ledger"),
+)
+COMMANDS: tuple[str, ...] = ("services.cli.stack",)
+
+
+def _register() -> None:
+    for module_name, name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        app.add_typer(module.app, name=name)
+    for module_name in COMMANDS:
+        importlib.import_module(module_name).register(app)
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+) -> None:
+    if version:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+_register()
+
+
+def run() -> None:
+    run_cli(app)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,1 @@
+"""Shared building blocks: settings, errors, logging, identifiers, clock."""

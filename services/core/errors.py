@@ -1,0 +1,109 @@
+"""One error base for the whole product.
+
+Every error the product raises on purpose derives from :class:`AccessReviewError`. Each class
+carries its meaning (``code``), whether a retry may help (``transient``), and how it surfaces:
+``http_status`` is read by the single HTTP mapping in :mod:`services.web.errors`, ``exit_code``
+by the single CLI mapping in :mod:`services.cli.errors`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AccessReviewError(Exception):
+    """Base of every deliberate error."""
+
+    code = "error"
+    http_status = 500
+    exit_code = 1
+    transient = False
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(AccessReviewError):
+    """A setting is missing or invalid; the process refuses to start."""
+
+    code = "config"
+    exit_code = 2
+
+
+class UsageError(AccessReviewError):
+    """The caller asked for something that cannot be done as asked."""
+
+    code = "usage"
+    http_status = 400
+    exit_code = 2
+
+
+class NotFoundError(AccessReviewError):
+    code = "not-found"
+    http_status = 404
+    exit_code = 4
+
+
+class ConflictError(AccessReviewError):
+    code = "conflict"
+    http_status = 409
+    exit_code = 5
+
+
+class PermissionDeniedError(AccessReviewError):
+    code = "forbidden"
+    http_status = 403
+    exit_code = 6
+
+
+class AuthenticationError(AccessReviewError):
+    code = "unauthenticated"
+    http_status = 401
+    exit_code = 6
+
+
+class UnavailableError(AccessReviewError):
+    """A dependency (broker, database, store, API) cannot be reached."""
+
+    code = "unavailable"
+    http_status = 503
+    exit_code = 3
+    transient = True
+
+
+class DecodeError(AccessReviewError):
+    """Bytes that are not a valid event: garbage, unknown fingerprint, schema mismatch."""
+
+    code = "decode"
+    http_status = 422
+    exit_code = 1
+
+
+class EncodeError(AccessReviewError):
+    """An event that does not fit its schema."""
+
+    code = "encode"
+    http_status = 422
+    exit_code = 1
+
+
+class DeliveryError(AccessReviewError):
+    """The broker did not acknowledge a produced event."""
+
+    code = "delivery"
+    http_status = 503
+    exit_code = 3
+    transient = True
+
+
+class IntegrityError(AccessReviewError):
+    """Evidence does not verify."""
+
+    code = "integrity"
+    http_status = 409
+    exit_code = 1

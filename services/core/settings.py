@@ -1,0 +1,138 @@
+"""The one settings object. Read once at process start (``Settings.load()``), never at import.
+
+Every field is an environment variable with the prefix ``AR_`` (``AR_KAFKA_BOOTSTRAP``...).
+Secrets are :class:`~pydantic.SecretStr`: they print as ``**********`` and are masked in logs.
+A bad value stops the process with a one-line explanation (see :func:`Settings.load`).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.core.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AR_", extra="ignore", frozen=True)
+
+    # -- runtime -------------------------------------------------------------------------
+    env: Literal["dev", "test", "prod"] = Field("dev", description="dev and test allow embedded defaults")
+    data_dir: Path = Field(Path("var"), description="where embedded state lives (SQLite, file ledger)")
+    instance_id: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+
+    # -- Kafka ---------------------------------------------------------------------------
+    kafka_bootstrap: str = Field("", description="host:port list; empty means the embedded broker")
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_ca_location: Path | None = None
+    kafka_topic_prefix: str = Field("ar.", description="prefix of every topic name")
+    kafka_replication_factor: int = Field(1, ge=1, le=7)
+    kafka_connect_timeout_s: float = Field(8.0, gt=0, description="give up reaching the broker after this")
+    kafka_group_session_timeout_ms: int = Field(6000, ge=1000)
+    schema_registry_url: str | None = Field(None, description="Confluent wire format when set")
+    schema_registry_auth: SecretStr | None = Field(None, description="user:password for the registry")
+    schema_dir: Path = Field(REPO_ROOT / "schemas" / "avro")
+
+    # -- storage -------------------------------------------------------------------------
+    database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite in data_dir")
+
+    # -- ledger --------------------------------------------------------------------------
+    ledger_store: str = Field("", description="s3://bucket/prefix or file:///dir; empty means data_dir/ledger")
+    ledger_witness: str | None = Field(None, description="second store that receives every checkpoint")
+    ledger_signing_key: SecretStr | None = Field(None, description="Ed25519 private key, PEM or path")
+    ledger_key_id: str | None = None
+    ledger_seal_events: int = Field(10000, ge=1)
+    ledger_seal_seconds: float = Field(5.0, gt=0)
+    ledger_retention_days: int = Field(7 * 365 + 2, ge=1)
+    ledger_dev_store: bool = Field(False, description="accept an S3 bucket without Object Lock (dev only)")
+    ledger_kms_key_id: str | None = None
+    ledger_verify_interval_s: float = Field(3600.0, gt=0)
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+
+    # -- Databricks and Okta -------------------------------------------------------------
+    databricks_account_host: str | None = None
+    databricks_account_id: str | None = None
+    databricks_workspace_url_template: str | None = None
+    databricks_token: SecretStr | None = None
+    okta_org_url: str | None = None
+    okta_token: SecretStr | None = None
+    collect_workers: int = Field(16, ge=1, le=256)
+    collect_interval_s: float = Field(86400.0, gt=0)
+    http_timeout_s: float = Field(30.0, gt=0)
+
+    # -- web and notifications -----------------------------------------------------------
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(0, ge=0, le=65535, description="0 picks a free port")
+    public_base_url: str | None = None
+    session_secret: SecretStr | None = None
+    admin_emails: list[str] = Field(default_factory=list)
+    auditor_emails: list[str] = Field(default_factory=list)
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_sender: str = "access-review@example.com"
+    slack_token: SecretStr | None = None
+    metrics_port: int = Field(0, ge=0, le=65535, description="0 disables the metrics endpoint")
+
+    @field_validator("kafka_topic_prefix")
+    @classmethod
+    def _prefix_is_a_topic_name(cls, value: str) -> str:
+        allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        if not set(value) <= allowed:
+            raise ValueError("may only contain letters, digits, '.', '_' and '-'")
+        return value
+
+    @model_validator(mode="after")
+    def _prod_refuses_embedded_defaults(self) -> Settings:
+        if self.env != "prod":
+            return self
+        missing = [name for name in ("kafka_bootstrap", "database_url", "ledger_store") if not getattr(self, name)]
+        if missing:
+            raise ValueError(f"AR_ENV=prod needs explicit {', '.join('AR_' + m.upper() for m in missing)}")
+        if self.ledger_dev_store:
+            raise ValueError("AR_LEDGER_DEV_STORE cannot be set when AR_ENV=prod")
+        if self.session_secret is None:
+            raise ValueError("AR_ENV=prod needs AR_SESSION_SECRET")
+        return self
+
+    # -- derived values ------------------------------------------------------------------
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'accessreview.db').resolve()}"
+
+    @property
+    def effective_ledger_store(self) -> str:
+        return self.ledger_store or f"file://{(self.data_dir / 'ledger').resolve()}"
+
+    def topic(self, base: str) -> str:
+        """Full topic name for a catalogue entry's base name."""
+        return f"{self.kafka_topic_prefix}{base}"
+
+    @classmethod
+    def load(cls, **overrides: object) -> Settings:
+        """Read the environment once; turn validation failures into one readable line."""
+        try:
+            return cls(**overrides)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            raise ConfigError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        name = f"AR_{loc.upper()}" if loc else "settings"
+        parts.append(f"{name}: {err['msg']}")
+    return "invalid settings: " + "; ".join(parts)

@@ -1,0 +1,221 @@
+"""The consumer runner: at-least-once, idempotent handlers, poison messages to the DLQ.
+
+For each message: decode → skip if its event id was already handled → call the handler →
+remember the id → store the offset. Offsets are committed after each batch, and only up to
+messages that were handled or dead-lettered; a message that is neither stops the runner
+before its offset is stored, so it is read again after a restart.
+
+What a failure does:
+
+* bytes that are not an event (garbage, unknown fingerprint, schema mismatch) → DLQ;
+* the handler raises a non-transient :class:`AccessReviewError` → DLQ with its message;
+* the handler raises a transient error → retried with backoff, then the runner stops
+  uncommitted (a dependency is down: dead-lettering would lose good events);
+* the handler raises anything else → retried, then DLQ with the exception text.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+
+from services.core.errors import AccessReviewError, DecodeError, UnavailableError
+from services.core.logging import get_logger
+from services.core.settings import Settings
+from services.events.codec import EventCodec
+from services.events.envelope import Event
+from services.kafka.admin import check_reachable, make_admin
+from services.kafka.config import consumer_config
+from services.kafka.dlq import DeadLetters
+from services.kafka.idempotency import InMemoryProcessedEvents, ProcessedEvents
+from services.kafka.producer import EventProducer
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class MessageMeta:
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
+Handler = Callable[[Event, MessageMeta], None]
+
+
+@dataclass
+class RunnerStats:
+    handled: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    commits: int = 0
+    last_error: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+def make_consumer(settings: Settings, bootstrap: str, group_id: str, **overrides: Any) -> Consumer:
+    """A raw consumer with the product's settings (manual commits, read_committed...)."""
+    cfg = consumer_config(settings, bootstrap, group_id)
+    cfg.update(overrides)
+    return Consumer(cfg)
+
+
+def message_meta(msg: Message) -> MessageMeta:
+    _, ts = msg.timestamp()
+    headers = tuple((k, bytes(v or b"")) for k, v in (msg.headers() or []))
+    return MessageMeta(msg.topic() or "", msg.partition() or 0, msg.offset() or 0, ts, headers)
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        settings: Settings,
+        bootstrap: str,
+        group_id: str,
+        topics: Iterable[str],
+        handler: Handler,
+        codec: EventCodec,
+        producer: EventProducer,
+        processed: ProcessedEvents | None = None,
+        batch_size: int = 500,
+        handler_attempts: int = 3,
+        retry_backoff_s: float = 0.2,
+    ) -> None:
+        self.settings = settings
+        self.bootstrap = bootstrap
+        self.group_id = group_id
+        self.topics = list(topics)
+        self.handler = handler
+        self.codec = codec
+        self.producer = producer
+        self.processed = processed or InMemoryProcessedEvents()
+        self.batch_size = batch_size
+        self.handler_attempts = handler_attempts
+        self.retry_backoff_s = retry_backoff_s
+        self.dead_letters = DeadLetters(settings, producer, group_id)
+        self.stats = RunnerStats()
+        self._stop = threading.Event()
+        self._consumer: Consumer | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def stop(self, *_: Any) -> None:
+        self._stop.set()
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def run(self, max_idle_s: float | None = None, until: Callable[[RunnerStats], bool] | None = None) -> RunnerStats:
+        """Consume until stopped, ``until(stats)`` is true, or ``max_idle_s`` passes with nothing to read."""
+        check_reachable(make_admin(self.settings, self.bootstrap), self.bootstrap, self.settings.kafka_connect_timeout_s)
+        consumer = make_consumer(self.settings, self.bootstrap, self.group_id)
+        self._consumer = consumer
+        consumer.subscribe(self.topics)
+        idle_since = time.monotonic()
+        try:
+            while not self._stop.is_set():
+                messages = consumer.consume(num_messages=self.batch_size, timeout=0.25)
+                if messages:
+                    idle_since = time.monotonic()
+                    self._handle_batch(consumer, messages)
+                if until is not None and until(self.stats):
+                    break
+                if max_idle_s is not None and time.monotonic() - idle_since > max_idle_s:
+                    break
+        finally:
+            self._close(consumer)
+        return self.stats
+
+    def _close(self, consumer: Consumer) -> None:
+        try:
+            self._commit(consumer)
+        finally:
+            consumer.close()
+            self.producer.flush(10.0)
+            self._consumer = None
+
+    # -- one batch -----------------------------------------------------------------------
+    def _handle_batch(self, consumer: Consumer, messages: list[Message]) -> None:
+        stored = False
+        try:
+            for msg in messages:
+                if self._stop.is_set() and stored:
+                    break
+                err = msg.error()
+                if err is not None:
+                    if err.code() == KafkaError._PARTITION_EOF:
+                        continue
+                    if err.fatal():
+                        raise UnavailableError(f"fatal consumer error: {err.str()}")
+                    log.warning("consumer_error", error=err.str())
+                    continue
+                self._handle_message(msg)
+                consumer.store_offsets(message=msg)
+                stored = True
+        finally:
+            if stored:
+                self._commit(consumer)
+
+    def _handle_message(self, msg: Message) -> None:
+        try:
+            event = self.codec.decode(msg.value() or b"")
+        except DecodeError as exc:
+            self._dead_letter(msg, f"undecodable: {exc}")
+            return
+        if self.processed.seen(event.event_id):
+            self.stats.duplicates += 1
+            return
+        meta = message_meta(msg)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                self.handler(event, meta)
+                break
+            except AccessReviewError as exc:
+                if not exc.transient:
+                    self._dead_letter(msg, f"rejected by handler: {exc.code}: {exc}")
+                    return
+                if attempt >= self.handler_attempts * 3 or self._stop.is_set():
+                    raise
+            except Exception as exc:  # a handler bug must not stall the partition forever
+                if attempt >= self.handler_attempts:
+                    self._dead_letter(msg, f"handler failed {attempt} times: {type(exc).__name__}: {exc}")
+                    return
+            time.sleep(self.retry_backoff_s * attempt)
+        self.processed.mark(event.event_id)
+        self.stats.handled += 1
+
+    def _dead_letter(self, msg: Message, reason: str) -> None:
+        log.warning("dead_letter", topic=msg.topic(), partition=msg.partition(), offset=msg.offset(), reason=reason)
+        self.dead_letters.send(msg, reason)
+        self.stats.dead_lettered += 1
+
+    def _commit(self, consumer: Consumer) -> None:
+        try:
+            consumer.commit(asynchronous=False)
+            self.stats.commits += 1
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError._NO_OFFSET:
+                raise
+
+
+def committed_offsets(settings: Settings, bootstrap: str, group_id: str, partitions: list[TopicPartition]) -> list[TopicPartition]:
+    """What a group has committed (for tests and operators)."""
+    consumer = make_consumer(settings, bootstrap, group_id)
+    try:
+        return list(consumer.committed(partitions, timeout=10))
+    finally:
+        consumer.close()

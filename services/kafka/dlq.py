@@ -1,0 +1,48 @@
+"""Dead letters: the original bytes, untouched, with why and where they came from in headers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from confluent_kafka import Message
+
+from services.core.settings import Settings
+from services.kafka.producer import EventProducer
+from services.kafka.topics import DLQ_BASE
+
+REASON = "ar-dlq-reason"
+SOURCE_TOPIC = "ar-dlq-source-topic"
+SOURCE_PARTITION = "ar-dlq-source-partition"
+SOURCE_OFFSET = "ar-dlq-source-offset"
+CONSUMER_GROUP = "ar-dlq-consumer-group"
+DEAD_AT = "ar-dlq-at"
+
+
+class DeadLetters:
+    def __init__(self, settings: Settings, producer: EventProducer, group_id: str) -> None:
+        self.topic = settings.topic(DLQ_BASE)
+        self.producer = producer
+        self.group_id = group_id
+        self.count = 0
+
+    def send(self, msg: Message, reason: str) -> None:
+        """Publish and wait for the broker's acknowledgement (raises if it does not come)."""
+        headers = list(msg.headers() or [])
+        headers += [
+            (REASON, reason.encode("utf-8", "replace")[:4000]),
+            (SOURCE_TOPIC, (msg.topic() or "").encode()),
+            (SOURCE_PARTITION, str(msg.partition()).encode()),
+            (SOURCE_OFFSET, str(msg.offset()).encode()),
+            (CONSUMER_GROUP, self.group_id.encode()),
+            (DEAD_AT, datetime.now(UTC).isoformat().encode()),
+        ]
+        self.producer.produce_raw(self.topic, msg.key(), msg.value() or b"", headers)
+        self.producer.flush(30.0)
+        self.count += 1
+
+
+def header(msg: Message, name: str) -> str | None:
+    for key, value in msg.headers() or []:
+        if key == name and value is not None:
+            return bytes(value).decode("utf-8", "replace")
+    return None

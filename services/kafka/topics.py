@@ -1,0 +1,100 @@
+"""Every topic, declared once: name, partitions, key, retention, producers and consumers.
+
+Names are ``<AR_KAFKA_TOPIC_PREFIX><base>`` (default prefix ``ar.``). Event types map to
+exactly one topic; the ledger consumes them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DAY_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    base: str
+    description: str
+    partitions: int
+    key: str
+    event_types: tuple[str, ...]
+    producers: tuple[str, ...]
+    consumers: tuple[str, ...]
+    retention_ms: int = 30 * DAY_MS
+    compacted: bool = False
+    extra_config: dict[str, str] = field(default_factory=dict)
+
+    def config(self) -> dict[str, str]:
+        cfg = {"cleanup.policy": "compact" if self.compacted else "delete", "retention.ms": str(self.retention_ms)}
+        cfg.update(self.extra_config)
+        return cfg
+
+
+TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec(
+        "collection.v1", "collection runs: started and completed, with per-scope status", 3, "run id",
+        ("collection.started", "collection.completed"), ("collector",), ("campaign", "ledger"),
+    ),
+    TopicSpec(
+        "identity.v1", "identities from Okta joined to Databricks principals", 6, "identity key",
+        ("identity.observed",), ("collector",), ("campaign", "ledger"),
+    ),
+    TopicSpec(
+        "entitlement.v1", "entitlement observations and changes", 12, "entitlement key",
+        ("entitlement.observed", "entitlement.granted", "entitlement.removed"), ("collector",),
+        ("campaign", "enforcer", "ledger"),
+    ),
+    TopicSpec(
+        "campaign.v1", "campaign launched and closed", 3, "campaign id",
+        ("campaign.launched", "campaign.closed"), ("campaign",), ("notifier", "ledger"),
+    ),
+    TopicSpec(
+        "review-task.v1", "review items routed to reviewers and escalations", 6, "task id",
+        ("review_task.created", "review_task.escalated"), ("campaign",), ("notifier", "ledger"),
+    ),
+    TopicSpec(
+        "decision.v1", "reviewer decisions", 6, "task id",
+        ("decision.recorded",), ("campaign",), ("ledger",),
+    ),
+    TopicSpec(
+        "notification.v1", "messages to reviewers and link clicks", 3, "recipient",
+        ("notification.requested", "notification.sent", "notification.failed", "review_link.opened"),
+        ("campaign", "notifier"), ("notifier", "ledger"),
+    ),
+    TopicSpec(
+        "revocation.v1", "revocation requests (the security contract) and their application and proof", 6,
+        "entitlement key",
+        ("revocation.requested", "revocation.applied", "revocation.verified"), ("campaign", "enforcer"),
+        ("enforcer", "security", "ledger"),
+        retention_ms=90 * DAY_MS,
+    ),
+    TopicSpec(
+        "ledger.v1", "ledger seals and verification results", 1, "store",
+        ("ledger.segment_sealed", "ledger.verified"), ("ledger",), ("security",),
+    ),
+    TopicSpec(
+        "dlq.v1", "dead letters: original bytes of rejected messages, reason in headers", 3,
+        "original key", (), ("every consumer",), ("ledger", "operators"), retention_ms=90 * DAY_MS,
+    ),
+)
+
+DLQ_BASE = "dlq.v1"
+_BY_BASE = {t.base: t for t in TOPICS}
+_BY_EVENT_TYPE = {event_type: t for t in TOPICS for event_type in t.event_types}
+
+
+def topic_spec(base: str) -> TopicSpec:
+    return _BY_BASE[base]
+
+
+def topic_for_event(event_type: str) -> TopicSpec:
+    try:
+        return _BY_EVENT_TYPE[event_type]
+    except KeyError:
+        from services.core.errors import UsageError
+
+        raise UsageError(f"no topic carries event type {event_type!r}") from None
+
+
+def consumed_by(service: str) -> list[TopicSpec]:
+    return [t for t in TOPICS if service in t.consumers]

@@ -1,0 +1,1 @@
+"""Running services: the shared context, the service registry, the local supervisor."""
