@@ -23,20 +23,11 @@ def register(app: typer.Typer) -> None:
 
 def service(name: str = typer.Argument(..., help="ledger, collector, campaign, notifier, ...")) -> None:
     """Run one service in the foreground (how Kubernetes runs them). SIGTERM stops it cleanly."""
-    from services.runtime.context import ServiceContext
+    from services.runtime.launch import run_service
     from services.runtime.registry import service_spec
 
     spec = service_spec(name)
-    settings = load_settings(service=name)
-    ctx = ServiceContext(name, settings)
-    ctx.install_signal_handlers()
-    if settings.metrics_port:
-        from prometheus_client import start_http_server
-
-        start_http_server(settings.metrics_port, addr="127.0.0.1")
-    ctx.log.info("service_starting", version=ctx.identity.version, bootstrap=ctx.bootstrap)
-    spec.load()(ctx)
-    ctx.log.info("service_stopped")
+    run_service(spec, load_settings(service=name))
 
 
 def up(
@@ -48,6 +39,11 @@ def up(
 
     overrides = {"data_dir": data_dir} if data_dir else {}
     settings = load_settings(log_format="console", **overrides)
+    if only:
+        from services.runtime.registry import service_spec
+
+        for name in only:
+            service_spec(name)
     supervisor = Supervisor(settings, names=only or None, console=console)
     signal.signal(signal.SIGTERM, supervisor.request_stop)
     signal.signal(signal.SIGINT, supervisor.request_stop)

@@ -44,12 +44,13 @@ class Supervisor:
         self,
         settings: Settings,
         names: list[str] | None = None,
+        specs: list[ServiceSpec] | None = None,
         console: Console | None = None,
         max_restarts: int = 3,
         extra_env: dict[str, str] | None = None,
     ) -> None:
         self.settings = settings
-        self.names = names or list(SERVICES)
+        self.specs = specs if specs is not None else [SERVICES[n] for n in (names or list(SERVICES))]
         self.console = console or Console()
         self.max_restarts = max_restarts
         self.extra_env = extra_env or {}
@@ -68,8 +69,7 @@ class Supervisor:
             self.bootstrap = self.broker.bootstrap
         self.endpoints["kafka"] = self.bootstrap
         ensure_topics(self.settings, self.bootstrap)
-        for index, name in enumerate(self.names):
-            spec = SERVICES[name]
+        for index, spec in enumerate(self.specs):
             env = self._child_env(spec)
             child = Child(spec, COLORS[index % len(COLORS)], env)
             self.children.append(child)
@@ -93,7 +93,7 @@ class Supervisor:
         return env
 
     def _spawn(self, child: Child) -> None:
-        cmd = [sys.executable, "-m", "services.cli.main", "service", child.spec.name]
+        cmd = [sys.executable, "-m", "services.runtime.launch", child.spec.name, child.spec.entry]
         child.proc = subprocess.Popen(
             cmd, env=child.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
             start_new_session=True,

@@ -1,0 +1,48 @@
+"""Confluent Schema Registry client for the codec (``AR_SCHEMA_REGISTRY_URL``).
+
+Subjects follow the record-name strategy (``accessreview.events.EntitlementObserved``): one
+topic carries several event types. Ids are cached per process; the registry's compatibility
+rules stay the registry's job.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from services.core.errors import UnavailableError
+from services.core.settings import Settings
+from services.events.schemas import EventSchema
+
+
+class ConfluentRegistry:
+    def __init__(self, settings: Settings) -> None:
+        from confluent_kafka.schema_registry import SchemaRegistryClient
+
+        conf: dict[str, Any] = {"url": settings.schema_registry_url}
+        if settings.schema_registry_auth:
+            conf["basic.auth.user.info"] = settings.schema_registry_auth.get_secret_value()
+        self._client = SchemaRegistryClient(conf)
+        self._ids: dict[bytes, int] = {}
+
+    def id_for(self, schema: EventSchema) -> int:
+        cached = self._ids.get(schema.fingerprint)
+        if cached is not None:
+            return cached
+        from confluent_kafka.schema_registry import Schema
+        from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+        try:
+            schema_id = self._client.register_schema(schema.full_name, Schema(json.dumps(schema.schema), "AVRO"))
+        except (SchemaRegistryError, OSError) as exc:
+            raise UnavailableError(f"schema registry refused {schema.full_name}: {exc}") from None
+        self._ids[schema.fingerprint] = schema_id
+        return schema_id
+
+    def schema_for(self, schema_id: int) -> dict[str, Any]:
+        from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+        try:
+            return json.loads(self._client.get_schema(schema_id).schema_str)  # type: ignore[no-any-return]
+        except (SchemaRegistryError, OSError) as exc:
+            raise UnavailableError(f"schema registry has no schema {schema_id}: {exc}") from None
