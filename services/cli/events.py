@@ -18,6 +18,7 @@ def tail(
     topic: list[str] = typer.Option(None, "--topic", "-t", help="topic base names (default: all)"),
     max_idle: float = typer.Option(None, help="exit after this many idle seconds"),
     count: int = typer.Option(None, help="exit after this many events"),
+    group: str = typer.Option(None, help="consumer group (default: a new one, reading from the start)"),
 ) -> None:
     """Print decoded events as JSON lines (dead letters are skipped; see the ledger for those)."""
     from services.core.ids import new_ulid
@@ -36,7 +37,7 @@ def tail(
         sys.stdout.flush()
 
     runner = ConsumerRunner(
-        settings, ctx.bootstrap, f"tail-{new_ulid()}", [settings.topic(b) for b in bases], show, ctx.codec, ctx.producer
+        settings, ctx.bootstrap, group or f"tail-{new_ulid()}", [settings.topic(b) for b in bases], show, ctx.codec, ctx.producer
     )
     runner.install_signal_handlers()
     runner.run(max_idle_s=max_idle, until=(lambda s: s.handled >= count) if count else None)

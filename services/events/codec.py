@@ -47,17 +47,20 @@ class EventCodec:
     # -- encoding ------------------------------------------------------------------------
     def encode(self, event: Event) -> bytes:
         schema = self.catalog.current(event.event_type)
-        buffer = io.BytesIO()
         if self.registry is None:
-            buffer.write(SINGLE_OBJECT_MAGIC)
-            buffer.write(schema.fingerprint)
+            header = SINGLE_OBJECT_MAGIC + schema.fingerprint
         else:
-            buffer.write(struct.pack(">bI", CONFLUENT_MAGIC, self.registry.id_for(schema)))
+            header = struct.pack(">bI", CONFLUENT_MAGIC, self.registry.id_for(schema))
+        record = event.as_record()
         try:
-            schemaless_writer(buffer, schema.parsed, event.as_record())
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise EncodeError(f"{event.event_type} does not fit its schema: {exc}") from None
-        return buffer.getvalue()
+            if schema.encoder is not None:
+                return header + schema.encoder(record)
+            buffer = io.BytesIO()
+            buffer.write(header)
+            schemaless_writer(buffer, schema.parsed, record)
+            return buffer.getvalue()
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError, IndexError, struct.error) as exc:
+            raise EncodeError(f"{event.event_type} does not fit its schema: {type(exc).__name__}: {exc}") from None
 
     # -- decoding ------------------------------------------------------------------------
     def writer_schema(self, data: bytes) -> tuple[EventSchema, int]:
@@ -72,27 +75,34 @@ class EventCodec:
     def decode(self, data: bytes) -> Event:
         writer, offset = self.writer_schema(data)
         reader = self.catalog.current(writer.event_type)
-        body = io.BytesIO(data)
-        body.seek(offset)
         try:
-            record = schemaless_reader(
-                body,
-                writer.parsed,
-                None if reader.fingerprint == writer.fingerprint else reader.parsed,
-                return_record_name_override=True,
-            )
+            if reader.fingerprint == writer.fingerprint and writer.decoder is not None:
+                record, end = writer.decoder(bytes(data), offset)
+            else:
+                record, end = self._resolve(data, offset, writer, reader)
         except SchemaResolutionError as exc:
             raise DecodeError(f"{writer.event_type} v{writer.version}: schema mismatch: {exc}") from None
         except (EOFError, ValueError, IndexError, UnicodeDecodeError, OverflowError, struct.error) as exc:
             raise DecodeError(f"{writer.event_type}: corrupt body: {type(exc).__name__}: {exc}") from None
-        if body.tell() != len(data):
-            raise DecodeError(f"{writer.event_type}: {len(data) - body.tell()} trailing bytes after the body")
+        if end != len(data):
+            raise DecodeError(f"{writer.event_type}: {len(data) - end} trailing bytes after the body")
         if not isinstance(record, dict) or "envelope" not in record:
             raise DecodeError(f"{writer.event_type}: body has no envelope")
         envelope = Envelope.from_record(record.pop("envelope"))
         if envelope.event_type != writer.event_type:
             raise DecodeError(f"envelope says {envelope.event_type!r}, schema is {writer.event_type!r}")
         return Event(envelope, record)
+
+    @staticmethod
+    def _resolve(data: bytes, offset: int, writer: EventSchema, reader: EventSchema) -> tuple[Any, int]:
+        """Avro schema resolution (an older or newer writer) with fastavro."""
+        body = io.BytesIO(data)
+        body.seek(offset)
+        same = reader.fingerprint == writer.fingerprint
+        record = schemaless_reader(
+            body, writer.parsed_plain, None if same else reader.parsed_plain, return_record_name_override=True
+        )
+        return record, body.tell()
 
     def _registry_schema(self, schema_id: int) -> EventSchema:
         cached = self._registry_schemas.get(schema_id)

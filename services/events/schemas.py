@@ -23,6 +23,7 @@ from fastavro import parse_schema
 from fastavro.schema import SchemaParseException, UnknownType, to_parsing_canonical_form
 
 from services.core.errors import ConfigError, DecodeError
+from services.events.compiled import UnsupportedSchema, compile_decoder, compile_encoder
 from services.events.crc64 import fingerprint_bytes
 
 RELEASED_DIR = "released"
@@ -39,6 +40,26 @@ class EventSchema:
     @cached_property
     def parsed(self) -> Any:
         return parse_schema(self.schema)
+
+    @cached_property
+    def parsed_plain(self) -> Any:
+        """Parsed with logical types removed: fastavro then reads timestamps as int micros."""
+        return parse_schema(_without_logical_types(self.schema))
+
+    @cached_property
+    def encoder(self) -> Any:
+        """Compiled encoder (the codec's fast path), or None when the schema needs fastavro."""
+        try:
+            return compile_encoder(self.schema)
+        except UnsupportedSchema:
+            return None
+
+    @cached_property
+    def decoder(self) -> Any:
+        try:
+            return compile_decoder(self.schema)
+        except UnsupportedSchema:
+            return None
 
     @cached_property
     def canonical_form(self) -> str:
@@ -165,3 +186,13 @@ def expand_schema(schema: Any, named: dict[str, Any]) -> dict[str, Any]:
         return node
 
     return walk(schema, schema.get("namespace", ""))
+
+
+def _without_logical_types(node: Any) -> Any:
+    if isinstance(node, dict):
+        if node.get("logicalType") and node.get("type") in ("long", "int"):
+            return node["type"]
+        return {k: _without_logical_types(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_without_logical_types(v) for v in node]
+    return node

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from services.core.settings import Settings
@@ -14,6 +15,7 @@ def _common(settings: Settings, bootstrap: str) -> dict[str, Any]:
         "client.id": f"accessreview-{settings.instance_id}",
         "socket.connection.setup.timeout.ms": int(settings.kafka_connect_timeout_s * 1000),
         "log.connection.close": False,
+        "logger": logging.getLogger("librdkafka"),
     }
     if settings.kafka_sasl_mechanism:
         cfg["sasl.mechanism"] = settings.kafka_sasl_mechanism

@@ -48,6 +48,8 @@ def _credentials(settings: Settings) -> Any:
 
 def make_stream_app(settings: Settings, bootstrap: str, app_id: str, codec: EventCodec, **options: Any) -> faust.App:
     codecs.register(CODEC_NAME, _EventCodec(codec))
+    datadir = settings.data_dir / "faust" / app_id
+    datadir.parent.mkdir(parents=True, exist_ok=True)
     config: dict[str, Any] = {
         "broker": f"kafka://{bootstrap}",
         "store": "memory://",
@@ -58,7 +60,7 @@ def make_stream_app(settings: Settings, bootstrap: str, app_id: str, codec: Even
         "broker_heartbeat_interval": max(0.25, settings.kafka_group_session_timeout_ms / 12000),
         "consumer_auto_offset_reset": "earliest",
         "producer_acks": -1,
-        "datadir": str(settings.data_dir / "faust" / app_id),
+        "datadir": str(datadir),
     }
     credentials = _credentials(settings)
     if credentials is not None:
