@@ -37,8 +37,9 @@ def up(
     """Start the embedded broker (unless AR_KAFKA_BOOTSTRAP is set) and every service, supervised."""
     from services.runtime.supervisor import Supervisor
 
-    overrides = {"data_dir": data_dir} if data_dir else {}
-    settings = load_settings(log_format="console", **overrides)
+    settings = load_settings(log_format="console")
+    if data_dir:
+        settings = settings.model_copy(update={"data_dir": data_dir})
     if only:
         from services.runtime.registry import service_spec
 

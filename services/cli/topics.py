@@ -22,8 +22,13 @@ def list_topics() -> None:
     for spec in TOPICS:
         retention = "compact" if spec.compacted else f"{spec.retention_ms // 86_400_000} d"
         table.add_row(
-            settings.topic(spec.base), str(spec.partitions), spec.key, retention,
-            "\n".join(spec.event_types) or "(raw bytes)", ", ".join(spec.producers), ", ".join(spec.consumers),
+            settings.topic(spec.base),
+            str(spec.partitions),
+            spec.key,
+            retention,
+            "\n".join(spec.event_types) or "(raw bytes)",
+            ", ".join(spec.producers),
+            ", ".join(spec.consumers),
         )
     console.print(table)
 

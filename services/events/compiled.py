@@ -70,8 +70,14 @@ def decode_long(data: bytes, pos: int) -> tuple[int, int]:
     if end - pos == 7:  # microsecond timestamps of this century: 8 bytes
         b = data
         result = (
-            (b[pos] & 0x7F) | (b[pos + 1] & 0x7F) << 7 | (b[pos + 2] & 0x7F) << 14 | (b[pos + 3] & 0x7F) << 21
-            | (b[pos + 4] & 0x7F) << 28 | (b[pos + 5] & 0x7F) << 35 | (b[pos + 6] & 0x7F) << 42 | b[pos + 7] << 49
+            (b[pos] & 0x7F)
+            | (b[pos + 1] & 0x7F) << 7
+            | (b[pos + 2] & 0x7F) << 14
+            | (b[pos + 3] & 0x7F) << 21
+            | (b[pos + 4] & 0x7F) << 28
+            | (b[pos + 5] & 0x7F) << 35
+            | (b[pos + 6] & 0x7F) << 42
+            | b[pos + 7] << 49
         )
         return (result >> 1) ^ -(result & 1), end + 1
     shift = 0
@@ -97,9 +103,15 @@ def _micros(value: Any) -> int:
 
 
 _NAMESPACE: dict[str, Any] = {
-    "_L": encode_long, "_SL": _SMALL_LONGS, "_N": _SMALL, "_rl": decode_long, "_ts": _micros,
-    "_pd": struct.Struct("<d").pack, "_pf": struct.Struct("<f").pack,
-    "_ud": struct.Struct("<d").unpack_from, "_uf": struct.Struct("<f").unpack_from,
+    "_L": encode_long,
+    "_SL": _SMALL_LONGS,
+    "_N": _SMALL,
+    "_rl": decode_long,
+    "_ts": _micros,
+    "_pd": struct.Struct("<d").pack,
+    "_pf": struct.Struct("<f").pack,
+    "_ud": struct.Struct("<d").unpack_from,
+    "_uf": struct.Struct("<f").unpack_from,
 }
 
 

@@ -43,6 +43,7 @@ class ConfluentRegistry:
         from confluent_kafka.schema_registry.error import SchemaRegistryError
 
         try:
-            return json.loads(self._client.get_schema(schema_id).schema_str)  # type: ignore[no-any-return]
+            schema_str = self._client.get_schema(schema_id).schema_str or "{}"
+            return json.loads(schema_str)  # type: ignore[no-any-return]
         except (SchemaRegistryError, OSError) as exc:
             raise UnavailableError(f"schema registry has no schema {schema_id}: {exc}") from None

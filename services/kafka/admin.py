@@ -33,9 +33,7 @@ def check_reachable(admin: AdminClient, bootstrap: str, timeout_s: float) -> set
     return set(metadata.topics)
 
 
-def ensure_topics(
-    settings: Settings, bootstrap: str, specs: tuple[TopicSpec, ...] = TOPICS
-) -> list[TopicResult]:
+def ensure_topics(settings: Settings, bootstrap: str, specs: tuple[TopicSpec, ...] = TOPICS) -> list[TopicResult]:
     admin = make_admin(settings, bootstrap)
     existing = check_reachable(admin, bootstrap, settings.kafka_connect_timeout_s)
     results: list[TopicResult] = []
@@ -45,9 +43,7 @@ def ensure_topics(
         if name in existing:
             results.append(TopicResult(name, "exists", spec.partitions))
         else:
-            wanted.append(
-                NewTopic(name, spec.partitions, settings.kafka_replication_factor, config=spec.config())
-            )
+            wanted.append(NewTopic(name, spec.partitions, settings.kafka_replication_factor, config=spec.config()))
     if wanted:
         futures = admin.create_topics(wanted, operation_timeout=settings.kafka_connect_timeout_s)
         for name, future in futures.items():

@@ -32,7 +32,7 @@ from services.events.codec import EventCodec
 from services.events.envelope import Event
 from services.kafka.admin import check_reachable, make_admin
 from services.kafka.config import consumer_config
-from services.kafka.dlq import DeadLetters
+from services.kafka.dlq import DeadLetters, raw_headers
 from services.kafka.idempotency import InMemoryProcessedEvents, ProcessedEvents
 from services.kafka.producer import EventProducer
 
@@ -70,7 +70,7 @@ def make_consumer(settings: Settings, bootstrap: str, group_id: str, **overrides
 
 def message_meta(msg: Message) -> MessageMeta:
     _, ts = msg.timestamp()
-    headers = tuple((k, bytes(v or b"")) for k, v in (msg.headers() or []))
+    headers = tuple((k, v if isinstance(v, bytes) else (v or "").encode()) for k, v in raw_headers(msg))
     return MessageMeta(msg.topic() or "", msg.partition() or 0, msg.offset() or 0, ts, headers)
 
 
@@ -212,7 +212,9 @@ class ConsumerRunner:
                 raise
 
 
-def committed_offsets(settings: Settings, bootstrap: str, group_id: str, partitions: list[TopicPartition]) -> list[TopicPartition]:
+def committed_offsets(
+    settings: Settings, bootstrap: str, group_id: str, partitions: list[TopicPartition]
+) -> list[TopicPartition]:
     """What a group has committed (for tests and operators)."""
     consumer = make_consumer(settings, bootstrap, group_id)
     try:

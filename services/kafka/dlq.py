@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from confluent_kafka import Message
 
 from services.core.settings import Settings
-from services.kafka.producer import EventProducer
+from services.kafka.producer import EventProducer, Headers
 from services.kafka.topics import DLQ_BASE
 
 REASON = "ar-dlq-reason"
@@ -27,7 +27,7 @@ class DeadLetters:
 
     def send(self, msg: Message, reason: str) -> None:
         """Publish and wait for the broker's acknowledgement (raises if it does not come)."""
-        headers = list(msg.headers() or [])
+        headers = raw_headers(msg)
         headers += [
             (REASON, reason.encode("utf-8", "replace")[:4000]),
             (SOURCE_TOPIC, (msg.topic() or "").encode()),
@@ -41,8 +41,17 @@ class DeadLetters:
         self.count += 1
 
 
+def raw_headers(msg: Message) -> Headers:
+    """A message's headers as (name, bytes) pairs (confluent-kafka types them loosely)."""
+    out: Headers = []
+    for item in msg.headers() or []:
+        key, value = item[0], item[1]
+        out.append((str(key), value if isinstance(value, bytes) else (value or "").encode()))
+    return out
+
+
 def header(msg: Message, name: str) -> str | None:
-    for key, value in msg.headers() or []:
-        if key == name and value is not None:
-            return bytes(value).decode("utf-8", "replace")
+    for key, value in raw_headers(msg):
+        if key == name and value:
+            return bytes(value).decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
     return None

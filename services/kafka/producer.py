@@ -15,7 +15,7 @@ from services.events.envelope import Event
 from services.kafka.config import producer_config
 from services.kafka.topics import topic_for_event
 
-Headers = list[tuple[str, bytes]]
+Headers = list[tuple[str, str | bytes | None]]
 
 
 class EventProducer:

@@ -36,10 +36,16 @@ class _EventCodec(codecs.Codec):
 def _credentials(settings: Settings) -> Any:
     if settings.kafka_sasl_mechanism:
         password = settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else ""
-        context = ssl.create_default_context(cafile=str(settings.kafka_ssl_ca_location)) if "SSL" in settings.kafka_security_protocol else None
+        context = (
+            ssl.create_default_context(cafile=str(settings.kafka_ssl_ca_location))
+            if "SSL" in settings.kafka_security_protocol
+            else None
+        )
         return faust.SASLCredentials(
-            username=settings.kafka_sasl_username, password=password,
-            mechanism=settings.kafka_sasl_mechanism, ssl_context=context,
+            username=settings.kafka_sasl_username,
+            password=password,
+            mechanism=settings.kafka_sasl_mechanism,
+            ssl_context=context,
         )
     if settings.kafka_security_protocol == "SSL":
         return ssl.create_default_context(cafile=str(settings.kafka_ssl_ca_location) if settings.kafka_ssl_ca_location else None)

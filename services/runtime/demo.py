@@ -33,8 +33,13 @@ def run_demo(settings: Settings, console: Console) -> None:
                 console.print_json(json.dumps(event_to_json(event, meta.topic)))
 
         runner = ConsumerRunner(
-            ctx.settings, supervisor.bootstrap, f"demo-{new_ulid()}", [settings.topic("collection.v1")],
-            show, ctx.codec, ctx.producer,
+            ctx.settings,
+            supervisor.bootstrap,
+            f"demo-{new_ulid()}",
+            [settings.topic("collection.v1")],
+            show,
+            ctx.codec,
+            ctx.producer,
         )
         runner.run(until=lambda _: len(seen) >= len(wanted), max_idle_s=45)
         if len(seen) < len(wanted):

@@ -95,7 +95,12 @@ class Supervisor:
     def _spawn(self, child: Child) -> None:
         cmd = [sys.executable, "-m", "services.runtime.launch", child.spec.name, child.spec.entry]
         child.proc = subprocess.Popen(
-            cmd, env=child.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+            cmd,
+            env=child.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
             start_new_session=True,
         )
         threading.Thread(target=self._pump, args=(child, child.proc.stdout), daemon=True).start()
@@ -131,7 +136,7 @@ class Supervisor:
                         f"{child.restarts + 1} times; left stopped (see its log above)"
                     )
                     continue
-                delay = 2.0 ** child.restarts
+                delay = 2.0**child.restarts
                 child.next_start = now + delay
                 self.console.print(f"[yellow]{child.spec.name} exited with code {code}; restarting in {delay:.0f} s[/]")
             elif now >= child.next_start:

@@ -81,7 +81,9 @@ def test_event_not_fitting_its_schema_is_an_encode_error(codec: EventCodec, fact
         codec.encode(event)
 
 
-def test_old_version_data_is_read_with_the_current_schema(catalog: SchemaCatalog, codec: EventCodec, factory: EventFactory) -> None:
+def test_old_version_data_is_read_with_the_current_schema(
+    catalog: SchemaCatalog, codec: EventCodec, factory: EventFactory
+) -> None:
     """Data written by an older writer (fewer fields) reads with defaults filled in."""
     current = catalog.current("collection.started")
     old_schema = json.loads(json.dumps(current.schema))

@@ -42,8 +42,12 @@ def test_prod_refuses_embedded_defaults(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_prod_refuses_dev_store(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in {
-        "AR_ENV": "prod", "AR_KAFKA_BOOTSTRAP": "k:9092", "AR_DATABASE_URL": "postgresql://x/y",
-        "AR_LEDGER_STORE": "s3://b/p", "AR_SESSION_SECRET": "s" * 32, "AR_LEDGER_DEV_STORE": "true",
+        "AR_ENV": "prod",
+        "AR_KAFKA_BOOTSTRAP": "k:9092",
+        "AR_DATABASE_URL": "postgresql://x/y",
+        "AR_LEDGER_STORE": "s3://b/p",
+        "AR_SESSION_SECRET": "s" * 32,
+        "AR_LEDGER_DEV_STORE": "true",
     }.items():
         monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match="AR_LEDGER_DEV_STORE"):

@@ -22,7 +22,9 @@ pytestmark = pytest.mark.integration
 
 
 def _runner(settings: Settings, codec: EventCodec, producer: EventProducer, topics: list[str], handler, group: str | None = None):  # type: ignore[no-untyped-def]
-    return ConsumerRunner(settings, settings.kafka_bootstrap, group or f"g-{new_ulid()}", topics, handler, codec, producer, retry_backoff_s=0.01)
+    return ConsumerRunner(
+        settings, settings.kafka_bootstrap, group or f"g-{new_ulid()}", topics, handler, codec, producer, retry_backoff_s=0.01
+    )
 
 
 def _read_dlq(settings: Settings, expected: int, timeout_s: float = 20.0) -> list:  # type: ignore[type-arg]
@@ -85,11 +87,15 @@ def test_poison_messages_go_to_the_dlq_and_the_consumer_keeps_going(
         assert poison[msg.value()] in reason
         assert dlq.header(msg, dlq.SOURCE_TOPIC) == topic
         assert dlq.header(msg, dlq.SOURCE_OFFSET) is not None
-    committed = committed_offsets(kafka_settings, kafka_settings.kafka_bootstrap, runner.group_id, [TopicPartition(topic, p) for p in range(3)])
+    committed = committed_offsets(
+        kafka_settings, kafka_settings.kafka_bootstrap, runner.group_id, [TopicPartition(topic, p) for p in range(3)]
+    )
     assert sum(max(tp.offset, 0) for tp in committed) == 5
 
 
-def test_a_handler_rejection_is_dead_lettered_with_its_reason(kafka_settings: Settings, codec: EventCodec, factory: EventFactory) -> None:
+def test_a_handler_rejection_is_dead_lettered_with_its_reason(
+    kafka_settings: Settings, codec: EventCodec, factory: EventFactory
+) -> None:
     from services.core.errors import UsageError
 
     producer = EventProducer(kafka_settings, kafka_settings.kafka_bootstrap, codec)
@@ -136,9 +142,9 @@ def test_redelivered_events_are_handled_once(kafka_settings: Settings, codec: Ev
     event = sample_events(factory)[0]
     producer.publish_all([event, event, event])  # a producer retry storm: same event id thrice
     seen: list[str] = []
-    stats = _runner(kafka_settings, codec, producer, [kafka_settings.topic("collection.v1")], lambda e, m: seen.append(e.event_id)).run(
-        until=lambda s: s.handled + s.duplicates >= 3, max_idle_s=30
-    )
+    stats = _runner(
+        kafka_settings, codec, producer, [kafka_settings.topic("collection.v1")], lambda e, m: seen.append(e.event_id)
+    ).run(until=lambda s: s.handled + s.duplicates >= 3, max_idle_s=30)
     assert seen == [event.event_id]
     assert stats.duplicates == 2
 

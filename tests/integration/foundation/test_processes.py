@@ -29,8 +29,14 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def _env(settings: Settings, **extra: str) -> dict[str, str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), AR_KAFKA_BOOTSTRAP=settings.kafka_bootstrap,
-               AR_KAFKA_TOPIC_PREFIX=settings.kafka_topic_prefix, AR_DATA_DIR=str(settings.data_dir), AR_ENV="test")
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(ROOT),
+        AR_KAFKA_BOOTSTRAP=settings.kafka_bootstrap,
+        AR_KAFKA_TOPIC_PREFIX=settings.kafka_topic_prefix,
+        AR_DATA_DIR=str(settings.data_dir),
+        AR_ENV="test",
+    )
     env.update(extra)
     return env
 
@@ -44,7 +50,10 @@ def test_sigterm_stops_a_consumer_cleanly_with_its_offsets_committed(
     group = "graceful-tail"
     proc = subprocess.Popen(
         [sys.executable, "-m", "services.cli.main", "events", "tail", "--topic", "collection.v1", "--group", group],
-        env=_env(kafka_settings), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=_env(kafka_settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     lines = []
     assert proc.stdout is not None
@@ -57,7 +66,9 @@ def test_sigterm_stops_a_consumer_cleanly_with_its_offsets_committed(
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=15) == 0
     topic = kafka_settings.topic("collection.v1")
-    committed = committed_offsets(kafka_settings, kafka_settings.kafka_bootstrap, group, [TopicPartition(topic, p) for p in range(3)])
+    committed = committed_offsets(
+        kafka_settings, kafka_settings.kafka_bootstrap, group, [TopicPartition(topic, p) for p in range(3)]
+    )
     assert sum(max(tp.offset, 0) for tp in committed) == 4
 
 
@@ -68,8 +79,13 @@ def test_supervisor_reports_a_crashing_service_and_does_not_restart_it_forever(k
         ServiceSpec("crashy", "exits at once", "tests.support.crashing_service:crash"),
         ServiceSpec("steady", "runs until stopped", "tests.support.crashing_service:idle"),
     ]
-    supervisor = Supervisor(kafka_settings, specs=specs, console=console, max_restarts=1,
-                            extra_env={"PYTHONPATH": str(ROOT), "AR_KAFKA_TOPIC_PREFIX": kafka_settings.kafka_topic_prefix})
+    supervisor = Supervisor(
+        kafka_settings,
+        specs=specs,
+        console=console,
+        max_restarts=1,
+        extra_env={"PYTHONPATH": str(ROOT), "AR_KAFKA_TOPIC_PREFIX": kafka_settings.kafka_topic_prefix},
+    )
     supervisor.start()
     try:
         deadline = time.monotonic() + 40
@@ -90,12 +106,22 @@ def test_supervisor_reports_a_crashing_service_and_does_not_restart_it_forever(k
 
 def test_cli_exit_codes_for_config_and_unreachable_broker(tmp_path: Path) -> None:
     base = dict(os.environ, PYTHONPATH=str(ROOT), AR_DATA_DIR=str(tmp_path))
-    bad = subprocess.run([sys.executable, "-m", "services.cli.main", "topics", "ensure"],
-                         env=dict(base, AR_LEDGER_SEAL_EVENTS="lots"), capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "services.cli.main", "topics", "ensure"],
+        env=dict(base, AR_LEDGER_SEAL_EVENTS="lots"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2 and "AR_LEDGER_SEAL_EVENTS" in bad.stderr
     started = time.monotonic()
-    down = subprocess.run([sys.executable, "-m", "services.cli.main", "topics", "ensure", "--bootstrap", f"127.0.0.1:{free_port()}"],
-                          env=dict(base, AR_KAFKA_CONNECT_TIMEOUT_S="3"), capture_output=True, text=True, timeout=60)
+    down = subprocess.run(
+        [sys.executable, "-m", "services.cli.main", "topics", "ensure", "--bootstrap", f"127.0.0.1:{free_port()}"],
+        env=dict(base, AR_KAFKA_CONNECT_TIMEOUT_S="3"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert down.returncode == 3, down.stderr
     assert "did not answer" in down.stderr
     assert time.monotonic() - started < 20
