@@ -33,7 +33,10 @@ _DECLARED: tuple[ServiceSpec, ...] = (
 
 
 def _installed(spec: ServiceSpec) -> bool:
-    return importlib.util.find_spec(spec.entry.partition(":")[0]) is not None
+    try:
+        return importlib.util.find_spec(spec.entry.partition(":")[0]) is not None
+    except ModuleNotFoundError:
+        return False
 
 
 SERVICES: dict[str, ServiceSpec] = {spec.name: spec for spec in _DECLARED if _installed(spec)}
