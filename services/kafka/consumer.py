@@ -88,6 +88,7 @@ class ConsumerRunner:
         batch_size: int = 500,
         handler_attempts: int = 3,
         retry_backoff_s: float = 0.2,
+        stop_event: threading.Event | None = None,
     ) -> None:
         self.settings = settings
         self.bootstrap = bootstrap
@@ -102,7 +103,7 @@ class ConsumerRunner:
         self.retry_backoff_s = retry_backoff_s
         self.dead_letters = DeadLetters(settings, producer, group_id)
         self.stats = RunnerStats()
-        self._stop = threading.Event()
+        self._stop = stop_event or threading.Event()
         self._consumer: Consumer | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
