@@ -1,0 +1,258 @@
+"""The ledger writer: append received messages, seal them into a segment, manifest and checkpoint.
+
+Sealing order is segment → signed manifest → signed checkpoint (store, then witness); the
+caller commits Kafka offsets only after :meth:`LedgerWriter.seal` returns. Every object is
+created only if absent, so a second writer extending the same chain fails on its first seal.
+:meth:`LedgerWriter.recover` resumes from the newest manifest: it finishes a seal that a crash
+interrupted (adopting a segment written without its manifest, writing a missing checkpoint)
+and reports the Kafka offsets already sealed so they are skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from services.core.errors import ConflictError, DecodeError, IntegrityError
+from services.core.logging import get_logger
+from services.ledger import layout
+from services.ledger.checkpoint import Checkpoint
+from services.ledger.keys import Signer, utc_text
+from services.ledger.manifest import MANIFEST_FORMAT, SignedManifest, parse_manifest, sign_manifest
+from services.ledger.merkle import Frontier
+from services.ledger.segment import (
+    CODEC, GENESIS_CHAIN, KIND_DEAD_LETTER, SegmentReader, build_segment, decode_entry, encode_meta, extend_chain,
+)
+from services.ledger.stores import Store
+
+log = get_logger(__name__)
+_sha256 = hashlib.sha256
+
+
+@dataclass
+class WriterConfig:
+    origin: str
+    retention_days: int
+    writer: dict[str, str]
+    schema_for: Any = None  # callable(fingerprint bytes) -> schema dict, or None to skip embedding
+    own_topic: str | None = None  # messages here never start a timed seal on their own
+
+
+@dataclass
+class LedgerState:
+    next_segment: int = 0
+    next_seq: int = 0
+    chain_head: bytes = GENESIS_CHAIN
+    frontier: Frontier = field(default_factory=Frontier)
+    prev_manifest_sha256: str | None = None
+    high_water: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass
+class Pending:
+    leaves: list[bytes] = field(default_factory=list)
+    entries: list[bytes] = field(default_factory=list)
+    offsets: dict[tuple[str, int], list[int]] = field(default_factory=dict)
+    fingerprints: set[bytes] = field(default_factory=set)
+    foreign: int = 0  # entries not from the ledger's own topic
+    first_at: float | None = None  # monotonic time the oldest pending entry arrived
+    dead_letters: int = 0
+
+
+class LedgerWriter:
+    def __init__(self, store: Store, signer: Signer, config: WriterConfig, witness: Store | None = None) -> None:
+        self.store = store
+        self.signer = signer
+        self.config = config
+        self.witness = witness
+        self.state = LedgerState()
+        self.pending = Pending()
+        self._topic_bytes: dict[str, bytes] = {}
+
+    # -- appending -----------------------------------------------------------------------
+    def already_sealed(self, topic: str, partition: int, offset: int) -> bool:
+        return offset < self.state.high_water.get(topic, {}).get(str(partition), 0)
+
+    def append(
+        self, value: bytes, topic: str, partition: int, offset: int, received_at_us: int,
+        key: bytes | None = None, headers: list[tuple[str, bytes]] | None = None, dead_letter: bool = False,
+    ) -> bool:
+        """Add one message (False if it is sealed already or a duplicate within this batch)."""
+        pending = self.pending
+        span = pending.offsets.get((topic, partition))
+        if span is not None and offset <= span[1]:
+            return False
+        if self.already_sealed(topic, partition, offset):
+            return False
+        topic_b = self._topic_bytes.get(topic)
+        if topic_b is None:
+            topic_b = self._topic_bytes[topic] = topic.encode()
+        entry = encode_meta(KIND_DEAD_LETTER if dead_letter else 0, topic_b, partition, offset, received_at_us, key, headers) + value
+        pending.leaves.append(_sha256(b"\x00" + entry).digest())
+        pending.entries.append(entry)
+        if span is None:
+            pending.offsets[(topic, partition)] = [offset, offset, 1]
+        else:
+            span[1] = offset
+            span[2] += 1
+        if value[:2] == b"\xc3\x01":
+            pending.fingerprints.add(value[2:10])
+        if dead_letter:
+            pending.dead_letters += 1
+        if topic != self.config.own_topic:
+            pending.foreign += 1
+        if pending.first_at is None:
+            pending.first_at = time.monotonic()
+        return True
+
+    def append_many(self, items: list[tuple[bytes, str, int, int, int, bytes | None, list[tuple[str, bytes]] | None, bool]]) -> int:
+        return sum(1 for item in items if self.append(*item))
+
+    @property
+    def pending_count(self) -> int:
+        return len(self.pending.leaves)
+
+    def due(self, max_events: int, max_seconds: float, now: float | None = None) -> bool:
+        """Seal when full, or when the oldest entry waited long enough and not only our own events wait."""
+        p = self.pending
+        if len(p.leaves) >= max_events:
+            return True
+        if p.first_at is None or p.foreign == 0:
+            return False
+        return (now if now is not None else time.monotonic()) - p.first_at >= max_seconds
+
+    # -- sealing -------------------------------------------------------------------------
+    def seal(self, now: datetime | None = None) -> SignedManifest | None:
+        p = self.pending
+        if not p.leaves:
+            return None
+        state = self.state
+        schemas = self._schemas(p.fingerprints)
+        data = build_segment(state.next_segment, state.next_seq, state.chain_head, p.leaves, p.entries, schemas)
+        retain_until = self._retain_until(now)
+        self.store.put(layout.segment_key(state.next_segment), data, retain_until)
+        manifest = self._finish(data, p.leaves, p.offsets, sorted(schemas), p.dead_letters, now)
+        self.pending = Pending()
+        return manifest
+
+    def _finish(
+        self, data: bytes, leaves: list[bytes], offsets: dict[tuple[str, int], list[int]], schemas: list[str],
+        dead_letters: int, now: datetime | None,
+    ) -> SignedManifest:
+        """Manifest, then checkpoint, then witness; state advances only when all are stored."""
+        state = self.state
+        created = (now or datetime.now(UTC)).replace(microsecond=0)
+        n = state.next_segment
+        frontier = state.frontier.copy()
+        frontier.extend(leaves)
+        chain_head = extend_chain(state.chain_head, [b"".join(leaves)])
+        high_water = {t: dict(p) for t, p in state.high_water.items()}
+        for (topic, partition), (_first, last, _count) in offsets.items():
+            high_water.setdefault(topic, {})[str(partition)] = last + 1
+        body = {
+            "format": MANIFEST_FORMAT, "origin": self.config.origin, "segment": n,
+            "first_seq": state.next_seq, "last_seq": state.next_seq + len(leaves) - 1, "count": len(leaves),
+            "prev_manifest_sha256": state.prev_manifest_sha256,
+            "chain_prev": state.chain_head.hex(), "chain_head": chain_head.hex(),
+            "merkle_root": frontier.root().hex(), "tree_size": frontier.size,
+            "frontier": [node.hex() for node in frontier.nodes],
+            "segment_key": layout.segment_key(n), "segment_sha256": _sha256(data).hexdigest(),
+            "segment_bytes": len(data), "codec": CODEC,
+            "manifest_key": layout.manifest_key(n), "checkpoint_key": layout.checkpoint_key(n),
+            "offsets": [
+                {"topic": t, "partition": p, "first": s[0], "last": s[1], "count": s[2]}
+                for (t, p), s in sorted(offsets.items())
+            ],
+            "high_water": high_water, "event_schemas": schemas, "dead_letters": dead_letters,
+            "writer": self.config.writer, "created_at": utc_text(created),
+            "retain_until": utc_text(self._retain_until(created)),
+        }
+        manifest = sign_manifest(body, self.signer)
+        self.store.put(layout.manifest_key(n), manifest.to_bytes(), self._retain_until(created))
+        self._publish_checkpoint(n, frontier, created)
+        state.next_segment = n + 1
+        state.next_seq = frontier.size
+        state.chain_head = chain_head
+        state.frontier = frontier
+        state.prev_manifest_sha256 = manifest.sha256
+        state.high_water = high_water
+        return manifest
+
+    def _publish_checkpoint(self, n: int, frontier: Frontier, created: datetime) -> None:
+        note = Checkpoint(self.config.origin, frontier.size, frontier.root()).sign(self.signer)
+        for store in [self.store, self.witness]:
+            if store is None:
+                continue
+            try:
+                store.put(layout.checkpoint_key(n), note, self._retain_until(created))
+            except ConflictError:
+                if store.get(layout.checkpoint_key(n)) != note:
+                    raise IntegrityError(f"{store.url}: checkpoint {n} exists with other content") from None
+
+    def _retain_until(self, now: datetime | None) -> datetime:
+        return (now or datetime.now(UTC)) + timedelta(days=self.config.retention_days)
+
+    def _schemas(self, fingerprints: set[bytes]) -> dict[str, Any]:
+        if self.config.schema_for is None:
+            return {}
+        out: dict[str, Any] = {}
+        for fp in fingerprints:
+            try:
+                out[fp.hex()] = self.config.schema_for(fp)
+            except DecodeError:
+                continue  # unknown fingerprint: the bytes are kept; the DLQ copy says why
+        return out
+
+    # -- recovery ------------------------------------------------------------------------
+    def recover(self) -> LedgerState:
+        """Resume from the newest manifest; finish an interrupted seal; return the state."""
+        numbers = [n for n in map(layout.number_of, self.store.list(layout.MANIFESTS)) if n is not None]
+        if numbers:
+            newest = parse_manifest(self.store.get(layout.manifest_key(max(numbers))))
+            self.state = state_from_manifest(newest)
+            created = datetime.now(UTC)
+            self._publish_checkpoint(newest["segment"], self.state.frontier, created)
+        if self.store.exists(layout.segment_key(self.state.next_segment)):
+            self._adopt_orphan()
+        log.info("ledger_resumed", next_segment=self.state.next_segment, next_seq=self.state.next_seq)
+        return self.state
+
+    def _adopt_orphan(self) -> None:
+        """A segment stored without its manifest (a crash between the two): check it continues
+        the chain, then manifest and checkpoint it as if the seal had finished."""
+        n = self.state.next_segment
+        data = self.store.get(layout.segment_key(n))
+        reader = SegmentReader(data)
+        header = reader.header
+        if header.segment != n or header.first_seq != self.state.next_seq or header.chain_prev != self.state.chain_head:
+            raise IntegrityError(f"segment {n} exists without a manifest and does not continue the chain")
+        leaves: list[bytes] = []
+        offsets: dict[tuple[str, int], list[int]] = {}
+        dead = 0
+        for _first, packed, entries in reader.batches():
+            for i, entry in enumerate(entries):
+                leaf = _sha256(b"\x00" + entry).digest()
+                if leaf != packed[32 * i: 32 * i + 32]:
+                    raise IntegrityError(f"segment {n} exists without a manifest and its leaves do not match")
+                leaves.append(leaf)
+                m, _value = decode_entry(entry)
+                dead += m["kind"] == KIND_DEAD_LETTER
+                span = offsets.setdefault((m["topic"], m["partition"]), [m["offset"], m["offset"], 0])
+                span[1] = m["offset"]
+                span[2] += 1
+        log.warning("ledger_adopting_orphan_segment", segment=n, entries=len(leaves))
+        self._finish(data, leaves, offsets, sorted(header.event_schemas), dead, None)
+
+
+def state_from_manifest(manifest: SignedManifest) -> LedgerState:
+    body = manifest.body
+    return LedgerState(
+        next_segment=body["segment"] + 1, next_seq=body["last_seq"] + 1,
+        chain_head=bytes.fromhex(body["chain_head"]),
+        frontier=Frontier(body["tree_size"], [bytes.fromhex(h) for h in body["frontier"]]),
+        prev_manifest_sha256=manifest.sha256,
+        high_water={t: dict(p) for t, p in body["high_water"].items()},
+    )
