@@ -1,0 +1,124 @@
+"""The writer on a real file store: sealing rules, resume, crash leftovers, a second writer."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from services.core.errors import ConflictError
+from services.ledger import layout
+from services.ledger.keys import Ed25519Signer
+from services.ledger.stores import open_store
+from services.ledger.verify.verifier import verify_store
+from tests.unit.ledger.helpers import make_writer, sample_values
+
+SIGNER = Ed25519Signer.generate("writer-test", "2020-01-01T00:00:00Z")
+
+
+def store(tmp_path: Path, name: str = "store"):  # type: ignore[no-untyped-def]
+    return open_store(f"file://{tmp_path / name}")
+
+
+def feed(writer, values, start_offset: int = 0, topic: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    for i, (t, value, _id) in enumerate(values):
+        writer.append(value, topic or t, 0, start_offset + i, 1_790_000_000_000_000 + i)
+
+
+def test_seal_writes_read_only_objects_and_refuses_overwrite(tmp_path: Path) -> None:
+    s = store(tmp_path)
+    writer = make_writer(s, SIGNER)
+    feed(writer, sample_values(10))
+    manifest = writer.seal()
+    assert manifest is not None and manifest["count"] == 10 and manifest["tree_size"] == 10
+    path = tmp_path / "store" / layout.segment_key(0)
+    assert oct(path.stat().st_mode & 0o777) == "0o444"
+    with pytest.raises(ConflictError):
+        s.put(layout.segment_key(0), b"again", None)  # type: ignore[arg-type]
+    assert writer.seal() is None  # nothing pending: no empty segment
+
+
+def test_already_sealed_offsets_are_skipped_after_restart(tmp_path: Path) -> None:
+    s = store(tmp_path)
+    values = sample_values(30)
+    writer = make_writer(s, SIGNER)
+    feed(writer, values[:20])
+    writer.seal()
+    again = make_writer(s, SIGNER)  # restart
+    assert again.state.next_seq == 20
+    feed(again, values)  # the broker redelivers everything from offset 0
+    assert again.pending_count == 10
+    again.seal()
+    from services.ledger.keys import KeyRing
+
+    report = verify_store(s, KeyRing([SIGNER.public]))
+    assert report.status == "valid" and report.events_verified == 30
+
+
+def test_own_topic_alone_never_triggers_a_timed_seal(tmp_path: Path) -> None:
+    writer = make_writer(store(tmp_path), SIGNER)
+    feed(writer, sample_values(1), topic="ar.ledger.v1")
+    assert not writer.due(1000, 0.0)
+    feed(writer, sample_values(1), start_offset=5, topic="ar.decision.v1")
+    assert writer.due(1000, 0.0)
+
+
+def test_size_seal_is_due_immediately(tmp_path: Path) -> None:
+    writer = make_writer(store(tmp_path), SIGNER)
+    feed(writer, sample_values(5))
+    assert writer.due(5, 3600) and not writer.due(6, 3600)
+
+
+def test_second_writer_fails_fast(tmp_path: Path) -> None:
+    s = store(tmp_path)
+    first, second = make_writer(s, SIGNER), make_writer(s, SIGNER)
+    feed(first, sample_values(3))
+    feed(second, sample_values(3), start_offset=100)
+    first.seal()
+    with pytest.raises(ConflictError):
+        second.seal()
+
+
+def test_crash_after_segment_before_manifest_is_adopted(tmp_path: Path) -> None:
+    s = store(tmp_path)
+    writer = make_writer(s, SIGNER)
+    feed(writer, sample_values(7))
+    writer.seal()
+    second = sample_values(5)
+    feed(writer, second, start_offset=7)
+    writer._finish = lambda *a, **k: (_ for _ in ()).throw(SystemExit("crash"))  # type: ignore[method-assign]
+    with pytest.raises(SystemExit):
+        writer.seal()
+    assert s.exists(layout.segment_key(1)) and not s.exists(layout.manifest_key(1))
+    resumed = make_writer(s, SIGNER)
+    assert resumed.state.next_seq == 12 and resumed.state.next_segment == 2
+    assert resumed.already_sealed(second[4][0], 0, 11)
+    from services.ledger.keys import KeyRing
+
+    assert verify_store(s, KeyRing([SIGNER.public])).status == "valid"
+
+
+def test_crash_before_checkpoint_is_finished_on_restart(tmp_path: Path) -> None:
+    s, w = store(tmp_path), store(tmp_path, "witness")
+    writer = make_writer(s, SIGNER, w)
+    feed(writer, sample_values(4))
+    writer.seal()
+    for root in ("store", "witness"):
+        os.unlink(tmp_path / root / layout.checkpoint_key(0))
+    make_writer(s, SIGNER, w)
+    assert s.exists(layout.checkpoint_key(0)) and w.exists(layout.checkpoint_key(0))
+
+
+def test_dead_letters_are_kept_and_flagged(tmp_path: Path) -> None:
+    from services.ledger.reading import iter_entries
+
+    s = store(tmp_path)
+    writer = make_writer(s, SIGNER)
+    writer.append(b"\xff not an event", "ar.dlq.v1", 1, 0, 1, b"k", [("ar-dlq-reason", b"garbage")], True)
+    feed(writer, sample_values(2), start_offset=0)
+    manifest = writer.seal()
+    assert manifest is not None and manifest["dead_letters"] == 1
+    entries = list(iter_entries(s))
+    assert entries[0].dead_letter and entries[0].value == b"\xff not an event"
+    assert entries[1].event is not None and entries[1].to_json()["event"]["event_type"]
