@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from services.cli.common import load_settings
-from services.core.errors import ConfigError, IntegrityError, UsageError
+from services.core.errors import ConfigError, IntegrityError, UnavailableError, UsageError
 
 app = typer.Typer(help="Verify, query, replay, prove and export the tamper-evident ledger.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -54,7 +54,10 @@ def verify(
         typer.echo(json.dumps(report.to_json(), indent=1, sort_keys=True))
     else:
         _print_report(report)
-    raise typer.Exit(report.exit_code)
+    if report.status == "unreadable":
+        raise UnavailableError(f"store unreadable: {report.unreadable}")
+    if report.status == "invalid":
+        raise IntegrityError(f"ledger is INVALID: {len(report.errors)} integrity finding(s)")
 
 
 def _print_report(report) -> None:  # type: ignore[no-untyped-def]
