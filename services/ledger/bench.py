@@ -50,20 +50,32 @@ def synthetic_events(settings: Settings, count: int) -> list[tuple[str, bytes]]:
         for event_type, payload in sample_payloads(i).items():
             weight = 8 if event_type.startswith(("entitlement.", "identity.")) else 1
             for _ in range(weight):
-                event = factory.new(event_type, payload, correlation_id=f"bench-{i % 97}", subject_key=f"k{i}")
+                event = factory.new(
+                    event_type, payload, correlation_id=f"bench-{i % 97}", subject_key=f"k{i}"
+                )
                 out.append((settings.topic(topic_for_event(event_type).base), codec.encode(event)))
         i += 1
     return out[:count]
 
 
-def run_bench(settings: Settings, events: int, store_url: str, signing_key: str | None = None,
-              seal_events: int | None = None, seal_seconds: float | None = None) -> BenchResult:
+def run_bench(
+    settings: Settings,
+    events: int,
+    store_url: str,
+    signing_key: str | None = None,
+    seal_events: int | None = None,
+    seal_seconds: float | None = None,
+) -> BenchResult:
     signer = load_signer(signing_key) if signing_key else Ed25519Signer.generate("accessreview-ledger-bench")
     store = open_store(store_url, settings)
     store.prepare_for_writing(settings.ledger_dev_store)
     catalog = SchemaCatalog(settings.schema_dir)
-    config = WriterConfig(settings.ledger_origin, settings.ledger_retention_days, {"service": "ledger-bench", "version": "0"},
-                          lambda fp: catalog.by_fingerprint(fp).schema)
+    config = WriterConfig(
+        settings.ledger_origin,
+        settings.ledger_retention_days,
+        {"service": "ledger-bench", "version": "0"},
+        lambda fp: catalog.by_fingerprint(fp).schema,
+    )
     from services.ledger.service import publish_public_key
 
     publish_public_key(store, signer.public.to_json(), settings)
@@ -74,18 +86,32 @@ def run_bench(settings: Settings, events: int, store_url: str, signing_key: str 
     pool = synthetic_events(settings, min(events, DISTINCT))
     append_s, latencies, sealed = _append(writer, pool, events, seal_n, seal_t)
     ring = KeyRing([signer.public])
-    report = verify_store(store, ring, min_retention_days=settings.ledger_retention_days - 2, storage_layer=False)
+    report = verify_store(
+        store, ring, min_retention_days=settings.ledger_retention_days - 2, storage_layer=False
+    )
     floor = _floor(pool, report.events_verified)
     verify_rate = report.events_verified / report.duration_s if report.duration_s else 0.0
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else 0.0
     return BenchResult(
-        store.url, events, sealed, sum(len(v) for _, v in pool) / len(pool), events / append_s, verify_rate, floor,
-        verify_rate / floor if floor else 0.0, p99, seal_n, seal_t, report.status,
+        store.url,
+        events,
+        sealed,
+        sum(len(v) for _, v in pool) / len(pool),
+        events / append_s,
+        verify_rate,
+        floor,
+        verify_rate / floor if floor else 0.0,
+        p99,
+        seal_n,
+        seal_t,
+        report.status,
     )
 
 
-def _append(writer: LedgerWriter, pool: list[tuple[str, bytes]], events: int, seal_n: int, seal_t: float) -> tuple[float, list[float], int]:
+def _append(
+    writer: LedgerWriter, pool: list[tuple[str, bytes]], events: int, seal_n: int, seal_t: float
+) -> tuple[float, list[float], int]:
     """Append in chunks as a consumer would; latency per chunk = time from its arrival to its seal."""
     chunk = 1000
     latencies: list[float] = []

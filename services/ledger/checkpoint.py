@@ -77,7 +77,7 @@ def parse(note: bytes) -> tuple[Checkpoint, bytes, list[tuple[str, bytes, bytes]
     for line in sigs[:-1].split("\n"):
         if not line.startswith(SIG_PREFIX):
             raise CheckpointError("checkpoint-malformed", f"bad signature line {line[:40]!r}")
-        name, _, blob = line[len(SIG_PREFIX):].rpartition(" ")
+        name, _, blob = line[len(SIG_PREFIX) :].rpartition(" ")
         try:
             raw = base64.b64decode(blob, validate=True)
         except binascii.Error:
@@ -97,7 +97,9 @@ def open_note(note: bytes, ring: KeyRing) -> SignedCheckpoint:
         if key is None:
             continue  # unknown keys are ignored (signed-note rules)
         if not key.verify(sig, signed_text):
-            raise CheckpointError("checkpoint-signature", f"signature by {name} ({key.key_id}) does not verify")
+            raise CheckpointError(
+                "checkpoint-signature", f"signature by {name} ({key.key_id}) does not verify"
+            )
         verified.append(name)
     if not verified:
         raise CheckpointError("checkpoint-unsigned", "no trusted key signed this checkpoint")

@@ -16,7 +16,9 @@ from rich.console import Console
 from services.cli.common import load_settings
 from services.core.errors import ConfigError, IntegrityError, UnavailableError, UsageError
 
-app = typer.Typer(help="Verify, query, replay, prove and export the tamper-evident ledger.", no_args_is_help=True)
+app = typer.Typer(
+    help="Verify, query, replay, prove and export the tamper-evident ledger.", no_args_is_help=True
+)
 console = Console(stderr=True)
 
 
@@ -32,7 +34,9 @@ def verify(
     public_key: list[Path] = typer.Option([], "--public-key", help="trusted public key file(s) (.pub.json)"),
     witness: str = typer.Option(None, "--witness", help="a store holding independently kept checkpoints"),
     as_json: bool = typer.Option(False, "--json", help="machine-readable report on stdout"),
-    min_retention_days: int = typer.Option(None, help="required retention (default AR_LEDGER_RETENTION_DAYS - 2)"),
+    min_retention_days: int = typer.Option(
+        None, help="required retention (default AR_LEDGER_RETENTION_DAYS - 2)"
+    ),
 ) -> None:
     """Check everything: hashes, signatures, chain, sequence, leaves, roots, checkpoints, witness, storage."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -45,11 +49,24 @@ def verify(
     target = _store(store)
     witness_store = _store(witness) if witness else None
     days = min_retention_days if min_retention_days is not None else settings.ledger_retention_days - 2
-    with Progress(TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[events]} events"),
-                  TimeElapsedColumn(), console=console, transient=True, disable=as_json or not console.is_terminal) as bar:
+    with Progress(
+        TextColumn("verifying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[events]} events"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=as_json or not console.is_terminal,
+    ) as bar:
         task = bar.add_task("verify", total=None, events=0)
-        report = verify_store(target, ring, witness_store, days,
-                              progress=lambda done, total, ev: bar.update(task, completed=done, total=total, events=ev))
+        report = verify_store(
+            target,
+            ring,
+            witness_store,
+            days,
+            progress=lambda done, total, ev: bar.update(task, completed=done, total=total, events=ev),
+        )
     if as_json:
         typer.echo(json.dumps(report.to_json(), indent=1, sort_keys=True))
     else:
@@ -64,7 +81,9 @@ def _print_report(report) -> None:  # type: ignore[no-untyped-def]
     out = Console()
     colour = {"valid": "green", "invalid": "red", "unreadable": "yellow"}[report.status]
     out.print(f"[bold {colour}]{report.status.upper()}[/] {report.store}")
-    out.print(f"  segments {report.segments}, events verified {report.events_verified}, tree size {report.tree_size}")
+    out.print(
+        f"  segments {report.segments}, events verified {report.events_verified}, tree size {report.tree_size}"
+    )
     out.print(f"  root {report.root or '-'}")
     out.print(f"  keys {', '.join(report.keys) or 'none'}")
     if report.storage:
@@ -102,7 +121,11 @@ def events(
 @app.command()
 def replay(
     store: str = typer.Argument(...),
-    to: str = typer.Option(..., "--to", help="SQLAlchemy URL of the database to rebuild (sqlite:///..., postgresql+psycopg://...)"),
+    to: str = typer.Option(
+        ...,
+        "--to",
+        help="SQLAlchemy URL of the database to rebuild (sqlite:///..., postgresql+psycopg://...)",
+    ),
     until: str = typer.Option(None, "--until", help="stop at this sequence number or ISO time"),
     projector: list[str] = typer.Option([], "--projector", help="only these projectors"),
 ) -> None:
@@ -145,7 +168,9 @@ def check_proof(
 def export(
     store: str = typer.Argument(...),
     out: Path = typer.Option(..., "--out", help="empty directory for the bundle"),
-    correlation: str = typer.Option(None, "--correlation", help="also export this correlation id's events with proofs"),
+    correlation: str = typer.Option(
+        None, "--correlation", help="also export this correlation id's events with proofs"
+    ),
 ) -> None:
     """A self-contained evidence bundle that `verify file://DIR` accepts offline."""
     from services.ledger.export import export_bundle
@@ -186,7 +211,9 @@ def bench(
 
     settings = load_settings(log_format="console")
     try:
-        result = run_bench(settings, events, store, str(signing_key) if signing_key else None, seal_events, seal_seconds)
+        result = run_bench(
+            settings, events, store, str(signing_key) if signing_key else None, seal_events, seal_seconds
+        )
     except ConfigError:
         raise
     data = result_dict(result)

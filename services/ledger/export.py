@@ -44,8 +44,12 @@ def export_bundle(store: Store, out_dir: Path, correlation: str | None = None) -
     retain = datetime.now(UTC) + timedelta(days=1)
     counts = {"segments": 0, "manifests": 0, "checkpoints": 0, "keys": 0, "events": 0, "proofs": 0}
     size = 0
-    for prefix, name in ((layout.SEGMENTS, "segments"), (layout.MANIFESTS, "manifests"),
-                         (layout.CHECKPOINTS, "checkpoints"), (layout.KEYS, "keys")):
+    for prefix, name in (
+        (layout.SEGMENTS, "segments"),
+        (layout.MANIFESTS, "manifests"),
+        (layout.CHECKPOINTS, "checkpoints"),
+        (layout.KEYS, "keys"),
+    ):
         for key in store.list(prefix):
             target.put(key, store.get(key), retain)
             counts[name] += 1
@@ -55,10 +59,16 @@ def export_bundle(store: Store, out_dir: Path, correlation: str | None = None) -
     if correlation:
         counts["events"], counts["proofs"] = _export_correlation(store, out_dir, correlation)
         extra = f", `events.jsonl` and `proofs/` for correlation id `{correlation}`"
-    (out_dir / "README.md").write_text(README.format(
-        exported=datetime.now(UTC).isoformat(timespec="seconds"), source=store.url, segments=counts["segments"],
-        events=size, size=size, extra=extra,
-    ))
+    (out_dir / "README.md").write_text(
+        README.format(
+            exported=datetime.now(UTC).isoformat(timespec="seconds"),
+            source=store.url,
+            segments=counts["segments"],
+            events=size,
+            size=size,
+            extra=extra,
+        )
+    )
     return counts
 
 
@@ -73,5 +83,7 @@ def _export_correlation(store: Store, out_dir: Path, correlation: str) -> tuple[
     proofs = out_dir / "proofs"
     proofs.mkdir()
     for event_id in ids:
-        (proofs / f"{event_id}.json").write_text(json.dumps(prove(store, event_id), indent=1, sort_keys=True) + "\n")
+        (proofs / f"{event_id}.json").write_text(
+            json.dumps(prove(store, event_id), indent=1, sort_keys=True) + "\n"
+        )
     return len(lines), len(ids)

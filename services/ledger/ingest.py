@@ -28,7 +28,9 @@ class KafkaIngest:
         self.batch = batch
         self.dlq_topic = settings.topic(DLQ_BASE)
         self.topics = [settings.topic(t.base) for t in TOPICS]
-        self.consumer: Consumer = make_consumer(settings, bootstrap, GROUP_ID, **{"enable.partition.eof": False})
+        self.consumer: Consumer = make_consumer(
+            settings, bootstrap, GROUP_ID, **{"enable.partition.eof": False}
+        )
 
     def assign(self) -> int:
         """Assign all partitions, each at its sealed high-water mark (or the group's commit, or the start)."""
@@ -39,7 +41,9 @@ class KafkaIngest:
             if info is None or info.error is not None:
                 raise UnavailableError(f"topic {topic} is missing: run `accessreview topics create`")
             partitions += [TopicPartition(topic, p) for p in sorted(info.partitions)]
-        committed = {(tp.topic, tp.partition): tp.offset for tp in self.consumer.committed(partitions, timeout=10)}
+        committed = {
+            (tp.topic, tp.partition): tp.offset for tp in self.consumer.committed(partitions, timeout=10)
+        }
         for tp in partitions:
             sealed = self.writer.state.high_water.get(tp.topic, {}).get(str(tp.partition))
             group = committed.get((tp.topic, tp.partition), -1)
@@ -67,14 +71,21 @@ class KafkaIngest:
             raw_headers = msg.headers()
             headers = [(k, bytes(v or b"")) for k, v in raw_headers] if raw_headers else None
             topic = msg.topic()
-            added += append(msg.value() or b"", topic, msg.partition(), msg.offset(), received, msg.key(), headers, topic == dlq)
+            added += append(
+                msg.value() or b"",
+                topic,
+                msg.partition(),
+                msg.offset(),
+                received,
+                msg.key(),
+                headers,
+                topic == dlq,
+            )
         return added
 
     def commit(self, manifest: SignedManifest) -> None:
         """Commit, for the partitions this segment covered, the offsets after what it sealed."""
-        offsets = [
-            TopicPartition(o["topic"], o["partition"], o["last"] + 1) for o in manifest["offsets"]
-        ]
+        offsets = [TopicPartition(o["topic"], o["partition"], o["last"] + 1) for o in manifest["offsets"]]
         if not offsets:
             return
         try:

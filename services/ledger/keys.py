@@ -68,19 +68,29 @@ class PublicKey:
 
     def to_json(self) -> dict[str, str]:
         return {
-            "name": self.name, "key_id": self.key_id, "algorithm": "ed25519",
+            "name": self.name,
+            "key_id": self.key_id,
+            "algorithm": "ed25519",
             "public_key": base64.b64encode(self.public_key).decode(),
-            "valid_from": self.valid_from, "valid_until": self.valid_until,
+            "valid_from": self.valid_from,
+            "valid_until": self.valid_until,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, str]) -> PublicKey:
         try:
-            key = cls(data["name"], base64.b64decode(data["public_key"]), data["valid_from"], data.get("valid_until", FOREVER))
+            key = cls(
+                data["name"],
+                base64.b64decode(data["public_key"]),
+                data["valid_from"],
+                data.get("valid_until", FOREVER),
+            )
         except (KeyError, ValueError, TypeError) as exc:
             raise ConfigError(f"not a ledger public key: {exc}") from None
         if data.get("key_id") and data["key_id"] != key.key_id:
-            raise ConfigError(f"public key {key.name}: key_id {data['key_id']} does not match the key ({key.key_id})")
+            raise ConfigError(
+                f"public key {key.name}: key_id {data['key_id']} does not match the key ({key.key_id})"
+            )
         return key
 
 
@@ -94,9 +104,13 @@ class Signer(Protocol):
 
 
 class Ed25519Signer:
-    def __init__(self, private_key: Ed25519PrivateKey, name: str, valid_from: str, valid_until: str = FOREVER) -> None:
+    def __init__(
+        self, private_key: Ed25519PrivateKey, name: str, valid_from: str, valid_until: str = FOREVER
+    ) -> None:
         self._key = private_key
-        raw = private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        raw = private_key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
         self._public = PublicKey(name, raw, valid_from, valid_until)
 
     @property
@@ -177,7 +191,9 @@ def load_signer(pem_or_path: str, name: str | None = None, valid_from: str | Non
     if not isinstance(key, Ed25519PrivateKey):
         raise ConfigError("signing key must be Ed25519")
     return Ed25519Signer(
-        key, name or meta.get("name", "accessreview-ledger"), valid_from or meta.get("valid_from", "2000-01-01T00:00:00Z"),
+        key,
+        name or meta.get("name", "accessreview-ledger"),
+        valid_from or meta.get("valid_from", "2000-01-01T00:00:00Z"),
         meta.get("valid_until", FOREVER),
     )
 

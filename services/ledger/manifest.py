@@ -19,9 +19,28 @@ from services.ledger.keys import KeyRing, Signer
 
 MANIFEST_FORMAT = "accessreview-ledger-manifest/1"
 REQUIRED = (
-    "format", "origin", "segment", "first_seq", "last_seq", "count", "prev_manifest_sha256", "chain_prev",
-    "chain_head", "merkle_root", "tree_size", "frontier", "segment_key", "segment_sha256", "segment_bytes",
-    "manifest_key", "checkpoint_key", "offsets", "high_water", "writer", "created_at", "retain_until",
+    "format",
+    "origin",
+    "segment",
+    "first_seq",
+    "last_seq",
+    "count",
+    "prev_manifest_sha256",
+    "chain_prev",
+    "chain_head",
+    "merkle_root",
+    "tree_size",
+    "frontier",
+    "segment_key",
+    "segment_sha256",
+    "segment_bytes",
+    "manifest_key",
+    "checkpoint_key",
+    "offsets",
+    "high_water",
+    "writer",
+    "created_at",
+    "retain_until",
 )
 
 
@@ -41,7 +60,12 @@ class SignedManifest:
         return hashlib.sha256(canonical_json(self.body)).hexdigest()
 
     def to_bytes(self) -> bytes:
-        return json.dumps({"manifest": self.body, "signatures": self.signatures}, indent=1, sort_keys=True).encode() + b"\n"
+        return (
+            json.dumps(
+                {"manifest": self.body, "signatures": self.signatures}, indent=1, sort_keys=True
+            ).encode()
+            + b"\n"
+        )
 
     def __getitem__(self, name: str) -> Any:
         return self.body[name]
@@ -49,10 +73,16 @@ class SignedManifest:
 
 def sign_manifest(body: dict[str, Any], signer: Signer) -> SignedManifest:
     signature = signer.sign(canonical_json(body))
-    return SignedManifest(body, [{
-        "key_id": signer.public.key_id, "key_name": signer.public.name,
-        "signature": base64.b64encode(signature).decode(),
-    }])
+    return SignedManifest(
+        body,
+        [
+            {
+                "key_id": signer.public.key_id,
+                "key_name": signer.public.name,
+                "signature": base64.b64encode(signature).decode(),
+            }
+        ],
+    )
 
 
 def parse_manifest(data: bytes) -> SignedManifest:
@@ -94,11 +124,14 @@ def check_signatures(manifest: SignedManifest, ring: KeyRing) -> str:
         if not candidates:
             continue
         if not any(k.verify(signature, message) for k in candidates):
-            raise ManifestError("signature-invalid", f"signature by key {entry.get('key_id')} does not verify")
+            raise ManifestError(
+                "signature-invalid", f"signature by key {entry.get('key_id')} does not verify"
+            )
         valid = [k for k in candidates if k.verify(signature, message) and k.valid_at(created)]
         if not valid:
             raise ManifestError(
-                "signature-key-expired", f"key {entry.get('key_id')} was not valid at {created}",
+                "signature-key-expired",
+                f"key {entry.get('key_id')} was not valid at {created}",
             )
         good = valid[0].name
     if good is None:

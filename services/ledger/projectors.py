@@ -11,7 +11,8 @@ from services.ledger.replay import register
 
 metadata = MetaData()
 events_index = Table(
-    "ledger_events", metadata,
+    "ledger_events",
+    metadata,
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
     Column("segment", BigInteger, nullable=False),
     Column("kind", String(16), nullable=False),
@@ -41,12 +42,18 @@ class EventsIndexProjector:
 def _row(e: Entry) -> dict[str, Any]:
     env = e.event.envelope if e.event is not None else None
     return {
-        "seq": e.seq, "segment": e.segment, "kind": "dead_letter" if e.dead_letter else ("event" if env else "undecodable"),
-        "event_id": env.event_id if env else None, "event_type": env.event_type if env else None,
-        "correlation_id": env.correlation_id if env else None, "subject_key": env.subject_key[:500] if env else None,
+        "seq": e.seq,
+        "segment": e.segment,
+        "kind": "dead_letter" if e.dead_letter else ("event" if env else "undecodable"),
+        "event_id": env.event_id if env else None,
+        "event_type": env.event_type if env else None,
+        "correlation_id": env.correlation_id if env else None,
+        "subject_key": env.subject_key[:500] if env else None,
         "occurred_at": env.occurred_at if env else None,
         "producer": f"{env.producer.service}/{env.producer.instance}"[:200] if env else None,
-        "topic": e.meta["topic"], "partition": e.meta["partition"], "offset": e.meta["offset"],
+        "topic": e.meta["topic"],
+        "partition": e.meta["partition"],
+        "offset": e.meta["offset"],
         "received_at": e.meta["received_at"],
     }
 

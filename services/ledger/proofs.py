@@ -15,7 +15,7 @@ from services.core.errors import IntegrityError, NotFoundError, UsageError
 from services.ledger import layout, merkle
 from services.ledger.checkpoint import CheckpointError, open_note, parse
 from services.ledger.keys import KeyRing
-from services.ledger.reading import EventDecoder, iter_entries, leaf_stream, manifests
+from services.ledger.reading import EventDecoder, iter_entries, leaf_stream
 from services.ledger.segment import SegmentReader, decode_entry
 from services.ledger.stores import Store
 
@@ -23,21 +23,30 @@ PROOF_FORMAT = "accessreview-inclusion-proof/1"
 
 
 def prove(store: Store, event_id: str) -> dict[str, Any]:
-    found = next((e for e in iter_entries(store, contains=event_id.encode()) if e.event and e.event.event_id == event_id), None)
+    found = next(
+        (
+            e
+            for e in iter_entries(store, contains=event_id.encode())
+            if e.event and e.event.event_id == event_id
+        ),
+        None,
+    )
     if found is None:
         raise NotFoundError(f"no event {event_id} in {store.url}")
-    newest = None
-    for newest in manifests(store):
-        pass
-    assert newest is not None
-    note = store.get(layout.checkpoint_key(newest["segment"]))
+    newest = max(n for n in map(layout.number_of, store.list(layout.CHECKPOINTS)) if n is not None)
+    note = store.get(layout.checkpoint_key(newest))
     checkpoint, _, _ = parse(note)
     proof = merkle.inclusion_proof(found.seq, checkpoint.size, leaf_stream(store, checkpoint.size))
     return {
-        "format": PROOF_FORMAT, "event_id": event_id, "seq": found.seq, "tree_size": checkpoint.size,
+        "format": PROOF_FORMAT,
+        "event_id": event_id,
+        "seq": found.seq,
+        "tree_size": checkpoint.size,
         "entry_b64": base64.b64encode(found.entry).decode(),
-        "leaf_hash": merkle.leaf_hash(found.entry).hex(), "proof": [p.hex() for p in proof],
-        "checkpoint": note.decode(), "segment": found.segment,
+        "leaf_hash": merkle.leaf_hash(found.entry).hex(),
+        "proof": [p.hex() for p in proof],
+        "checkpoint": note.decode(),
+        "segment": found.segment,
         "event_schema": _schema_for(store, found.segment, found.value),
         "event": found.to_json().get("event"),
     }
@@ -77,5 +86,12 @@ def check_proof(bundle: dict[str, Any], ring: KeyRing) -> dict[str, Any]:
         event = EventDecoder().decode(value, {value[2:10].hex(): bundle["event_schema"]})
         if bundle.get("event_id") and event.event_id != bundle["event_id"]:
             raise IntegrityError(f"the proven entry is event {event.event_id}, not {bundle['event_id']}")
-    return {"valid": True, "seq": seq, "tree_size": size, "origin": cp.origin, "signed_by": signed.signers,
-            "event_id": event.event_id if event else None, "event_type": event.event_type if event else None}
+    return {
+        "valid": True,
+        "seq": seq,
+        "tree_size": size,
+        "origin": cp.origin,
+        "signed_by": signed.signers,
+        "event_id": event.event_id if event else None,
+        "event_type": event.event_type if event else None,
+    }

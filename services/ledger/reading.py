@@ -41,8 +41,12 @@ class Entry:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "seq": self.seq, "segment": self.segment, "topic": self.meta["topic"], "partition": self.meta["partition"],
-            "offset": self.meta["offset"], "received_at": _iso(self.meta["received_at"]),
+            "seq": self.seq,
+            "segment": self.segment,
+            "topic": self.meta["topic"],
+            "partition": self.meta["partition"],
+            "offset": self.meta["offset"],
+            "received_at": _iso(self.meta["received_at"]),
             "kind": "dead_letter" if self.dead_letter else "event",
         }
         if self.meta["headers"]:
@@ -103,7 +107,10 @@ def manifests(store: Store) -> Iterator[SignedManifest]:
 
 
 def iter_entries(
-    store: Store, start: int | datetime | None = None, end: int | datetime | None = None, decode: bool = True,
+    store: Store,
+    start: int | datetime | None = None,
+    end: int | datetime | None = None,
+    decode: bool = True,
     contains: bytes | None = None,
 ) -> Iterator[Entry]:
     """Entries in sequence order within [start, end] (sequence numbers or receive times)."""
@@ -133,8 +140,16 @@ def iter_entries(
                 yield _entry(seq, manifest["segment"], raw, meta, value, decode, decoder, schemas)
 
 
-def _entry(seq: int, segment: int, raw: bytes, meta: dict[str, Any], value: bytes, decode: bool,
-           decoder: EventDecoder, schemas: dict[str, Any]) -> Entry:
+def _entry(
+    seq: int,
+    segment: int,
+    raw: bytes,
+    meta: dict[str, Any],
+    value: bytes,
+    decode: bool,
+    decoder: EventDecoder,
+    schemas: dict[str, Any],
+) -> Entry:
     if not decode or meta["kind"] == KIND_DEAD_LETTER:
         return Entry(seq, segment, raw, meta, value, None)
     try:
@@ -156,5 +171,5 @@ def leaf_stream(store: Store, size: int) -> Iterator[bytes]:
             for i in range(0, len(packed), 32):
                 if produced >= size:
                     return
-                yield packed[i:i + 32]
+                yield packed[i : i + 32]
                 produced += 1

@@ -12,19 +12,35 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import BigInteger, Column, Engine, MetaData, String, Table, create_engine, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.core.errors import UnavailableError, UsageError
 from services.ledger.reading import Entry, iter_entries
 from services.ledger.stores import Store
 
-PROJECTOR_MODULES = ("services.ledger.projectors", "services.campaign.projectors", "services.collector.projectors")
+PROJECTOR_MODULES = (
+    "services.ledger.projectors",
+    "services.campaign.projectors",
+    "services.collector.projectors",
+)
 BATCH = 2000
 
 state_metadata = MetaData()
 replay_state = Table(
-    "ledger_replay_state", state_metadata,
+    "ledger_replay_state",
+    state_metadata,
     Column("projector", String(100), primary_key=True),
     Column("last_seq", BigInteger, nullable=False),
 )
@@ -59,7 +75,9 @@ def projectors(names: list[str] | None = None) -> list[Projector]:
     return [_REGISTRY[n]() for n in chosen]
 
 
-def replay(store: Store, database_url: str, until: int | datetime | None = None, names: list[str] | None = None) -> dict[str, int]:
+def replay(
+    store: Store, database_url: str, until: int | datetime | None = None, names: list[str] | None = None
+) -> dict[str, int]:
     """Apply every entry after each projector's last applied one; returns entries applied per projector."""
     try:
         engine = create_engine(database_url)
@@ -69,12 +87,16 @@ def replay(store: Store, database_url: str, until: int | datetime | None = None,
             p.metadata.create_all(engine)
         return {p.name: _replay_one(engine, store, p, until) for p in chosen}
     except SQLAlchemyError as exc:
-        raise UnavailableError(f"replay database {database_url.split('@')[-1]}: {exc.__class__.__name__}: {exc}") from None
+        raise UnavailableError(
+            f"replay database {database_url.split('@')[-1]}: {exc.__class__.__name__}: {exc}"
+        ) from None
 
 
 def _replay_one(engine: Engine, store: Store, projector: Projector, until: int | datetime | None) -> int:
     with engine.connect() as conn:
-        last = conn.execute(select(replay_state.c.last_seq).where(replay_state.c.projector == projector.name)).scalar()
+        last = conn.execute(
+            select(replay_state.c.last_seq).where(replay_state.c.projector == projector.name)
+        ).scalar()
     start = 0 if last is None else last + 1
     applied = 0
     batch: list[Entry] = []
@@ -94,5 +116,9 @@ def _commit(engine: Engine, projector: Projector, batch: list[Entry], first: boo
         if first:
             conn.execute(insert(replay_state).values(projector=projector.name, last_seq=batch[-1].seq))
         else:
-            conn.execute(update(replay_state).where(replay_state.c.projector == projector.name).values(last_seq=batch[-1].seq))
+            conn.execute(
+                update(replay_state)
+                .where(replay_state.c.projector == projector.name)
+                .values(last_seq=batch[-1].seq)
+            )
     return len(batch)

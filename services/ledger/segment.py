@@ -44,7 +44,9 @@ KIND_DEAD_LETTER = 1
 GENESIS_CHAIN = b"\x00" * 32
 
 ENTRY_META_SCHEMA: dict[str, Any] = {
-    "type": "record", "name": "EntryMeta", "namespace": "accessreview.ledger",
+    "type": "record",
+    "name": "EntryMeta",
+    "namespace": "accessreview.ledger",
     "doc": "Where and when the ledger received an entry; prefixed to the value bytes in the leaf.",
     "fields": [
         {"name": "kind", "type": "int", "doc": "0 event, 1 dead letter (raw bytes of a rejected message)"},
@@ -53,19 +55,33 @@ ENTRY_META_SCHEMA: dict[str, Any] = {
         {"name": "offset", "type": "long"},
         {"name": "received_at", "type": "long", "doc": "microseconds since the epoch, UTC"},
         {"name": "key", "type": ["null", "bytes"]},
-        {"name": "headers", "type": {"type": "array", "items": {
-            "type": "record", "name": "Header", "fields": [{"name": "name", "type": "string"}, {"name": "value", "type": "bytes"}],
-        }}},
+        {
+            "name": "headers",
+            "type": {
+                "type": "array",
+                "items": {
+                    "type": "record",
+                    "name": "Header",
+                    "fields": [{"name": "name", "type": "string"}, {"name": "value", "type": "bytes"}],
+                },
+            },
+        },
     ],
 }
 BATCH_SCHEMA: dict[str, Any] = {
-    "type": "record", "name": "EntryBatch", "namespace": "accessreview.ledger",
+    "type": "record",
+    "name": "EntryBatch",
+    "namespace": "accessreview.ledger",
     "doc": "Consecutive ledger entries; entry i has sequence number (leaf index) first_seq + i.",
     "fields": [
         {"name": "first_seq", "type": "long"},
         {"name": "leaves", "type": "bytes", "doc": "32-byte RFC 9162 leaf hashes, concatenated"},
         {"name": "sizes", "type": "bytes", "doc": "byte length of each entry, uint32 little-endian"},
-        {"name": "entries", "type": "bytes", "doc": "entries concatenated; entry = Avro EntryMeta ‖ value as received"},
+        {
+            "name": "entries",
+            "type": "bytes",
+            "doc": "entries concatenated; entry = Avro EntryMeta ‖ value as received",
+        },
     ],
 }
 _PARSED_BATCH = parse_schema(BATCH_SCHEMA)
@@ -92,8 +108,13 @@ def _avro_bytes(data: bytes) -> bytes:
 
 
 def encode_meta(
-    kind: int, topic: bytes, partition: int, offset: int, received_at: int,
-    key: bytes | None, headers: list[tuple[str, bytes]] | None,
+    kind: int,
+    topic: bytes,
+    partition: int,
+    offset: int,
+    received_at: int,
+    key: bytes | None,
+    headers: list[tuple[str, bytes]] | None,
 ) -> bytes:
     """Avro binary of EntryMeta, written by hand for speed (equality with fastavro is tested)."""
     parts = [_varint(kind), _avro_bytes(topic), _varint(partition), _varint(offset), _varint(received_at)]
@@ -114,7 +135,7 @@ def decode_entry(entry: bytes) -> tuple[dict[str, Any], bytes]:
         meta = schemaless_reader(buf, _PARSED_META, None)
     except (EOFError, ValueError, IndexError, UnicodeDecodeError, TypeError) as exc:
         raise DecodeError(f"entry metadata does not decode: {exc}") from None
-    return meta, entry[buf.tell():]  # type: ignore[return-value]
+    return meta, entry[buf.tell() :]  # type: ignore[return-value]
 
 
 def extend_chain(head: bytes, packed_leaves: list[bytes]) -> bytes:
@@ -132,7 +153,7 @@ def split_entries(sizes: bytes, entries: bytes) -> list[bytes]:
     ends = list(accumulate(lengths))
     if (ends[-1] if ends else 0) != len(entries):
         raise DecodeError("entry sizes do not add up to the batch")
-    return [entries[a:b] for a, b in zip([0, *ends], ends)]
+    return [entries[a:b] for a, b in zip([0, *ends], ends)]  # noqa: B905 - one start more than ends
 
 
 @dataclass(frozen=True)
@@ -145,17 +166,25 @@ class SegmentHeader:
 
 
 def build_segment(
-    segment: int, first_seq: int, chain_prev: bytes, leaves: list[bytes], entries: list[bytes],
+    segment: int,
+    first_seq: int,
+    chain_prev: bytes,
+    leaves: list[bytes],
+    entries: list[bytes],
     event_schemas: dict[str, Any],
 ) -> bytes:
     """The container bytes; the sync marker is derived from the content so output is reproducible."""
     records = []
     for start in range(0, len(leaves), BATCH_ENTRIES):
-        chunk = entries[start:start + BATCH_ENTRIES]
-        records.append({
-            "first_seq": first_seq + start, "leaves": b"".join(leaves[start:start + BATCH_ENTRIES]),
-            "sizes": struct.pack(f"<{len(chunk)}I", *map(len, chunk)), "entries": b"".join(chunk),
-        })
+        chunk = entries[start : start + BATCH_ENTRIES]
+        records.append(
+            {
+                "first_seq": first_seq + start,
+                "leaves": b"".join(leaves[start : start + BATCH_ENTRIES]),
+                "sizes": struct.pack(f"<{len(chunk)}I", *map(len, chunk)),
+                "entries": b"".join(chunk),
+            }
+        )
     metadata = {
         "accessreview.ledger.format": FORMAT,
         "accessreview.ledger.segment": str(segment),
@@ -167,7 +196,15 @@ def build_segment(
     }
     sync = _sha256(b"sync" + segment.to_bytes(8, "big") + chain_prev).digest()[:16]
     buf = io.BytesIO()
-    writer(buf, _PARSED_BATCH, records, codec=CODEC, metadata=metadata, sync_marker=sync, codec_compression_level=1 if CODEC == "deflate" else 3)
+    writer(
+        buf,
+        _PARSED_BATCH,
+        records,
+        codec=CODEC,
+        metadata=metadata,
+        sync_marker=sync,
+        codec_compression_level=1 if CODEC == "deflate" else 3,
+    )
     return buf.getvalue()
 
 
@@ -181,8 +218,10 @@ class SegmentReader:
             if meta.get("accessreview.ledger.format") != FORMAT:
                 raise DecodeError(f"unknown segment format {meta.get('accessreview.ledger.format')!r}")
             self.header = SegmentHeader(
-                int(meta["accessreview.ledger.segment"]), int(meta["accessreview.ledger.first_seq"]),
-                int(meta["accessreview.ledger.count"]), bytes.fromhex(meta["accessreview.ledger.chain_prev"]),
+                int(meta["accessreview.ledger.segment"]),
+                int(meta["accessreview.ledger.first_seq"]),
+                int(meta["accessreview.ledger.count"]),
+                bytes.fromhex(meta["accessreview.ledger.chain_prev"]),
                 json.loads(meta.get("accessreview.ledger.event_schemas", "{}")),
             )
         except DecodeError:

@@ -36,9 +36,11 @@ def build_writer(settings: Settings, schema_for: Any = None, instance: str | Non
     signer = signer_from_settings(settings)
     publish_public_key(store, signer.public.to_json(), settings)
     config = WriterConfig(
-        origin=settings.ledger_origin, retention_days=settings.ledger_retention_days,
+        origin=settings.ledger_origin,
+        retention_days=settings.ledger_retention_days,
         writer={"service": "ledger", "version": __version__, "instance": instance or settings.instance_id},
-        schema_for=schema_for, own_topic=settings.topic(OWN_TOPIC_BASE),
+        schema_for=schema_for,
+        own_topic=settings.topic(OWN_TOPIC_BASE),
     )
     writer = LedgerWriter(store, signer, config, witness)
     writer.recover()
@@ -66,8 +68,12 @@ def run(ctx: ServiceContext) -> None:
     writer = build_writer(settings, lambda fp: ctx.catalog.by_fingerprint(fp).schema, ctx.identity.instance)
     ingest = KafkaIngest(settings, ctx.bootstrap, writer)
     partitions = ingest.assign()
-    ctx.log.info("ledger_started", store=writer.store.url, partitions=partitions, next_seq=writer.state.next_seq)
-    verifier = threading.Thread(target=_verify_on_schedule, args=(ctx, writer.store), daemon=True, name="ledger-verify")
+    ctx.log.info(
+        "ledger_started", store=writer.store.url, partitions=partitions, next_seq=writer.state.next_seq
+    )
+    verifier = threading.Thread(
+        target=_verify_on_schedule, args=(ctx, writer.store), daemon=True, name="ledger-verify"
+    )
     verifier.start()
     try:
         while not ctx.stop_event.is_set():
@@ -93,14 +99,25 @@ def _seal(ctx: ServiceContext, writer: LedgerWriter, ingest: KafkaIngest) -> Sig
     event = ctx.events.new(
         "ledger.segment_sealed",
         {
-            "store": writer.store.url, "segment": manifest["segment"], "first_seq": manifest["first_seq"],
-            "last_seq": manifest["last_seq"], "manifest_key": manifest["manifest_key"],
-            "manifest_sha256": manifest.sha256, "merkle_root": manifest["merkle_root"], "tree_size": manifest["tree_size"],
+            "store": writer.store.url,
+            "segment": manifest["segment"],
+            "first_seq": manifest["first_seq"],
+            "last_seq": manifest["last_seq"],
+            "manifest_key": manifest["manifest_key"],
+            "manifest_sha256": manifest.sha256,
+            "merkle_root": manifest["merkle_root"],
+            "tree_size": manifest["tree_size"],
         },
-        correlation_id=f"ledger:{writer.store.url}", subject_key=writer.store.url,
+        correlation_id=f"ledger:{writer.store.url}",
+        subject_key=writer.store.url,
     )
     ctx.producer.publish(event)
-    ctx.log.info("segment_sealed", segment=manifest["segment"], events=manifest["count"], tree_size=manifest["tree_size"])
+    ctx.log.info(
+        "segment_sealed",
+        segment=manifest["segment"],
+        events=manifest["count"],
+        tree_size=manifest["tree_size"],
+    )
     return manifest
 
 
@@ -123,14 +140,27 @@ def publish_verification(ctx: ServiceContext, store: Store) -> Any:
     metrics.VERIFY_LAST.set(time.time())
     metrics.VERIFY_FINDINGS.set(len(errors))
     findings = [
-        {"code": f.code, "where": f.where, "expected": f.expected[:500], "found": f.found[:500], "detail": f.detail or None}
+        {
+            "code": f.code,
+            "where": f.where,
+            "expected": f.expected[:500],
+            "found": f.found[:500],
+            "detail": f.detail or None,
+        }
         for f in errors[:50]
     ]
     event = ctx.events.new(
         "ledger.verified",
-        {"store": store.url, "status": report.status, "events_verified": report.events_verified,
-         "tree_size": report.tree_size, "duration_ms": int(report.duration_s * 1000), "findings": findings},
-        correlation_id=f"ledger:{store.url}", subject_key=store.url,
+        {
+            "store": store.url,
+            "status": report.status,
+            "events_verified": report.events_verified,
+            "tree_size": report.tree_size,
+            "duration_ms": int(report.duration_s * 1000),
+            "findings": findings,
+        },
+        correlation_id=f"ledger:{store.url}",
+        subject_key=store.url,
     )
     ctx.producer.publish(event)
     ctx.producer.flush(10.0)

@@ -24,7 +24,14 @@ from services.ledger.keys import Signer, utc_text
 from services.ledger.manifest import MANIFEST_FORMAT, SignedManifest, parse_manifest, sign_manifest
 from services.ledger.merkle import Frontier
 from services.ledger.segment import (
-    CODEC, GENESIS_CHAIN, KIND_DEAD_LETTER, SegmentReader, build_segment, decode_entry, encode_meta, extend_chain,
+    CODEC,
+    GENESIS_CHAIN,
+    KIND_DEAD_LETTER,
+    SegmentReader,
+    build_segment,
+    decode_entry,
+    encode_meta,
+    extend_chain,
 )
 from services.ledger.stores import Store
 
@@ -63,7 +70,9 @@ class Pending:
 
 
 class LedgerWriter:
-    def __init__(self, store: Store, signer: Signer, config: WriterConfig, witness: Store | None = None) -> None:
+    def __init__(
+        self, store: Store, signer: Signer, config: WriterConfig, witness: Store | None = None
+    ) -> None:
         self.store = store
         self.signer = signer
         self.config = config
@@ -77,8 +86,15 @@ class LedgerWriter:
         return offset < self.state.high_water.get(topic, {}).get(str(partition), 0)
 
     def append(
-        self, value: bytes, topic: str, partition: int, offset: int, received_at_us: int,
-        key: bytes | None = None, headers: list[tuple[str, bytes]] | None = None, dead_letter: bool = False,
+        self,
+        value: bytes,
+        topic: str,
+        partition: int,
+        offset: int,
+        received_at_us: int,
+        key: bytes | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+        dead_letter: bool = False,
     ) -> bool:
         """Add one message (False if it is sealed already or a duplicate within this batch)."""
         pending = self.pending
@@ -90,7 +106,18 @@ class LedgerWriter:
         topic_b = self._topic_bytes.get(topic)
         if topic_b is None:
             topic_b = self._topic_bytes[topic] = topic.encode()
-        entry = encode_meta(KIND_DEAD_LETTER if dead_letter else 0, topic_b, partition, offset, received_at_us, key, headers) + value
+        entry = (
+            encode_meta(
+                KIND_DEAD_LETTER if dead_letter else 0,
+                topic_b,
+                partition,
+                offset,
+                received_at_us,
+                key,
+                headers,
+            )
+            + value
+        )
         pending.leaves.append(_sha256(b"\x00" + entry).digest())
         pending.entries.append(entry)
         if span is None:
@@ -108,7 +135,10 @@ class LedgerWriter:
             pending.first_at = time.monotonic()
         return True
 
-    def append_many(self, items: list[tuple[bytes, str, int, int, int, bytes | None, list[tuple[str, bytes]] | None, bool]]) -> int:
+    def append_many(
+        self,
+        items: list[tuple[bytes, str, int, int, int, bytes | None, list[tuple[str, bytes]] | None, bool]],
+    ) -> int:
         return sum(1 for item in items if self.append(*item))
 
     @property
@@ -131,7 +161,9 @@ class LedgerWriter:
             return None
         state = self.state
         schemas = self._schemas(p.fingerprints)
-        data = build_segment(state.next_segment, state.next_seq, state.chain_head, p.leaves, p.entries, schemas)
+        data = build_segment(
+            state.next_segment, state.next_seq, state.chain_head, p.leaves, p.entries, schemas
+        )
         retain_until = self._retain_until(now)
         self.store.put(layout.segment_key(state.next_segment), data, retain_until)
         manifest = self._finish(data, p.leaves, p.offsets, sorted(schemas), p.dead_letters, now)
@@ -139,8 +171,13 @@ class LedgerWriter:
         return manifest
 
     def _finish(
-        self, data: bytes, leaves: list[bytes], offsets: dict[tuple[str, int], list[int]], schemas: list[str],
-        dead_letters: int, now: datetime | None,
+        self,
+        data: bytes,
+        leaves: list[bytes],
+        offsets: dict[tuple[str, int], list[int]],
+        schemas: list[str],
+        dead_letters: int,
+        now: datetime | None,
     ) -> SignedManifest:
         """Manifest, then checkpoint, then witness; state advances only when all are stored."""
         state = self.state
@@ -153,21 +190,33 @@ class LedgerWriter:
         for (topic, partition), (_first, last, _count) in offsets.items():
             high_water.setdefault(topic, {})[str(partition)] = last + 1
         body = {
-            "format": MANIFEST_FORMAT, "origin": self.config.origin, "segment": n,
-            "first_seq": state.next_seq, "last_seq": state.next_seq + len(leaves) - 1, "count": len(leaves),
+            "format": MANIFEST_FORMAT,
+            "origin": self.config.origin,
+            "segment": n,
+            "first_seq": state.next_seq,
+            "last_seq": state.next_seq + len(leaves) - 1,
+            "count": len(leaves),
             "prev_manifest_sha256": state.prev_manifest_sha256,
-            "chain_prev": state.chain_head.hex(), "chain_head": chain_head.hex(),
-            "merkle_root": frontier.root().hex(), "tree_size": frontier.size,
+            "chain_prev": state.chain_head.hex(),
+            "chain_head": chain_head.hex(),
+            "merkle_root": frontier.root().hex(),
+            "tree_size": frontier.size,
             "frontier": [node.hex() for node in frontier.nodes],
-            "segment_key": layout.segment_key(n), "segment_sha256": _sha256(data).hexdigest(),
-            "segment_bytes": len(data), "codec": CODEC,
-            "manifest_key": layout.manifest_key(n), "checkpoint_key": layout.checkpoint_key(n),
+            "segment_key": layout.segment_key(n),
+            "segment_sha256": _sha256(data).hexdigest(),
+            "segment_bytes": len(data),
+            "codec": CODEC,
+            "manifest_key": layout.manifest_key(n),
+            "checkpoint_key": layout.checkpoint_key(n),
             "offsets": [
                 {"topic": t, "partition": p, "first": s[0], "last": s[1], "count": s[2]}
                 for (t, p), s in sorted(offsets.items())
             ],
-            "high_water": high_water, "event_schemas": schemas, "dead_letters": dead_letters,
-            "writer": self.config.writer, "created_at": utc_text(created),
+            "high_water": high_water,
+            "event_schemas": schemas,
+            "dead_letters": dead_letters,
+            "writer": self.config.writer,
+            "created_at": utc_text(created),
             "retain_until": utc_text(self._retain_until(created)),
         }
         manifest = sign_manifest(body, self.signer)
@@ -227,7 +276,11 @@ class LedgerWriter:
         data = self.store.get(layout.segment_key(n))
         reader = SegmentReader(data)
         header = reader.header
-        if header.segment != n or header.first_seq != self.state.next_seq or header.chain_prev != self.state.chain_head:
+        if (
+            header.segment != n
+            or header.first_seq != self.state.next_seq
+            or header.chain_prev != self.state.chain_head
+        ):
             raise IntegrityError(f"segment {n} exists without a manifest and does not continue the chain")
         leaves: list[bytes] = []
         offsets: dict[tuple[str, int], list[int]] = {}
@@ -235,7 +288,7 @@ class LedgerWriter:
         for _first, packed, entries in reader.batches():
             for i, entry in enumerate(entries):
                 leaf = _sha256(b"\x00" + entry).digest()
-                if leaf != packed[32 * i: 32 * i + 32]:
+                if leaf != packed[32 * i : 32 * i + 32]:
                     raise IntegrityError(f"segment {n} exists without a manifest and its leaves do not match")
                 leaves.append(leaf)
                 m, _value = decode_entry(entry)
@@ -250,7 +303,8 @@ class LedgerWriter:
 def state_from_manifest(manifest: SignedManifest) -> LedgerState:
     body = manifest.body
     return LedgerState(
-        next_segment=body["segment"] + 1, next_seq=body["last_seq"] + 1,
+        next_segment=body["segment"] + 1,
+        next_seq=body["last_seq"] + 1,
         chain_head=bytes.fromhex(body["chain_head"]),
         frontier=Frontier(body["tree_size"], [bytes.fromhex(h) for h in body["frontier"]]),
         prev_manifest_sha256=manifest.sha256,

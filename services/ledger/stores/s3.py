@@ -28,15 +28,19 @@ class S3Store:
         from botocore.config import Config
 
         self._client = boto3.client(
-            "s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region,
-            config=Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=10, read_timeout=60),
+            "s3",
+            endpoint_url=settings.s3_endpoint_url,
+            region_name=settings.s3_region,
+            config=Config(
+                retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=10, read_timeout=60
+            ),
         )
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def _relative(self, full: str) -> str:
-        return full[len(self.prefix) + 1:] if self.prefix else full
+        return full[len(self.prefix) + 1 :] if self.prefix else full
 
     def _call(self, what: str, fn: Any, **kwargs: Any) -> Any:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -61,18 +65,29 @@ class S3Store:
         if self.kms_key_id:
             extra["SSEKMSKeyId"] = self.kms_key_id
         self._call(
-            f"put {self.url}/{key}", self._client.put_object,
-            Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*", ChecksumAlgorithm="SHA256",
-            ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=retain_until, **extra,
+            f"put {self.url}/{key}",
+            self._client.put_object,
+            Bucket=self.bucket,
+            Key=self._key(key),
+            Body=data,
+            IfNoneMatch="*",
+            ChecksumAlgorithm="SHA256",
+            ObjectLockMode="COMPLIANCE",
+            ObjectLockRetainUntilDate=retain_until,
+            **extra,
         )
 
     def get(self, key: str) -> bytes:
-        response = self._call(f"get {self.url}/{key}", self._client.get_object, Bucket=self.bucket, Key=self._key(key))
+        response = self._call(
+            f"get {self.url}/{key}", self._client.get_object, Bucket=self.bucket, Key=self._key(key)
+        )
         return response["Body"].read()
 
     def exists(self, key: str) -> bool:
         try:
-            self._call(f"head {self.url}/{key}", self._client.head_object, Bucket=self.bucket, Key=self._key(key))
+            self._call(
+                f"head {self.url}/{key}", self._client.head_object, Bucket=self.bucket, Key=self._key(key)
+            )
             return True
         except NotFoundError:
             return False
@@ -81,7 +96,9 @@ class S3Store:
         keys: list[str] = []
         paginator = self._client.get_paginator("list_objects_v2")
         full = self._key(prefix)
-        pages = self._call(f"list {self.url}", lambda: list(paginator.paginate(Bucket=self.bucket, Prefix=full)))
+        pages = self._call(
+            f"list {self.url}", lambda: list(paginator.paginate(Bucket=self.bucket, Prefix=full))
+        )
         for page in pages:
             keys.extend(self._relative(o["Key"]) for o in page.get("Contents", []))
         return sorted(keys)
@@ -89,7 +106,9 @@ class S3Store:
     def prepare_for_writing(self, dev_store: bool) -> None:
         try:
             cfg = self._call(
-                f"object lock configuration of {self.bucket}", self._client.get_object_lock_configuration, Bucket=self.bucket
+                f"object lock configuration of {self.bucket}",
+                self._client.get_object_lock_configuration,
+                Bucket=self.bucket,
             )
             enabled = cfg.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
         except (NotFoundError, UnavailableError) as exc:
@@ -106,25 +125,41 @@ class S3Store:
         """Every version and delete marker under the prefix, with lock and encryption from HEAD."""
         paginator = self._client.get_paginator("list_object_versions")
         prefix = f"{self.prefix}/" if self.prefix else ""
-        pages = self._call(f"list versions {self.url}", lambda: list(paginator.paginate(Bucket=self.bucket, Prefix=prefix)))
+        pages = self._call(
+            f"list versions {self.url}", lambda: list(paginator.paginate(Bucket=self.bucket, Prefix=prefix))
+        )
         records: list[ObjectRecord] = []
         for page in pages:
             for marker in page.get("DeleteMarkers", []):
-                records.append(ObjectRecord(
-                    self._relative(marker["Key"]), marker.get("VersionId"), marker.get("IsLatest", False), True,
-                    marker.get("LastModified"),
-                ))
+                records.append(
+                    ObjectRecord(
+                        self._relative(marker["Key"]),
+                        marker.get("VersionId"),
+                        marker.get("IsLatest", False),
+                        True,
+                        marker.get("LastModified"),
+                    )
+                )
             for version in page.get("Versions", []):
                 records.append(self._describe(version))
         return records
 
     def _describe(self, version: dict[str, Any]) -> ObjectRecord:
         head = self._call(
-            f"head {version['Key']}", self._client.head_object,
-            Bucket=self.bucket, Key=version["Key"], VersionId=version["VersionId"],
+            f"head {version['Key']}",
+            self._client.head_object,
+            Bucket=self.bucket,
+            Key=version["Key"],
+            VersionId=version["VersionId"],
         )
         return ObjectRecord(
-            self._relative(version["Key"]), version.get("VersionId"), version.get("IsLatest", False), False,
-            version.get("LastModified"), head.get("ObjectLockMode"), head.get("ObjectLockRetainUntilDate"),
-            head.get("ServerSideEncryption"), head.get("SSEKMSKeyId"),
+            self._relative(version["Key"]),
+            version.get("VersionId"),
+            version.get("IsLatest", False),
+            False,
+            version.get("LastModified"),
+            head.get("ObjectLockMode"),
+            head.get("ObjectLockRetainUntilDate"),
+            head.get("ServerSideEncryption"),
+            head.get("SSEKMSKeyId"),
         )

@@ -70,8 +70,16 @@ class Report:
     def to_json(self) -> dict[str, Any]:
         rate = self.events_verified / self.duration_s if self.duration_s else 0
         return {
-            "status": self.status, "store": self.store, "segments": self.segments,
-            "events_verified": self.events_verified, "tree_size": self.tree_size, "root": self.root,
-            "duration_s": round(self.duration_s, 3), "events_per_s": int(rate), "keys": self.keys,
-            "storage": self.storage, "unreadable": self.unreadable, "findings": [asdict(f) for f in self.findings],
+            "status": self.status,
+            "store": self.store,
+            "segments": self.segments,
+            "events_verified": self.events_verified,
+            "tree_size": self.tree_size,
+            "root": self.root,
+            "duration_s": round(self.duration_s, 3),
+            "events_per_s": int(rate),
+            "keys": self.keys,
+            "storage": self.storage,
+            "unreadable": self.unreadable,
+            "findings": [asdict(f) for f in self.findings],
         }

@@ -42,12 +42,17 @@ def check_segment_bytes(data: bytes, manifest: SignedManifest, where: str) -> li
     return out
 
 
-def check_segment_content(data: bytes, manifest: SignedManifest, running: Running, where: str) -> list[Finding]:
+def check_segment_content(
+    data: bytes, manifest: SignedManifest, running: Running, where: str
+) -> list[Finding]:
     """Every leaf, sequence number, chain link and the Merkle root; advances ``running``."""
     try:
         reader = SegmentReader(data)
     except DecodeError as exc:
-        return [Finding("segment-malformed", where, "an Avro ledger segment", str(exc)), *_skip(manifest, running)]
+        return [
+            Finding("segment-malformed", where, "an Avro ledger segment", str(exc)),
+            *_skip(manifest, running),
+        ]
     findings = _check_header(reader, manifest, running, where)
     leaf_findings = 0
     count = 0
@@ -55,16 +60,34 @@ def check_segment_content(data: bytes, manifest: SignedManifest, running: Runnin
     try:
         for first_seq, packed, sizes, blob in reader.raw_batches():
             leaves = _leaf_hashes(sizes, blob)
-            if first_seq != running.next_seq or leaves is None or len(leaves) != len(packed) // 32 or len(packed) % 32:
-                findings.append(Finding("segment-batch", where, f"batch at seq {running.next_seq}", f"batch at seq {first_seq}"))
+            if (
+                first_seq != running.next_seq
+                or leaves is None
+                or len(leaves) != len(packed) // 32
+                or len(packed) % 32
+            ):
+                findings.append(
+                    Finding(
+                        "segment-batch",
+                        where,
+                        f"batch at seq {running.next_seq}",
+                        f"batch at seq {first_seq}",
+                    )
+                )
                 return findings + _skip(manifest, running)
             computed = b"".join(leaves)
             if computed != packed:
                 for i in range(len(leaves)):
-                    if leaves[i] != packed[32 * i: 32 * i + 32] and leaf_findings < MAX_LEAF_FINDINGS:
+                    if leaves[i] != packed[32 * i : 32 * i + 32] and leaf_findings < MAX_LEAF_FINDINGS:
                         leaf_findings += 1
-                        findings.append(Finding("leaf-mismatch", f"{where} seq {first_seq + i}",
-                                                packed[32 * i: 32 * i + 32].hex(), leaves[i].hex()))
+                        findings.append(
+                            Finding(
+                                "leaf-mismatch",
+                                f"{where} seq {first_seq + i}",
+                                packed[32 * i : 32 * i + 32].hex(),
+                                leaves[i].hex(),
+                            )
+                        )
             chain.update(computed)
             running.frontier.extend_packed(computed)
             running.next_seq += len(leaves)
@@ -84,26 +107,48 @@ def _leaf_hashes(sizes: bytes, blob: bytes) -> list[bytes] | None:
     ends = list(accumulate(lengths))
     if (ends[-1] if ends else 0) != len(blob):
         return None
-    return [_sha256(b"\x00" + blob[a:b]).digest() for a, b in zip([0, *ends], ends)]
+    return [_sha256(b"\x00" + blob[a:b]).digest() for a, b in zip([0, *ends], ends)]  # noqa: B905 - one start more than ends
 
 
-def _check_header(reader: SegmentReader, manifest: SignedManifest, running: Running, where: str) -> list[Finding]:
+def _check_header(
+    reader: SegmentReader, manifest: SignedManifest, running: Running, where: str
+) -> list[Finding]:
     h = reader.header
     out = []
     if h.segment != manifest["segment"]:
         out.append(Finding("segment-header", where, f"segment {manifest['segment']}", f"segment {h.segment}"))
     if h.first_seq != manifest["first_seq"] or h.count != manifest["count"]:
-        out.append(Finding("segment-header", where, f"seq {manifest['first_seq']}+{manifest['count']}", f"seq {h.first_seq}+{h.count}"))
+        out.append(
+            Finding(
+                "segment-header",
+                where,
+                f"seq {manifest['first_seq']}+{manifest['count']}",
+                f"seq {h.first_seq}+{h.count}",
+            )
+        )
     if h.chain_prev.hex() != manifest["chain_prev"]:
-        out.append(Finding("segment-header", where, f"chain_prev {manifest['chain_prev']}", f"chain_prev {h.chain_prev.hex()}"))
+        out.append(
+            Finding(
+                "segment-header",
+                where,
+                f"chain_prev {manifest['chain_prev']}",
+                f"chain_prev {h.chain_prev.hex()}",
+            )
+        )
     return out
 
 
 def _check_totals(manifest: SignedManifest, running: Running, count: int, where: str) -> list[Finding]:
     out = []
     if count != manifest["count"] or running.next_seq != manifest["last_seq"] + 1:
-        out.append(Finding("segment-count", where, f"{manifest['count']} entries to seq {manifest['last_seq']}",
-                           f"{count} entries to seq {running.next_seq - 1}"))
+        out.append(
+            Finding(
+                "segment-count",
+                where,
+                f"{manifest['count']} entries to seq {manifest['last_seq']}",
+                f"{count} entries to seq {running.next_seq - 1}",
+            )
+        )
     if running.chain.hex() != manifest["chain_head"]:
         out.append(Finding("chain-head", where, manifest["chain_head"], running.chain.hex()))
     root = running.frontier.root().hex()
@@ -112,7 +157,11 @@ def _check_totals(manifest: SignedManifest, running: Running, count: int, where:
     if root != manifest["merkle_root"]:
         out.append(Finding("merkle-root", where, manifest["merkle_root"], root))
     if [n.hex() for n in running.frontier.nodes] != manifest["frontier"]:
-        out.append(Finding("frontier", where, "frontier of the recomputed tree", "a different frontier in the manifest"))
+        out.append(
+            Finding(
+                "frontier", where, "frontier of the recomputed tree", "a different frontier in the manifest"
+            )
+        )
     return out
 
 

@@ -16,16 +16,33 @@ def check_store_tail(store_checkpoints: list[int], manifests: list[int]) -> list
     newest = max(manifests, default=-1)
     beyond = [n for n in store_checkpoints if n > newest]
     if beyond:
-        return [Finding("tail-truncated", f"checkpoint {max(beyond)}", f"manifests up to {max(beyond)}",
-                        f"manifests up to {newest}", "the store's own checkpoints outlive the segments")]
+        return [
+            Finding(
+                "tail-truncated",
+                f"checkpoint {max(beyond)}",
+                f"manifests up to {max(beyond)}",
+                f"manifests up to {newest}",
+                "the store's own checkpoints outlive the segments",
+            )
+        ]
     return []
 
 
-def check_witness(witness: Store | None, roots: dict[int, bytes], origin: str | None, ring: KeyRing) -> list[Finding]:
+def check_witness(
+    witness: Store | None, roots: dict[int, bytes], origin: str | None, ring: KeyRing
+) -> list[Finding]:
     """Every witness checkpoint must match a recomputed root at the same size; a larger size means truncation."""
     if witness is None:
-        return [Finding("no-witness", "verify", "a witness store", "none given",
-                        "deleting the newest segments and checkpoints together would go unnoticed", WARNING)]
+        return [
+            Finding(
+                "no-witness",
+                "verify",
+                "a witness store",
+                "none given",
+                "deleting the newest segments and checkpoints together would go unnoticed",
+                WARNING,
+            )
+        ]
     keys = [k for k in witness.list(layout.CHECKPOINTS) if layout.number_of(k) is not None]
     if not keys:
         return [Finding("witness-empty", witness.url, "checkpoints", "none", severity=WARNING)]
@@ -37,18 +54,43 @@ def check_witness(witness: Store | None, roots: dict[int, bytes], origin: str | 
         except NotFoundError:
             continue
         except CheckpointError as exc:
-            out.append(Finding(exc.code.replace("checkpoint", "witness"), f"witness {key}", "a trusted checkpoint", str(exc)))
+            out.append(
+                Finding(
+                    exc.code.replace("checkpoint", "witness"),
+                    f"witness {key}",
+                    "a trusted checkpoint",
+                    str(exc),
+                )
+            )
             continue
         cp = signed.checkpoint
         if origin is not None and cp.origin != origin:
             out.append(Finding("witness-origin", f"witness {key}", origin, cp.origin))
             continue
         if cp.size > largest:
-            out.append(Finding("tail-truncated", f"witness {key}", f"tree size >= {cp.size}", f"tree size {largest}",
-                               "the witness saw a longer log than the store holds"))
+            out.append(
+                Finding(
+                    "tail-truncated",
+                    f"witness {key}",
+                    f"tree size >= {cp.size}",
+                    f"tree size {largest}",
+                    "the witness saw a longer log than the store holds",
+                )
+            )
         elif cp.size in roots and roots[cp.size] != cp.root:
-            out.append(Finding("witness-root-mismatch", f"witness {key}", roots[cp.size].hex(), cp.root.hex(),
-                               "the log was rewritten after the witness saw it"))
+            out.append(
+                Finding(
+                    "witness-root-mismatch",
+                    f"witness {key}",
+                    roots[cp.size].hex(),
+                    cp.root.hex(),
+                    "the log was rewritten after the witness saw it",
+                )
+            )
         elif cp.size not in roots:
-            out.append(Finding("witness-size-unknown", f"witness {key}", "a size at a segment boundary", str(cp.size)))
+            out.append(
+                Finding(
+                    "witness-size-unknown", f"witness {key}", "a size at a segment boundary", str(cp.size)
+                )
+            )
     return out

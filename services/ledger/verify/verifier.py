@@ -21,7 +21,11 @@ from services.ledger.segment import GENESIS_CHAIN
 from services.ledger.stores import Store
 from services.ledger.verify.findings import WARNING, Finding, Report
 from services.ledger.verify.manifest_checks import (
-    check_checkpoint, check_link, check_location, check_retention, check_signature,
+    check_checkpoint,
+    check_link,
+    check_location,
+    check_retention,
+    check_signature,
 )
 from services.ledger.verify.segment_checks import Running, check_segment_bytes, check_segment_content
 from services.ledger.verify.storage import check_storage
@@ -41,8 +45,12 @@ def store_keys(store: Store) -> KeyRing:
 
 
 def verify_store(
-    store: Store, ring: KeyRing | None = None, witness: Store | None = None, min_retention_days: int = 7 * 365,
-    progress: Progress | None = None, storage_layer: bool = True,
+    store: Store,
+    ring: KeyRing | None = None,
+    witness: Store | None = None,
+    min_retention_days: int = 7 * 365,
+    progress: Progress | None = None,
+    storage_layer: bool = True,
 ) -> Report:
     report = Report(store.url)
     started = time.perf_counter()
@@ -63,21 +71,40 @@ def _listing(store: Store, report: Report) -> tuple[list[int], list[int], list[i
                 report.add(Finding("unexpected-object", key, "only numbered ledger objects", key))
             else:
                 found.append(n)
-    return sorted(numbers[layout.SEGMENTS]), sorted(numbers[layout.MANIFESTS]), sorted(numbers[layout.CHECKPOINTS])
+    return (
+        sorted(numbers[layout.SEGMENTS]),
+        sorted(numbers[layout.MANIFESTS]),
+        sorted(numbers[layout.CHECKPOINTS]),
+    )
 
 
 def _verify(
-    store: Store, ring: KeyRing | None, witness: Store | None, min_days: int, progress: Progress | None,
-    storage_layer: bool, report: Report,
+    store: Store,
+    ring: KeyRing | None,
+    witness: Store | None,
+    min_days: int,
+    progress: Progress | None,
+    storage_layer: bool,
+    report: Report,
 ) -> None:
     if not ring:
         ring = store_keys(store)
-        report.add(Finding("keys-from-store", store.url, "public keys given by the auditor (--public-key)",
-                           "keys published in the store itself", "a store could lie about its own keys", WARNING))
+        report.add(
+            Finding(
+                "keys-from-store",
+                store.url,
+                "public keys given by the auditor (--public-key)",
+                "keys published in the store itself",
+                "a store could lie about its own keys",
+                WARNING,
+            )
+        )
     report.keys = sorted({f"{k.name} ({k.key_id})" for k in ring})
     segments, manifests, checkpoints = _listing(store, report)
     if not manifests and not segments:
-        report.add(Finding("ledger-empty", store.url, "at least one sealed segment", "none", severity=WARNING))
+        report.add(
+            Finding("ledger-empty", store.url, "at least one sealed segment", "none", severity=WARNING)
+        )
     total = max(manifests, default=-1) + 1
     running = Running(0, GENESIS_CHAIN, Frontier())
     previous: SignedManifest | None = None
@@ -102,9 +129,20 @@ def _verify(
         report.segments += 1
         if progress:
             progress(n + 1, total, report.events_verified)
-    report.add([Finding("segment-orphan", f"segment {n}", "a manifest", "none",
-                        "sealed bytes without a manifest: a writer stopped mid-seal, the next start adopts it", WARNING)
-                for n in segments if n >= total])
+    report.add(
+        [
+            Finding(
+                "segment-orphan",
+                f"segment {n}",
+                "a manifest",
+                "none",
+                "sealed bytes without a manifest: a writer stopped mid-seal, the next start adopts it",
+                WARNING,
+            )
+            for n in segments
+            if n >= total
+        ]
+    )
     report.add(check_store_tail(checkpoints, manifests))
     report.add(check_witness(witness, roots, origin, ring))
     report.tree_size = running.frontier.size
@@ -118,7 +156,9 @@ def _verify(
 def _read_manifest(store: Store, n: int, listed: bool, report: Report) -> SignedManifest | None:
     where = f"segment {n}"
     if not listed:
-        report.add(Finding("manifest-missing", where, layout.manifest_key(n), "nothing", "a gap in the chain"))
+        report.add(
+            Finding("manifest-missing", where, layout.manifest_key(n), "nothing", "a gap in the chain")
+        )
         return None
     try:
         return parse_manifest(store.get(layout.manifest_key(n)))
@@ -129,7 +169,9 @@ def _read_manifest(store: Store, n: int, listed: bool, report: Report) -> Signed
     return None
 
 
-def _check_segment(store: Store, manifest: SignedManifest, running: Running, where: str, report: Report) -> None:
+def _check_segment(
+    store: Store, manifest: SignedManifest, running: Running, where: str, report: Report
+) -> None:
     if running.next_seq != manifest["first_seq"] or running.chain.hex() != manifest["chain_prev"]:
         # the link checks reported it; continue from the manifest's claim so later segments are checked
         running.next_seq = manifest["first_seq"]

@@ -20,8 +20,14 @@ REPO = Path(__file__).resolve().parents[3]
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full_env = dict(os.environ, PYTHONPATH=str(REPO), AR_ENV="test", AR_LOG_LEVEL="WARNING", **(env or {}))
-    return subprocess.run([sys.executable, "-m", "services.cli.main", "ledger", *args], capture_output=True, text=True,
-                          env=full_env, timeout=120, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli.main", "ledger", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+        cwd=REPO,
+    )
 
 
 @pytest.fixture
@@ -38,7 +44,9 @@ def key(ledger: Ledger) -> str:
 
 def test_verify_exit_codes_and_json(ledger: Ledger, tmp_path: Path) -> None:
     url = f"file://{ledger.root / 'store'}"
-    ok = cli("verify", url, "--public-key", key(ledger), "--witness", f"file://{ledger.root / 'witness'}", "--json")
+    ok = cli(
+        "verify", url, "--public-key", key(ledger), "--witness", f"file://{ledger.root / 'witness'}", "--json"
+    )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     report = json.loads(ok.stdout)
     assert report["status"] == "valid" and report["events_verified"] == 101
@@ -61,14 +69,20 @@ def test_events_as_json_lines_with_filters(ledger: Ledger) -> None:
     typed = cli("events", url, "--type", "decision.recorded")
     events = [json.loads(line) for line in typed.stdout.splitlines()]
     assert events and all(e["event"]["event_type"] == "decision.recorded" for e in events)
-    dead = [json.loads(line) for line in cli("events", url, "--to", "5").stdout.splitlines() if "dead_letter" in line]
+    dead = [
+        json.loads(line)
+        for line in cli("events", url, "--to", "5").stdout.splitlines()
+        if "dead_letter" in line
+    ]
     assert dead and dead[0]["value_b64"]
     corr = cli("events", url, "--correlation", "corr-1")
     assert len(corr.stdout.splitlines()) == 100
 
 
 @pytest.mark.parametrize("db", ["sqlite", "postgresql"])
-def test_replay_rebuilds_the_events_index(ledger: Ledger, tmp_path: Path, db: str, request: pytest.FixtureRequest) -> None:
+def test_replay_rebuilds_the_events_index(
+    ledger: Ledger, tmp_path: Path, db: str, request: pytest.FixtureRequest
+) -> None:
     url = f"sqlite:///{tmp_path / 'replay.db'}" if db == "sqlite" else request.getfixturevalue("pg_url")
     store = f"file://{ledger.root / 'store'}"
     first = cli("replay", store, "--to", url, "--until", "49")
@@ -110,7 +124,9 @@ def test_prove_and_check_proof_offline(ledger: Ledger, tmp_path: Path) -> None:
 
 def test_export_bundle_verifies_offline(ledger: Ledger, tmp_path: Path) -> None:
     out_dir = tmp_path / "bundle"
-    exported = cli("export", f"file://{ledger.root / 'store'}", "--out", str(out_dir), "--correlation", "corr-1")
+    exported = cli(
+        "export", f"file://{ledger.root / 'store'}", "--out", str(out_dir), "--correlation", "corr-1"
+    )
     assert exported.returncode == 0, exported.stderr
     assert json.loads(exported.stdout)["proofs"] == 100
     assert (out_dir / "README.md").exists() and (out_dir / "events.jsonl").exists()
@@ -125,11 +141,23 @@ def test_keygen_then_bench(tmp_path: Path) -> None:
     assert made.returncode == 0, made.stderr
     assert oct((tmp_path / "keys" / "bench-key.key").stat().st_mode & 0o777) == "0o600"
     assert cli("keygen", "--out", str(tmp_path / "keys"), "--name", "bench-key").returncode == 2
-    bench = cli("bench", "--events", "3000", "--store", f"file://{tmp_path / 'b'}", "--signing-key",
-                str(tmp_path / "keys" / "bench-key.key"), "--seal-events", "1000", "--json")
+    bench = cli(
+        "bench",
+        "--events",
+        "3000",
+        "--store",
+        f"file://{tmp_path / 'b'}",
+        "--signing-key",
+        str(tmp_path / "keys" / "bench-key.key"),
+        "--seal-events",
+        "1000",
+        "--json",
+    )
     assert bench.returncode == 0, bench.stderr
     result = json.loads(bench.stdout)
     assert result["verify_status"] == "valid" and result["segments"] == 3
     assert result["append_events_per_s"] > 0 and result["floor_events_per_s"] > 0
-    verify = cli("verify", f"file://{tmp_path / 'b'}", "--public-key", str(tmp_path / "keys" / "bench-key.pub.json"))
+    verify = cli(
+        "verify", f"file://{tmp_path / 'b'}", "--public-key", str(tmp_path / "keys" / "bench-key.pub.json")
+    )
     assert verify.returncode == 0, verify.stdout

@@ -75,13 +75,23 @@ def produced_positions(settings: Settings) -> set[tuple[str, int, int]]:
     """Every (topic, partition, offset) the broker holds, read back, except the ledger's own topic."""
     from confluent_kafka import OFFSET_BEGINNING
 
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": "crash-check",
-                         "enable.auto.commit": False, "isolation.level": "read_committed"})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap,
+            "group.id": "crash-check",
+            "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+        }
+    )
     try:
-        consumer.assign([
-            TopicPartition(settings.topic(spec.base), p, OFFSET_BEGINNING)
-            for spec in TOPICS if spec.base != "ledger.v1" for p in range(spec.partitions)
-        ])
+        consumer.assign(
+            [
+                TopicPartition(settings.topic(spec.base), p, OFFSET_BEGINNING)
+                for spec in TOPICS
+                if spec.base != "ledger.v1"
+                for p in range(spec.partitions)
+            ]
+        )
         out: set[tuple[str, int, int]] = set()
         idle_since = time.monotonic()
         while time.monotonic() - idle_since < 1.5:
@@ -102,7 +112,9 @@ def start_writer(overrides: dict[str, Any]) -> Any:
 
 def ledger_positions(settings: Settings) -> Counter:
     store = open_store(settings.effective_ledger_store)
-    return Counter((e.meta["topic"], e.meta["partition"], e.meta["offset"]) for e in iter_entries(store, decode=False))
+    return Counter(
+        (e.meta["topic"], e.meta["partition"], e.meta["offset"]) for e in iter_entries(store, decode=False)
+    )
 
 
 def run_trials(overrides: dict[str, Any], trials: int, seed: int) -> None:
@@ -111,7 +123,11 @@ def run_trials(overrides: dict[str, Any], trials: int, seed: int) -> None:
     grew = 0
     with Load(settings):
         for _ in range(trials):
-            before = sum(ledger_positions(settings).values()) if Path(settings.effective_ledger_store[7:]).exists() else 0
+            before = (
+                sum(ledger_positions(settings).values())
+                if Path(settings.effective_ledger_store[7:]).exists()
+                else 0
+            )
             proc = start_writer(overrides)
             time.sleep(rng.uniform(0.15, 1.2))
             os.kill(proc.pid, signal.SIGKILL)
@@ -138,7 +154,9 @@ def run_trials(overrides: dict[str, Any], trials: int, seed: int) -> None:
     unexpected = {pos for pos in positions if pos not in expected and pos[0] != own}
     assert not unexpected, f"in the ledger but never produced: {sorted(unexpected)[:5]}"
     ring = KeyRing([signer_from_settings(settings).public])
-    report = verify_store(open_store(settings.effective_ledger_store), ring, open_store(settings.ledger_witness or ""), 2555)
+    report = verify_store(
+        open_store(settings.effective_ledger_store), ring, open_store(settings.ledger_witness or ""), 2555
+    )
     assert report.status == "valid", [f.line() for f in report.findings]
     assert report.events_verified == sum(positions.values())
 

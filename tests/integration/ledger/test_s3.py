@@ -23,8 +23,15 @@ SIGNER = Ed25519Signer.generate("s3-test", "2020-01-01T00:00:00Z")
 
 
 def s3_settings(endpoint: str, tmp_path: Path, **extra: object) -> Settings:
-    return Settings(env="test", data_dir=tmp_path, s3_endpoint_url=endpoint, ledger_store="", kafka_bootstrap="",
-                    database_url="", **extra)  # type: ignore[arg-type]
+    return Settings(
+        env="test",
+        data_dir=tmp_path,
+        s3_endpoint_url=endpoint,
+        ledger_store="",
+        kafka_bootstrap="",
+        database_url="",
+        **extra,
+    )  # type: ignore[arg-type]
 
 
 def bucket(endpoint: str, locked: bool = True) -> str:
@@ -88,7 +95,8 @@ def test_replaced_object_version_is_an_incident(s3_endpoint: str, tmp_path: Path
 def test_shortened_retention_is_an_incident(s3_endpoint: str, tmp_path: Path) -> None:
     store, name = write_ledger(s3_endpoint, tmp_path)
     client(s3_endpoint).put_object_retention(
-        Bucket=name, Key=f"ledger/{layout.manifest_key(0)}",
+        Bucket=name,
+        Key=f"ledger/{layout.manifest_key(0)}",
         Retention={"Mode": "COMPLIANCE", "RetainUntilDate": datetime.now(UTC) + timedelta(days=30)},
     )
     report = verify_store(store, KeyRing([SIGNER.public]), None, 2555)  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ import pytest
 from confluent_kafka import TopicPartition
 
 from services.core.settings import Settings
+from services.events.samples import sample_payloads
 from services.kafka.consumer import committed_offsets
 from services.kafka.producer import EventProducer
 from services.ledger import layout
@@ -22,7 +23,6 @@ from services.ledger.stores import open_store
 from services.ledger.verify.verifier import verify_store
 from services.runtime.context import ServiceContext
 from tests.unit.ledger.helpers import CODEC, FACTORY
-from services.events.samples import sample_payloads
 
 pytestmark = pytest.mark.integration
 
@@ -47,8 +47,11 @@ def sealed_count(settings: Settings) -> int:
 def test_service_ledgers_every_topic_and_commits_after_sealing(overrides: dict[str, Any]) -> None:
     settings = Settings(**overrides)
     producer = EventProducer(settings, settings.kafka_bootstrap, CODEC)
-    events = [FACTORY.new(t, p, correlation_id="svc", subject_key="k") for t, p in sample_payloads(1).items()
-              if not t.startswith("ledger.")]
+    events = [
+        FACTORY.new(t, p, correlation_id="svc", subject_key="k")
+        for t, p in sample_payloads(1).items()
+        if not t.startswith("ledger.")
+    ]
     producer.publish_all(events)
     producer.produce_raw(settings.topic("dlq.v1"), b"k", b"\x00 rejected bytes", [("ar-dlq-reason", b"test")])
     producer.flush()
@@ -57,7 +60,9 @@ def test_service_ledgers_every_topic_and_commits_after_sealing(overrides: dict[s
     thread.start()
     try:
         wait_for(lambda: sealed_count(settings) >= len(events) + 1)
-        time.sleep(1.0)  # the seal event comes back on the ledger's own topic: it must not cause a seal on its own
+        time.sleep(
+            1.0
+        )  # the seal event comes back on the ledger's own topic: it must not cause a seal on its own
         store = open_store(settings.effective_ledger_store)
         manifests_before = len(store.list(layout.MANIFESTS))
         time.sleep(1.0)
@@ -73,7 +78,9 @@ def test_service_ledgers_every_topic_and_commits_after_sealing(overrides: dict[s
     report = verify_store(store, ring, open_store(settings.ledger_witness or ""), 2555)
     assert report.status == "valid", [f.line() for f in report.findings]
     dlq = TopicPartition(settings.topic("dlq.v1"), 0)
-    offsets = committed_offsets(settings, settings.kafka_bootstrap, "ledger", [TopicPartition(dlq.topic, p) for p in range(3)])
+    offsets = committed_offsets(
+        settings, settings.kafka_bootstrap, "ledger", [TopicPartition(dlq.topic, p) for p in range(3)]
+    )
     assert sum(max(tp.offset, 0) for tp in offsets) == 1
 
 
@@ -83,8 +90,20 @@ def test_scheduled_verification_publishes_an_event(overrides: dict[str, Any], tm
     from services.ledger.service import build_writer
 
     writer = build_writer(settings, lambda fp: ctx.catalog.by_fingerprint(fp).schema)
-    writer.append(CODEC.encode(FACTORY.new("decision.recorded", sample_payloads(0)["decision.recorded"],
-                                           correlation_id="c", subject_key="s")), "ar.decision.v1", 0, 0, 1)
+    writer.append(
+        CODEC.encode(
+            FACTORY.new(
+                "decision.recorded",
+                sample_payloads(0)["decision.recorded"],
+                correlation_id="c",
+                subject_key="s",
+            )
+        ),
+        "ar.decision.v1",
+        0,
+        0,
+        1,
+    )
     writer.seal()
     report = publish_verification(ctx, writer.store)
     assert report.status == "valid"

@@ -39,9 +39,16 @@ def sample_values(n: int, correlation: str = "corr-1") -> list[tuple[str, bytes,
     return out
 
 
-def make_writer(store: Store, signer: Ed25519Signer, witness: Store | None = None, retention_days: int = 2557) -> LedgerWriter:
-    config = WriterConfig(ORIGIN, retention_days, {"service": "ledger", "version": "test"},
-                          lambda fp: CATALOG.by_fingerprint(fp).schema, own_topic="ar.ledger.v1")
+def make_writer(
+    store: Store, signer: Ed25519Signer, witness: Store | None = None, retention_days: int = 2557
+) -> LedgerWriter:
+    config = WriterConfig(
+        ORIGIN,
+        retention_days,
+        {"service": "ledger", "version": "test"},
+        lambda fp: CATALOG.by_fingerprint(fp).schema,
+        own_topic="ar.ledger.v1",
+    )
     store.prepare_for_writing(False)
     if witness is not None:
         witness.prepare_for_writing(False)
@@ -87,8 +94,13 @@ class Ledger:
         self.rewrite(layout.manifest_key(n), sign_manifest(body, signer or self.signer).to_bytes())
 
 
-def build_ledger(root: Path, segments: int = 4, per_segment: int = 25, signer: Ed25519Signer | None = None,
-                 dead_letters: bool = True) -> Ledger:
+def build_ledger(
+    root: Path,
+    segments: int = 4,
+    per_segment: int = 25,
+    signer: Ed25519Signer | None = None,
+    dead_letters: bool = True,
+) -> Ledger:
     signer = signer or Ed25519Signer.generate("test-ledger-key", "2020-01-01T00:00:00Z")
     store = open_store(f"file://{root / 'store'}")
     witness = open_store(f"file://{root / 'witness'}")
@@ -98,7 +110,9 @@ def build_ledger(root: Path, segments: int = 4, per_segment: int = 25, signer: E
     for i, (topic, value, _id) in enumerate(events):
         writer.append(value, topic, i % 3, i, now + i, f"k{i}".encode(), [("ar-event-type", b"x")])
         if dead_letters and i == 3:
-            writer.append(b"\x00garbage", "ar.dlq.v1", 0, i, now + i, None, [("ar-dlq-reason", b"undecodable")], True)
+            writer.append(
+                b"\x00garbage", "ar.dlq.v1", 0, i, now + i, None, [("ar-dlq-reason", b"undecodable")], True
+            )
         if writer.pending_count >= per_segment:
             writer.seal()
     writer.seal()

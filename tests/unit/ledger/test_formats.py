@@ -16,6 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastavro import schemaless_writer
 
+from services.core.errors import EncodeError
 from services.ledger import checkpoint, keys, segment
 from services.ledger.canonical import canonical_json
 from services.ledger.manifest import parse_manifest, sign_manifest
@@ -26,7 +27,9 @@ SEED = bytes(range(32))
 
 
 def fixed_signer() -> keys.Ed25519Signer:
-    return keys.Ed25519Signer(Ed25519PrivateKey.from_private_bytes(SEED), "golden-key", "2026-01-01T00:00:00Z")
+    return keys.Ed25519Signer(
+        Ed25519PrivateKey.from_private_bytes(SEED), "golden-key", "2026-01-01T00:00:00Z"
+    )
 
 
 def golden(name: str, data: bytes) -> None:
@@ -45,7 +48,9 @@ def test_key_id_follows_c2sp_signed_note() -> None:
 
 
 def test_checkpoint_note_format() -> None:
-    note = checkpoint.Checkpoint("test.example/ledger", 12345, hashlib.sha256(b"root").digest()).sign(fixed_signer())
+    note = checkpoint.Checkpoint("test.example/ledger", 12345, hashlib.sha256(b"root").digest()).sign(
+        fixed_signer()
+    )
     golden("checkpoint.txt", note)
     text = note.decode()
     origin, size, root, blank, sig, end = text.split("\n")
@@ -73,10 +78,13 @@ def test_checkpoint_ignores_unknown_keys_and_rejects_bad_known_ones() -> None:
 
 def test_manifest_canonical_form_and_signature() -> None:
     body = {"format": "accessreview-ledger-manifest/1", "b": [1, 2], "a": {"z": None, "é": "ü"}, "n": 7}
-    assert canonical_json(body) == '{"a":{"z":null,"é":"ü"},"b":[1,2],"format":"accessreview-ledger-manifest/1","n":7}'.encode()
+    assert (
+        canonical_json(body)
+        == '{"a":{"z":null,"é":"ü"},"b":[1,2],"format":"accessreview-ledger-manifest/1","n":7}'.encode()
+    )
     signed = sign_manifest(body, fixed_signer())
     golden("manifest_signature.json", signed.to_bytes())
-    with pytest.raises(Exception):
+    with pytest.raises(EncodeError):
         canonical_json({"x": 1.5})
 
 
@@ -88,18 +96,30 @@ def test_manifest_parse_rejects_missing_fields() -> None:
     assert exc.value.code == "manifest-malformed"
 
 
-@pytest.mark.parametrize("args", [
-    (0, b"ar.x", 0, 0, 0, None, None),
-    (1, b"ar.dlq.v1", 5, 2**40, 1_790_000_000_000_000, b"key", [("h", b"v"), ("reason", b"\x00\xff")]),
-    (0, b"", 0, 0, 0, b"", []),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        (0, b"ar.x", 0, 0, 0, None, None),
+        (1, b"ar.dlq.v1", 5, 2**40, 1_790_000_000_000_000, b"key", [("h", b"v"), ("reason", b"\x00\xff")]),
+        (0, b"", 0, 0, 0, b"", []),
+    ],
+)
 def test_hand_written_meta_encoding_equals_fastavro(args: tuple) -> None:
     kind, topic, partition, offset, received, key, headers = args
     buf = io.BytesIO()
-    schemaless_writer(buf, segment._PARSED_META, {
-        "kind": kind, "topic": topic.decode(), "partition": partition, "offset": offset, "received_at": received,
-        "key": key, "headers": [{"name": n, "value": v} for n, v in headers or []],
-    })
+    schemaless_writer(
+        buf,
+        segment._PARSED_META,
+        {
+            "kind": kind,
+            "topic": topic.decode(),
+            "partition": partition,
+            "offset": offset,
+            "received_at": received,
+            "key": key,
+            "headers": [{"name": n, "value": v} for n, v in headers or []],
+        },
+    )
     encoded = segment.encode_meta(*args)
     assert encoded == buf.getvalue()
     meta, value = segment.decode_entry(encoded + b"VALUE")
@@ -107,8 +127,11 @@ def test_hand_written_meta_encoding_equals_fastavro(args: tuple) -> None:
 
 
 def test_segment_bytes_are_reproducible_and_golden() -> None:
-    entries = [segment.encode_meta(0, b"ar.decision.v1", 1, i, 1_790_000_000_000_000 + i, None, None) + bytes([i]) * 10
-               for i in range(5)]
+    entries = [
+        segment.encode_meta(0, b"ar.decision.v1", 1, i, 1_790_000_000_000_000 + i, None, None)
+        + bytes([i]) * 10
+        for i in range(5)
+    ]
     leaves = [leaf_hash(e) for e in entries]
     data = segment.build_segment(3, 100, b"\x07" * 32, leaves, entries, {})
     assert data == segment.build_segment(3, 100, b"\x07" * 32, leaves, entries, {})

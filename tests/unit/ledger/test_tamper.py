@@ -63,7 +63,9 @@ def test_manifest_that_is_not_json(ledger: Ledger) -> None:
 
 
 def test_manifest_with_signature_removed(ledger: Ledger) -> None:
-    ledger.rewrite(MAN(1), ledger.path(MAN(1)).read_bytes().split(b'"signatures"')[0].rstrip(b", \n") + b"}\n")
+    ledger.rewrite(
+        MAN(1), ledger.path(MAN(1)).read_bytes().split(b'"signatures"')[0].rstrip(b", \n") + b"}\n"
+    )
     assert_detected(verify(ledger), "manifest-unsigned")
 
 
@@ -75,8 +77,13 @@ def test_manifest_resigned_with_another_key(ledger: Ledger) -> None:
 def test_manifest_signed_outside_the_key_validity_period(tmp_path: Path) -> None:
     retired = Ed25519Signer.generate("retired-key", "2020-01-01T00:00:00Z")
     ledger = build_ledger(tmp_path, segments=1, signer=retired)
-    ring = KeyRing([type(retired.public)(retired.public.name, retired.public.public_key, "2020-01-01T00:00:00Z",
-                                         "2021-01-01T00:00:00Z")])
+    ring = KeyRing(
+        [
+            type(retired.public)(
+                retired.public.name, retired.public.public_key, "2020-01-01T00:00:00Z", "2021-01-01T00:00:00Z"
+            )
+        ]
+    )
     assert_detected(verify(ledger, ring=ring), "signature-key-expired")
 
 
@@ -161,10 +168,17 @@ def test_leaf_that_does_not_match_its_entry_even_when_signed(ledger: Ledger) -> 
     reader = SegmentReader(ledger.path(SEG(1)).read_bytes())
     leaves, entries = [], []
     for _first, packed, sizes, blob in reader.raw_batches():
-        leaves += [packed[i:i + 32] for i in range(0, len(packed), 32)]
+        leaves += [packed[i : i + 32] for i in range(0, len(packed), 32)]
         entries += split_entries(sizes, blob)
     entries[5] = entries[5][:-1] + bytes([entries[5][-1] ^ 1])
-    data = build_segment(1, manifest["first_seq"], bytes.fromhex(manifest["chain_prev"]), leaves, entries, reader.header.event_schemas)
+    data = build_segment(
+        1,
+        manifest["first_seq"],
+        bytes.fromhex(manifest["chain_prev"]),
+        leaves,
+        entries,
+        reader.header.event_schemas,
+    )
     ledger.rewrite(SEG(1), data)
     ledger.resign(1, segment_sha256=_sha256(data).hexdigest(), segment_bytes=len(data))
     report = verify(ledger)
@@ -233,8 +247,13 @@ def test_unexpected_object_in_the_store(ledger: Ledger) -> None:
 class LyingStore:
     """Wraps a real store and lies: serves other objects, hides the newest, or changes bytes."""
 
-    def __init__(self, inner: Store, swap: dict[str, str] | None = None, hide: set[str] | None = None,
-                 corrupt: set[str] | None = None) -> None:
+    def __init__(
+        self,
+        inner: Store,
+        swap: dict[str, str] | None = None,
+        hide: set[str] | None = None,
+        corrupt: set[str] | None = None,
+    ) -> None:
         self.inner, self.url = inner, inner.url
         self.swap, self.hide, self.corrupt = swap or {}, hide or set(), corrupt or set()
 
