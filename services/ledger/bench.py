@@ -65,7 +65,10 @@ def run_bench(
     signing_key: str | None = None,
     seal_events: int | None = None,
     seal_seconds: float | None = None,
+    rate: float | None = None,
 ) -> BenchResult:
+    """Append, seal, verify, measure the floor. ``rate`` paces arrivals (events/s) to measure
+    event-to-sealed latency under a steady load instead of flat out."""
     signer = load_signer(signing_key) if signing_key else Ed25519Signer.generate("accessreview-ledger-bench")
     store = open_store(store_url, settings)
     store.prepare_for_writing(settings.ledger_dev_store)
@@ -84,7 +87,7 @@ def run_bench(
     seal_n = seal_events or settings.ledger_seal_events
     seal_t = seal_seconds if seal_seconds is not None else settings.ledger_seal_seconds
     pool = synthetic_events(settings, min(events, DISTINCT))
-    append_s, latencies, sealed = _append(writer, pool, events, seal_n, seal_t)
+    append_s, latencies, sealed = _append(writer, pool, events, seal_n, seal_t, rate)
     ring = KeyRing([signer.public])
     report = verify_store(
         store, ring, min_retention_days=settings.ledger_retention_days - 2, storage_layer=False
@@ -110,24 +113,32 @@ def run_bench(
 
 
 def _append(
-    writer: LedgerWriter, pool: list[tuple[str, bytes]], events: int, seal_n: int, seal_t: float
+    writer: LedgerWriter,
+    pool: list[tuple[str, bytes]],
+    events: int,
+    seal_n: int,
+    seal_t: float,
+    rate: float | None = None,
 ) -> tuple[float, list[float], int]:
     """Append in chunks as a consumer would; latency per chunk = time from its arrival to its seal."""
-    chunk = 1000
+    chunk = 1000 if rate is None else max(1, int(rate / 50))
+    first_offset = writer.state.next_seq  # a re-run on the same store continues, never re-appends
     latencies: list[float] = []
     waiting: list[tuple[float, int]] = []
     sealed = 0
     started = time.perf_counter()
     size = len(pool)
     for base in range(0, events, chunk):
+        if rate is not None:
+            time.sleep(max(0.0, started + base / rate - time.perf_counter()))
         arrived = time.perf_counter()
         now_us = time.time_ns() // 1000
         n = min(chunk, events - base)
         for j in range(base, base + n):
             topic, value = pool[j % size]
-            writer.append(value, topic, j % 12, j, now_us)
+            writer.append(value, topic, j % 12, first_offset + j, now_us)
         waiting.append((arrived, n))
-        if writer.due(seal_n, seal_t) or base + n >= events:
+        if writer.due(seal_n, seal_t) or base + n >= events:  # the service's rule, checked per poll
             writer.seal()
             done = time.perf_counter()
             sealed += 1

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from services.cli.common import load_settings
-from services.core.errors import ConfigError, IntegrityError, UnavailableError, UsageError
+from services.core.errors import IntegrityError, UnavailableError, UsageError
 
 app = typer.Typer(
     help="Verify, query, replay, prove and export the tamper-evident ledger.", no_args_is_help=True
@@ -204,18 +204,15 @@ def bench(
     signing_key: Path = typer.Option(None, "--signing-key"),
     seal_events: int = typer.Option(None, help="default AR_LEDGER_SEAL_EVENTS"),
     seal_seconds: float = typer.Option(None, help="default AR_LEDGER_SEAL_SECONDS"),
+    rate: float = typer.Option(None, "--rate", help="pace arrivals at this many events/s (latency under load)"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Append N synthetic events through the real writer, seal, verify; print rates and the SHA-256 floor."""
     from services.ledger.bench import result_dict, run_bench
 
-    settings = load_settings(log_format="console")
-    try:
-        result = run_bench(
-            settings, events, store, str(signing_key) if signing_key else None, seal_events, seal_seconds
-        )
-    except ConfigError:
-        raise
+    settings = load_settings(log_format="console", log_level="WARNING")
+    key = str(signing_key) if signing_key else None
+    result = run_bench(settings, events, store, key, seal_events, seal_seconds, rate)
     data = result_dict(result)
     if as_json:
         typer.echo(json.dumps(data, sort_keys=True))

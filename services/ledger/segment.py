@@ -103,8 +103,15 @@ def _varint(n: int) -> bytes:
     return bytes(out)
 
 
+_SMALL = [_varint(i) for i in range(4096)]  # zig-zag varints of small non-negative ints, precomputed
+
+
+def _long(n: int) -> bytes:
+    return _SMALL[n] if 0 <= n < 4096 else _varint(n)
+
+
 def _avro_bytes(data: bytes) -> bytes:
-    return _varint(len(data)) + data
+    return _long(len(data)) + data
 
 
 def encode_meta(
@@ -117,10 +124,19 @@ def encode_meta(
     headers: list[tuple[str, bytes]] | None,
 ) -> bytes:
     """Avro binary of EntryMeta, written by hand for speed (equality with fastavro is tested)."""
-    parts = [_varint(kind), _avro_bytes(topic), _varint(partition), _varint(offset), _varint(received_at)]
-    parts.append(b"\x00" if key is None else b"\x02" + _avro_bytes(key))
+    return encode_meta_prefix(kind, _avro_bytes(topic), partition) + encode_meta_rest(offset, _long(received_at), key, headers)
+
+
+def encode_meta_prefix(kind: int, topic_field: bytes, partition: int) -> bytes:
+    """kind, topic, partition: constant per partition, so callers cache it."""
+    return _long(kind) + topic_field + _long(partition)
+
+
+def encode_meta_rest(offset: int, received_field: bytes, key: bytes | None, headers: list[tuple[str, bytes]] | None) -> bytes:
+    """offset, received_at (pre-encoded: the same for a whole poll), key, headers."""
+    parts = [_long(offset), received_field, b"\x00" if key is None else b"\x02" + _avro_bytes(key)]
     if headers:
-        parts.append(_varint(len(headers)))
+        parts.append(_long(len(headers)))
         for name, value in headers:
             parts.append(_avro_bytes(name.encode()))
             parts.append(_avro_bytes(value))

@@ -80,7 +80,7 @@ def run(ctx: ServiceContext) -> None:
             metrics.APPENDED.inc(ingest.poll_into_writer())
             if writer.due(settings.ledger_seal_events, settings.ledger_seal_seconds):
                 _seal(ctx, writer, ingest)
-        if writer.pending.foreign:
+        if writer.pending.foreign_partitions:
             _seal(ctx, writer, ingest)
     finally:
         ingest.close()

@@ -30,7 +30,10 @@ from services.ledger.segment import (
     SegmentReader,
     build_segment,
     decode_entry,
-    encode_meta,
+    _avro_bytes,
+    _long,
+    encode_meta_prefix,
+    encode_meta_rest,
     extend_chain,
 )
 from services.ledger.stores import Store
@@ -64,7 +67,7 @@ class Pending:
     entries: list[bytes] = field(default_factory=list)
     offsets: dict[tuple[str, int], list[int]] = field(default_factory=dict)
     fingerprints: set[bytes] = field(default_factory=set)
-    foreign: int = 0  # entries not from the ledger's own topic
+    foreign_partitions: int = 0  # partitions with pending entries outside the ledger's own topic
     first_at: float | None = None  # monotonic time the oldest pending entry arrived
     dead_letters: int = 0
 
@@ -79,7 +82,8 @@ class LedgerWriter:
         self.witness = witness
         self.state = LedgerState()
         self.pending = Pending()
-        self._topic_bytes: dict[str, bytes] = {}
+        self._prefixes: dict[tuple[str, int, bool], bytes] = {}
+        self._received: tuple[int, bytes] = (-1, b"")
 
     # -- appending -----------------------------------------------------------------------
     def already_sealed(self, topic: str, partition: int, offset: int) -> bool:
@@ -99,38 +103,29 @@ class LedgerWriter:
         """Add one message (False if it is sealed already or a duplicate within this batch)."""
         pending = self.pending
         span = pending.offsets.get((topic, partition))
-        if span is not None and offset <= span[1]:
+        if span is None:
+            if self.already_sealed(topic, partition, offset):
+                return False
+            pending.offsets[(topic, partition)] = span = [offset, offset, 0]
+            if topic != self.config.own_topic:
+                pending.foreign_partitions += 1
+        elif offset <= span[1]:
             return False
-        if self.already_sealed(topic, partition, offset):
-            return False
-        topic_b = self._topic_bytes.get(topic)
-        if topic_b is None:
-            topic_b = self._topic_bytes[topic] = topic.encode()
-        entry = (
-            encode_meta(
-                KIND_DEAD_LETTER if dead_letter else 0,
-                topic_b,
-                partition,
-                offset,
-                received_at_us,
-                key,
-                headers,
-            )
-            + value
-        )
+        span[1] = offset
+        span[2] += 1
+        prefix = self._prefixes.get((topic, partition, dead_letter))
+        if prefix is None:
+            prefix = encode_meta_prefix(KIND_DEAD_LETTER if dead_letter else 0, _avro_bytes(topic.encode()), partition)
+            self._prefixes[(topic, partition, dead_letter)] = prefix
+        if received_at_us != self._received[0]:
+            self._received = (received_at_us, _long(received_at_us))
+        entry = prefix + encode_meta_rest(offset, self._received[1], key, headers) + value
         pending.leaves.append(_sha256(b"\x00" + entry).digest())
         pending.entries.append(entry)
-        if span is None:
-            pending.offsets[(topic, partition)] = [offset, offset, 1]
-        else:
-            span[1] = offset
-            span[2] += 1
         if value[:2] == b"\xc3\x01":
             pending.fingerprints.add(value[2:10])
         if dead_letter:
             pending.dead_letters += 1
-        if topic != self.config.own_topic:
-            pending.foreign += 1
         if pending.first_at is None:
             pending.first_at = time.monotonic()
         return True
@@ -150,7 +145,7 @@ class LedgerWriter:
         p = self.pending
         if len(p.leaves) >= max_events:
             return True
-        if p.first_at is None or p.foreign == 0:
+        if p.first_at is None or p.foreign_partitions == 0:
             return False
         return (now if now is not None else time.monotonic()) - p.first_at >= max_seconds
 
