@@ -204,7 +204,9 @@ def bench(
     signing_key: Path = typer.Option(None, "--signing-key"),
     seal_events: int = typer.Option(None, help="default AR_LEDGER_SEAL_EVENTS"),
     seal_seconds: float = typer.Option(None, help="default AR_LEDGER_SEAL_SECONDS"),
-    rate: float = typer.Option(None, "--rate", help="pace arrivals at this many events/s (latency under load)"),
+    rate: float = typer.Option(
+        None, "--rate", help="pace arrivals at this many events/s (latency under load)"
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Append N synthetic events through the real writer, seal, verify; print rates and the SHA-256 floor."""

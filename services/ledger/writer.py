@@ -28,10 +28,10 @@ from services.ledger.segment import (
     GENESIS_CHAIN,
     KIND_DEAD_LETTER,
     SegmentReader,
-    build_segment,
-    decode_entry,
     _avro_bytes,
     _long,
+    build_segment,
+    decode_entry,
     encode_meta_prefix,
     encode_meta_rest,
     extend_chain,
@@ -115,7 +115,9 @@ class LedgerWriter:
         span[2] += 1
         prefix = self._prefixes.get((topic, partition, dead_letter))
         if prefix is None:
-            prefix = encode_meta_prefix(KIND_DEAD_LETTER if dead_letter else 0, _avro_bytes(topic.encode()), partition)
+            prefix = encode_meta_prefix(
+                KIND_DEAD_LETTER if dead_letter else 0, _avro_bytes(topic.encode()), partition
+            )
             self._prefixes[(topic, partition, dead_letter)] = prefix
         if received_at_us != self._received[0]:
             self._received = (received_at_us, _long(received_at_us))

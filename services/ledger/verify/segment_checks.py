@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import accumulate
 
 from services.core.errors import DecodeError
 from services.ledger.manifest import SignedManifest
 from services.ledger.merkle import Frontier
-from services.ledger.segment import SegmentReader
+from services.ledger.segment import SegmentHeader, SegmentReader
 from services.ledger.verify.findings import Finding
 
 _sha256 = hashlib.sha256
@@ -31,9 +32,9 @@ class Running:
     frontier: Frontier
 
 
-def check_segment_bytes(data: bytes, manifest: SignedManifest, where: str) -> list[Finding]:
+def check_segment_bytes(data: bytes, manifest: SignedManifest, where: str, sha256: str = "") -> list[Finding]:
     """Check 1 (reference list): the segment's bytes hash to the value in its signed manifest."""
-    found = _sha256(data).hexdigest()
+    found = sha256 or _sha256(data).hexdigest()
     out = []
     if found != manifest["segment_sha256"]:
         out.append(Finding("segment-hash", where, manifest["segment_sha256"], found))
@@ -53,12 +54,23 @@ def check_segment_content(
             Finding("segment-malformed", where, "an Avro ledger segment", str(exc)),
             *_skip(manifest, running),
         ]
-    findings = _check_header(reader, manifest, running, where)
+    return check_batches(reader.header, reader.raw_batches(), manifest, running, where)
+
+
+def check_batches(
+    header: SegmentHeader,
+    batches: Iterable[tuple[int, bytes, bytes, bytes]],
+    manifest: SignedManifest,
+    running: Running,
+    where: str,
+) -> list[Finding]:
+    """The same checks on a segment already split into (first_seq, leaves, sizes, entries) batches."""
+    findings = _check_header(header, manifest, running, where)
     leaf_findings = 0
     count = 0
     chain = _sha256(running.chain)
     try:
-        for first_seq, packed, sizes, blob in reader.raw_batches():
+        for first_seq, packed, sizes, blob in batches:
             leaves = _leaf_hashes(sizes, blob)
             if (
                 first_seq != running.next_seq
@@ -110,10 +122,7 @@ def _leaf_hashes(sizes: bytes, blob: bytes) -> list[bytes] | None:
     return [_sha256(b"\x00" + blob[a:b]).digest() for a, b in zip([0, *ends], ends)]  # noqa: B905 - one start more than ends
 
 
-def _check_header(
-    reader: SegmentReader, manifest: SignedManifest, running: Running, where: str
-) -> list[Finding]:
-    h = reader.header
+def _check_header(h: SegmentHeader, manifest: SignedManifest, running: Running, where: str) -> list[Finding]:
     out = []
     if h.segment != manifest["segment"]:
         out.append(Finding("segment-header", where, f"segment {manifest['segment']}", f"segment {h.segment}"))

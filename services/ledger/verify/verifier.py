@@ -12,10 +12,10 @@ import json
 import time
 from collections.abc import Callable
 
-from services.core.errors import NotFoundError, UnavailableError
+from services.core.errors import UnavailableError
 from services.ledger import layout
 from services.ledger.keys import KeyRing, PublicKey
-from services.ledger.manifest import ManifestError, SignedManifest, parse_manifest
+from services.ledger.manifest import SignedManifest
 from services.ledger.merkle import Frontier
 from services.ledger.segment import GENESIS_CHAIN
 from services.ledger.stores import Store
@@ -27,7 +27,8 @@ from services.ledger.verify.manifest_checks import (
     check_retention,
     check_signature,
 )
-from services.ledger.verify.segment_checks import Running, check_segment_bytes, check_segment_content
+from services.ledger.verify.prefetch import Fetched, Prefetcher
+from services.ledger.verify.segment_checks import Running, check_batches, check_segment_bytes
 from services.ledger.verify.storage import check_storage
 from services.ledger.verify.tail import check_store_tail, check_witness
 
@@ -110,20 +111,27 @@ def _verify(
     previous: SignedManifest | None = None
     origin: str | None = None
     roots: dict[int, bytes] = {0: Frontier().root()}
+    fetched = iter(Prefetcher(store, [n for n in range(total) if n in set(manifests)], set(checkpoints)))
+    upcoming = next(fetched, None)
     for n in range(total):
         where = f"segment {n}"
-        manifest = _read_manifest(store, n, n in manifests, report)
+        if n not in manifests:
+            report.add(
+                Finding("manifest-missing", where, layout.manifest_key(n), "nothing", "a gap in the chain")
+            )
+            continue
+        got, upcoming = upcoming, next(fetched, None)
+        assert got is not None and got.n == n
+        manifest = _manifest_of(got, where, report)
         if manifest is None:
-            previous = None if n == 0 else previous
             continue
         origin = origin or manifest["origin"]
         report.add(check_signature(manifest, ring, where))
         report.add(check_location(manifest, n, where))
         report.add(check_link(manifest, previous, origin, where))
         report.add(check_retention(manifest, min_days, where))
-        _check_segment(store, manifest, running, where, report)
-        note = store.get(layout.checkpoint_key(n)) if n in checkpoints else None
-        report.add(check_checkpoint(note, manifest, ring, where))
+        _check_segment(got, manifest, running, where, report)
+        report.add(check_checkpoint(got.checkpoint, manifest, ring, where))
         roots[running.frontier.size] = running.frontier.root()
         previous = manifest
         report.segments += 1
@@ -153,24 +161,18 @@ def _verify(
         report.storage = info
 
 
-def _read_manifest(store: Store, n: int, listed: bool, report: Report) -> SignedManifest | None:
-    where = f"segment {n}"
-    if not listed:
+def _manifest_of(got: Fetched, where: str, report: Report) -> SignedManifest | None:
+    if got.manifest_unreadable:
+        report.add(Finding("manifest-missing", where, layout.manifest_key(got.n), "listed but not readable"))
+    elif got.manifest_error is not None:
         report.add(
-            Finding("manifest-missing", where, layout.manifest_key(n), "nothing", "a gap in the chain")
+            Finding(got.manifest_error.code, where, "a well-formed signed manifest", str(got.manifest_error))
         )
-        return None
-    try:
-        return parse_manifest(store.get(layout.manifest_key(n)))
-    except NotFoundError:
-        report.add(Finding("manifest-missing", where, layout.manifest_key(n), "listed but not readable"))
-    except ManifestError as exc:
-        report.add(Finding(exc.code, where, "a well-formed signed manifest", str(exc)))
-    return None
+    return got.manifest
 
 
 def _check_segment(
-    store: Store, manifest: SignedManifest, running: Running, where: str, report: Report
+    got: Fetched, manifest: SignedManifest, running: Running, where: str, report: Report
 ) -> None:
     if running.next_seq != manifest["first_seq"] or running.chain.hex() != manifest["chain_prev"]:
         # the link checks reported it; continue from the manifest's claim so later segments are checked
@@ -178,14 +180,16 @@ def _check_segment(
         running.chain = bytes.fromhex(manifest["chain_prev"])
         if running.frontier.size != manifest["first_seq"]:
             running.frontier = _frontier_before(manifest)
-    try:
-        data = store.get(manifest["segment_key"])
-    except NotFoundError:
+    if got.data is None:
         report.add(Finding("segment-missing", where, manifest["segment_key"], "nothing"))
         _jump(manifest, running)
         return
-    report.add(check_segment_bytes(data, manifest, where))
-    report.add(check_segment_content(data, manifest, running, where))
+    report.add(check_segment_bytes(got.data, manifest, where, got.sha256))
+    if got.decode_error is not None or got.header is None:
+        report.add(Finding("segment-malformed", where, "an Avro ledger segment", str(got.decode_error)))
+        _jump(manifest, running)
+    else:
+        report.add(check_batches(got.header, got.batches, manifest, running, where))
     report.events_verified += manifest["count"]
 
 
