@@ -25,16 +25,28 @@ from services.ledger.bench import result_dict, run_bench
 
 def file_run(events: int, seal_events: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(env="test", data_dir=Path(tmp), kafka_bootstrap="", database_url="", ledger_store="")
+        settings = Settings(
+            env="test", data_dir=Path(tmp), kafka_bootstrap="", database_url="", ledger_store=""
+        )
         return result_dict(run_bench(settings, events, f"file://{tmp}/ledger", seal_events=seal_events))
 
 
 def latency_run(rate: float, seconds: float, seal_seconds: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(env="test", data_dir=Path(tmp), kafka_bootstrap="", database_url="", ledger_store="")
+        settings = Settings(
+            env="test", data_dir=Path(tmp), kafka_bootstrap="", database_url="", ledger_store=""
+        )
         events = int(rate * seconds)
-        return result_dict(run_bench(settings, events, f"file://{tmp}/ledger", seal_events=10_000_000,
-                                     seal_seconds=seal_seconds, rate=rate))
+        return result_dict(
+            run_bench(
+                settings,
+                events,
+                f"file://{tmp}/ledger",
+                seal_events=10_000_000,
+                seal_seconds=seal_seconds,
+                rate=rate,
+            )
+        )
 
 
 def s3_run(events: int, seal_events: int) -> dict[str, Any]:
@@ -49,8 +61,14 @@ def s3_run(events: int, seal_events: int) -> dict[str, Any]:
         boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(
             Bucket=bucket, ObjectLockEnabledForBucket=True
         )
-        settings = Settings(env="test", data_dir=Path(tmp), kafka_bootstrap="", database_url="", ledger_store="",
-                            s3_endpoint_url=endpoint)
+        settings = Settings(
+            env="test",
+            data_dir=Path(tmp),
+            kafka_bootstrap="",
+            database_url="",
+            ledger_store="",
+            s3_endpoint_url=endpoint,
+        )
         return result_dict(run_bench(settings, events, f"s3://{bucket}/ledger", seal_events=seal_events))
 
 

@@ -19,7 +19,7 @@ from services.ledger.ingest import KafkaIngest
 from services.ledger.keys import signer_from_settings
 from services.ledger.manifest import SignedManifest
 from services.ledger.stores import Store, open_store
-from services.ledger.verify.verifier import verify_store
+from services.ledger.verify.verifier import store_keys, verify_store
 from services.ledger.writer import LedgerWriter, WriterConfig
 from services.runtime.context import ServiceContext
 
@@ -134,7 +134,9 @@ def _verify_on_schedule(ctx: ServiceContext, store: Store) -> None:
 def publish_verification(ctx: ServiceContext, store: Store) -> Any:
     settings = ctx.settings
     witness = open_store(settings.ledger_witness, settings) if settings.ledger_witness else None
-    report = verify_store(store, None, witness, min_retention_days=settings.ledger_retention_days - 2)
+    ring = store_keys(store)  # earlier (rotated) keys as published, plus the key this service signs with
+    ring.add(signer_from_settings(settings).public)
+    report = verify_store(store, ring, witness, min_retention_days=settings.ledger_retention_days - 2)
     errors = report.errors
     metrics.VERIFY_OK.set(1 if report.status == "valid" else 0)
     metrics.VERIFY_LAST.set(time.time())

@@ -289,3 +289,21 @@ def test_lying_store_changing_bytes_on_read(ledger: Ledger) -> None:
 def test_untrusted_keys_from_the_store_are_flagged(ledger: Ledger) -> None:
     report = verify_store(ledger.store, None, ledger.witness, 2555)
     assert "keys-from-store" in report.codes()
+
+
+def test_garbage_checkpoint_in_the_witness(ledger: Ledger) -> None:
+    (ledger.root / "witness" / CP(2)).chmod(0o644)
+    (ledger.root / "witness" / CP(2)).write_bytes(b"not a note")
+    assert_detected(verify(ledger), "witness-malformed")
+
+
+def test_witness_checkpoint_signed_by_an_unknown_key(ledger: Ledger) -> None:
+    note = Checkpoint("test.example/ledger", 50, bytes(32)).sign(Ed25519Signer.generate("stranger"))
+    (ledger.root / "witness" / CP(9)).write_bytes(note)
+    assert_detected(verify(ledger), "witness-unsigned")
+
+
+def test_witness_checkpoint_between_segment_boundaries(ledger: Ledger) -> None:
+    note = Checkpoint("test.example/ledger", 30, bytes(32)).sign(ledger.signer)
+    (ledger.root / "witness" / CP(9)).write_bytes(note)
+    assert_detected(verify(ledger), "witness-size-unknown")
