@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -42,7 +43,7 @@ class Report:
     duration_s: float = 0.0
     unreadable: str | None = None
 
-    def add(self, findings: list[Finding] | Finding | None) -> None:
+    def add(self, findings: Iterable[Finding] | Finding | None) -> None:
         if findings is None:
             return
         if isinstance(findings, Finding):

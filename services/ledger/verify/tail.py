@@ -46,51 +46,46 @@ def check_witness(
     keys = [k for k in witness.list(layout.CHECKPOINTS) if layout.number_of(k) is not None]
     if not keys:
         return [Finding("witness-empty", witness.url, "checkpoints", "none", severity=WARNING)]
-    out: list[Finding] = []
     largest = max(roots, default=0)
+    out: list[Finding] = []
     for key in keys:
-        try:
-            signed = open_note(witness.get(key), ring)
-        except NotFoundError:
-            continue
-        except CheckpointError as exc:
-            out.append(
-                Finding(
-                    exc.code.replace("checkpoint", "witness"),
-                    f"witness {key}",
-                    "a trusted checkpoint",
-                    str(exc),
-                )
-            )
-            continue
-        cp = signed.checkpoint
-        if origin is not None and cp.origin != origin:
-            out.append(Finding("witness-origin", f"witness {key}", origin, cp.origin))
-            continue
-        if cp.size > largest:
-            out.append(
-                Finding(
-                    "tail-truncated",
-                    f"witness {key}",
-                    f"tree size >= {cp.size}",
-                    f"tree size {largest}",
-                    "the witness saw a longer log than the store holds",
-                )
-            )
-        elif cp.size in roots and roots[cp.size] != cp.root:
-            out.append(
-                Finding(
-                    "witness-root-mismatch",
-                    f"witness {key}",
-                    roots[cp.size].hex(),
-                    cp.root.hex(),
-                    "the log was rewritten after the witness saw it",
-                )
-            )
-        elif cp.size not in roots:
-            out.append(
-                Finding(
-                    "witness-size-unknown", f"witness {key}", "a size at a segment boundary", str(cp.size)
-                )
-            )
+        out += _check_witness_checkpoint(witness, key, roots, largest, origin, ring)
     return out
+
+
+def _check_witness_checkpoint(
+    witness: Store, key: str, roots: dict[int, bytes], largest: int, origin: str | None, ring: KeyRing
+) -> list[Finding]:
+    where = f"witness {key}"
+    try:
+        signed = open_note(witness.get(key), ring)
+    except NotFoundError:
+        return []
+    except CheckpointError as exc:
+        return [Finding(exc.code.replace("checkpoint", "witness"), where, "a trusted checkpoint", str(exc))]
+    cp = signed.checkpoint
+    if origin is not None and cp.origin != origin:
+        return [Finding("witness-origin", where, origin, cp.origin)]
+    if cp.size > largest:
+        return [
+            Finding(
+                "tail-truncated",
+                where,
+                f"tree size >= {cp.size}",
+                f"tree size {largest}",
+                "the witness saw a longer log than the store holds",
+            )
+        ]
+    if cp.size not in roots:
+        return [Finding("witness-size-unknown", where, "a size at a segment boundary", str(cp.size))]
+    if roots[cp.size] != cp.root:
+        return [
+            Finding(
+                "witness-root-mismatch",
+                where,
+                roots[cp.size].hex(),
+                cp.root.hex(),
+                "the log was rewritten after the witness saw it",
+            )
+        ]
+    return []

@@ -88,6 +88,39 @@ def _verify(
     storage_layer: bool,
     report: Report,
 ) -> None:
+    ring = _trusted_ring(store, ring, report)
+    segments, manifests, checkpoints = _listing(store, report)
+    if not manifests and not segments:
+        report.add(
+            Finding("ledger-empty", store.url, "at least one sealed segment", "none", severity=WARNING)
+        )
+    total = max(manifests, default=-1) + 1
+    running, origin, roots = _verify_segments(
+        store, ring, total, manifests, checkpoints, min_days, progress, report
+    )
+    report.add(
+        Finding(
+            "segment-orphan",
+            f"segment {n}",
+            "a manifest",
+            "none",
+            "sealed bytes without a manifest: a writer stopped mid-seal, the next start adopts it",
+            WARNING,
+        )
+        for n in segments
+        if n >= total
+    )
+    report.add(check_store_tail(checkpoints, manifests))
+    report.add(check_witness(witness, roots, origin, ring))
+    report.tree_size = running.frontier.size
+    report.root = running.frontier.root().hex()
+    if storage_layer:
+        findings, info = check_storage(store.storage_records(), min_days)
+        report.add(findings)
+        report.storage = info
+
+
+def _trusted_ring(store: Store, ring: KeyRing | None, report: Report) -> KeyRing:
     if not ring:
         ring = store_keys(store)
         report.add(
@@ -101,27 +134,34 @@ def _verify(
             )
         )
     report.keys = sorted({f"{k.name} ({k.key_id})" for k in ring})
-    segments, manifests, checkpoints = _listing(store, report)
-    if not manifests and not segments:
-        report.add(
-            Finding("ledger-empty", store.url, "at least one sealed segment", "none", severity=WARNING)
-        )
-    total = max(manifests, default=-1) + 1
+    return ring
+
+
+def _verify_segments(
+    store: Store,
+    ring: KeyRing,
+    total: int,
+    manifests: list[int],
+    checkpoints: list[int],
+    min_days: int,
+    progress: Progress | None,
+    report: Report,
+) -> tuple[Running, str | None, dict[int, bytes]]:
+    """Segment by segment from 0: manifest checks, then content, then the checkpoint after it."""
     running = Running(0, GENESIS_CHAIN, Frontier())
     previous: SignedManifest | None = None
     origin: str | None = None
     roots: dict[int, bytes] = {0: Frontier().root()}
-    fetched = iter(Prefetcher(store, [n for n in range(total) if n in set(manifests)], set(checkpoints)))
-    upcoming = next(fetched, None)
+    listed = set(manifests)
+    fetched = iter(Prefetcher(store, [n for n in range(total) if n in listed], set(checkpoints)))
     for n in range(total):
         where = f"segment {n}"
-        if n not in manifests:
+        if n not in listed:
             report.add(
                 Finding("manifest-missing", where, layout.manifest_key(n), "nothing", "a gap in the chain")
             )
             continue
-        got, upcoming = upcoming, next(fetched, None)
-        assert got is not None and got.n == n
+        got = next(fetched)
         manifest = _manifest_of(got, where, report)
         if manifest is None:
             continue
@@ -137,28 +177,7 @@ def _verify(
         report.segments += 1
         if progress:
             progress(n + 1, total, report.events_verified)
-    report.add(
-        [
-            Finding(
-                "segment-orphan",
-                f"segment {n}",
-                "a manifest",
-                "none",
-                "sealed bytes without a manifest: a writer stopped mid-seal, the next start adopts it",
-                WARNING,
-            )
-            for n in segments
-            if n >= total
-        ]
-    )
-    report.add(check_store_tail(checkpoints, manifests))
-    report.add(check_witness(witness, roots, origin, ring))
-    report.tree_size = running.frontier.size
-    report.root = running.frontier.root().hex()
-    if storage_layer:
-        findings, info = check_storage(store.storage_records(), min_days)
-        report.add(findings)
-        report.storage = info
+    return running, origin, roots
 
 
 def _manifest_of(got: Fetched, where: str, report: Report) -> SignedManifest | None:
