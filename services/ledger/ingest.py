@@ -5,7 +5,6 @@ after a seal is durable (exactly-once into the ledger)."""
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
@@ -98,7 +97,3 @@ class KafkaIngest:
             self.consumer.close()
         except Exception as exc:  # noqa: BLE001 - closing must not mask the real error
             log.warning("consumer_close_failed", error=str(exc))
-
-
-def describe(msg: Any) -> str:
-    return f"{msg.topic()}[{msg.partition()}]@{msg.offset()}"

@@ -14,7 +14,7 @@ with the verification algorithms of §2.1.3.2 and §2.1.4.2, which reject malfor
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 _sha256 = hashlib.sha256
 EMPTY_ROOT = _sha256(b"").digest()  # MTH of the empty list (RFC 9162 §2.1.1)
@@ -270,6 +270,3 @@ def _check_hashes(proof: Sequence[bytes]) -> None:
     for i, p in enumerate(proof):
         if not isinstance(p, bytes | bytearray) or len(p) != 32:
             raise ProofError(f"proof element {i} is not a 32-byte hash")
-
-
-LeafSource = Callable[[], Iterable[bytes]]

@@ -7,13 +7,15 @@ are evidence too), but those alone never trigger a timed seal, so an idle ledger
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services import __version__
+from services.core.errors import ConflictError
 from services.core.settings import Settings
-from services.kafka.topics import topic_spec
 from services.ledger import layout, metrics
 from services.ledger.ingest import KafkaIngest
 from services.ledger.keys import signer_from_settings
@@ -48,11 +50,6 @@ def build_writer(settings: Settings, schema_for: Any = None, instance: str | Non
 
 
 def publish_public_key(store: Store, public: dict[str, str], settings: Settings) -> None:
-    import json
-    from datetime import UTC, datetime, timedelta
-
-    from services.core.errors import ConflictError
-
     key = f"{layout.KEYS}{public['key_id']}-{public['name']}.json"
     if store.exists(key):
         return
@@ -169,7 +166,3 @@ def publish_verification(ctx: ServiceContext, store: Store) -> Any:
     log_fn = ctx.log.info if report.status == "valid" else ctx.log.error
     log_fn("ledger_verified", status=report.status, events=report.events_verified, findings=len(errors))
     return report
-
-
-def own_topic_spec() -> Any:
-    return topic_spec(OWN_TOPIC_BASE)

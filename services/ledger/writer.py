@@ -132,12 +132,6 @@ class LedgerWriter:
             pending.first_at = time.monotonic()
         return True
 
-    def append_many(
-        self,
-        items: list[tuple[bytes, str, int, int, int, bytes | None, list[tuple[str, bytes]] | None, bool]],
-    ) -> int:
-        return sum(1 for item in items if self.append(*item))
-
     @property
     def pending_count(self) -> int:
         return len(self.pending.leaves)
