@@ -39,8 +39,11 @@ class BenchResult:
     verify_status: str
 
 
-def synthetic_events(settings: Settings, count: int) -> list[tuple[str, bytes]]:
-    """(topic, bytes) of real events of every type, entitlement observations weighted as in a collection."""
+def synthetic_events(
+    settings: Settings, count: int
+) -> list[tuple[str, bytes, bytes, list[tuple[str, bytes]]]]:
+    """(topic, bytes, key, headers) of real events of every type, as EventProducer publishes them;
+    entitlement and identity observations weighted as in a collection."""
     catalog = SchemaCatalog(settings.schema_dir)
     codec = EventCodec(catalog)
     factory = EventFactory(catalog, Producer("bench", "0", "bench"))
@@ -53,7 +56,9 @@ def synthetic_events(settings: Settings, count: int) -> list[tuple[str, bytes]]:
                 event = factory.new(
                     event_type, payload, correlation_id=f"bench-{i % 97}", subject_key=f"k{i}"
                 )
-                out.append((settings.topic(topic_for_event(event_type).base), codec.encode(event)))
+                headers = [("ar-event-type", event_type.encode()), ("ar-event-id", event.event_id.encode())]
+                topic = settings.topic(topic_for_event(event_type).base)
+                out.append((topic, codec.encode(event), event.key.encode(), headers))
         i += 1
     return out[:count]
 
@@ -100,7 +105,7 @@ def run_bench(
         store.url,
         events,
         sealed,
-        sum(len(v) for _, v in pool) / len(pool),
+        sum(len(item[1]) for item in pool) / len(pool),
         events / append_s,
         verify_rate,
         floor,
@@ -114,7 +119,7 @@ def run_bench(
 
 def _append(
     writer: LedgerWriter,
-    pool: list[tuple[str, bytes]],
+    pool: list[tuple[str, bytes, bytes, list[tuple[str, bytes]]]],
     events: int,
     seal_n: int,
     seal_t: float,
@@ -134,9 +139,11 @@ def _append(
         arrived = time.perf_counter()
         now_us = time.time_ns() // 1000
         n = min(chunk, events - base)
+        batch = []
         for j in range(base, base + n):
-            topic, value = pool[j % size]
-            writer.append(value, topic, j % 12, first_offset + j, now_us)
+            topic, value, key, headers = pool[j % size]
+            batch.append((value, topic, j % 12, first_offset + j, key, headers, False))
+        writer.append_batch(batch, now_us)
         waiting.append((arrived, n))
         if writer.due(seal_n, seal_t) or base + n >= events:  # the service's rule, checked per poll
             writer.seal()
@@ -147,10 +154,10 @@ def _append(
     return time.perf_counter() - started, latencies, sealed
 
 
-def _floor(pool: list[tuple[str, bytes]], count: int) -> float:
+def _floor(pool: list[tuple[str, bytes, bytes, list[tuple[str, bytes]]]], count: int) -> float:
     """A plain SHA-256 chain over the same event bytes: the cost any verifier must pay."""
     sha = hashlib.sha256
-    values = [v for _, v in pool]
+    values = [item[1] for item in pool]
     size = len(values)
     h = b"\x00" * 32
     started = time.perf_counter()

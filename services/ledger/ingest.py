@@ -5,6 +5,8 @@ after a seal is durable (exactly-once into the ledger)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
@@ -14,7 +16,7 @@ from services.core.settings import Settings
 from services.kafka.consumer import make_consumer
 from services.kafka.topics import DLQ_BASE, TOPICS
 from services.ledger.manifest import SignedManifest
-from services.ledger.writer import LedgerWriter
+from services.ledger.writer import LedgerWriter, Message
 
 log = get_logger(__name__)
 GROUP_ID = "ledger"
@@ -56,9 +58,10 @@ class KafkaIngest:
         if not messages:
             return 0
         received = time.time_ns() // 1000
-        append = self.writer.append
+        return self.writer.append_batch(self._items(messages), received)
+
+    def _items(self, messages: list[Any]) -> Iterator[Message]:
         dlq = self.dlq_topic
-        added = 0
         for msg in messages:
             err = msg.error()
             if err is not None:
@@ -70,17 +73,7 @@ class KafkaIngest:
             raw_headers = msg.headers()
             headers = [(k, bytes(v or b"")) for k, v in raw_headers] if raw_headers else None
             topic = msg.topic()
-            added += append(
-                msg.value() or b"",
-                topic,
-                msg.partition(),
-                msg.offset(),
-                received,
-                msg.key(),
-                headers,
-                topic == dlq,
-            )
-        return added
+            yield msg.value() or b"", topic, msg.partition(), msg.offset(), msg.key(), headers, topic == dlq
 
     def commit(self, manifest: SignedManifest) -> None:
         """Commit, for the partitions this segment covered, the offsets after what it sealed."""

@@ -223,7 +223,7 @@ def build_segment(
         codec=CODEC,
         metadata=metadata,
         sync_marker=sync,
-        codec_compression_level=1 if CODEC == "deflate" else 3,
+        codec_compression_level=1,
     )
     return buf.getvalue()
 

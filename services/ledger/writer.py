@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,6 +41,8 @@ from services.ledger.stores import Store
 
 log = get_logger(__name__)
 _sha256 = hashlib.sha256
+_NO_KEY_NO_HEADERS = b"\x00\x00"  # key null, headers empty array
+Message = tuple[bytes, str, int, int, "bytes | None", "list[tuple[str, bytes]] | None", bool]
 
 
 @dataclass
@@ -83,7 +86,6 @@ class LedgerWriter:
         self.state = LedgerState()
         self.pending = Pending()
         self._prefixes: dict[tuple[str, int, bool], bytes] = {}
-        self._received: tuple[int, bytes] = (-1, b"")
 
     # -- appending -----------------------------------------------------------------------
     def already_sealed(self, topic: str, partition: int, offset: int) -> bool:
@@ -101,36 +103,54 @@ class LedgerWriter:
         dead_letter: bool = False,
     ) -> bool:
         """Add one message (False if it is sealed already or a duplicate within this batch)."""
+        return (
+            self.append_batch([(value, topic, partition, offset, key, headers, dead_letter)], received_at_us)
+            == 1
+        )
+
+    def append_batch(self, messages: Iterable[Message], received_at_us: int) -> int:
+        """Add a poll's worth of messages (value, topic, partition, offset, key, headers, dead letter),
+        all received at the same moment; returns how many were new. One tight loop, no per-message
+        objects beyond the entry bytes and its leaf hash."""
         pending = self.pending
-        span = pending.offsets.get((topic, partition))
-        if span is None:
-            if self.already_sealed(topic, partition, offset):
-                return False
-            pending.offsets[(topic, partition)] = span = [offset, offset, 0]
-            if topic != self.config.own_topic:
-                pending.foreign_partitions += 1
-        elif offset <= span[1]:
-            return False
-        span[1] = offset
-        span[2] += 1
-        prefix = self._prefixes.get((topic, partition, dead_letter))
-        if prefix is None:
-            prefix = encode_meta_prefix(
-                KIND_DEAD_LETTER if dead_letter else 0, _avro_bytes(topic.encode()), partition
-            )
-            self._prefixes[(topic, partition, dead_letter)] = prefix
-        if received_at_us != self._received[0]:
-            self._received = (received_at_us, _long(received_at_us))
-        entry = prefix + encode_meta_rest(offset, self._received[1], key, headers) + value
-        pending.leaves.append(_sha256(b"\x00" + entry).digest())
-        pending.entries.append(entry)
-        if value[:2] == b"\xc3\x01":
-            pending.fingerprints.add(value[2:10])
-        if dead_letter:
-            pending.dead_letters += 1
-        if pending.first_at is None:
+        spans = pending.offsets
+        prefixes = self._prefixes
+        leaves, entries, fingerprints = pending.leaves, pending.entries, pending.fingerprints
+        received = _long(received_at_us)
+        sha = _sha256
+        added = 0
+        for value, topic, partition, offset, key, headers, dead_letter in messages:
+            span = spans.get((topic, partition))
+            if span is None:
+                if self.already_sealed(topic, partition, offset):
+                    continue
+                spans[(topic, partition)] = span = [offset, offset, 0]
+                if topic != self.config.own_topic:
+                    pending.foreign_partitions += 1
+            elif offset <= span[1]:
+                continue
+            span[1] = offset
+            span[2] += 1
+            prefix = prefixes.get((topic, partition, dead_letter))
+            if prefix is None:
+                kind = KIND_DEAD_LETTER if dead_letter else 0
+                prefix = prefixes[(topic, partition, dead_letter)] = encode_meta_prefix(
+                    kind, _avro_bytes(topic.encode()), partition
+                )
+            if key is None and not headers:
+                entry = prefix + _long(offset) + received + _NO_KEY_NO_HEADERS + value
+            else:
+                entry = prefix + encode_meta_rest(offset, received, key, headers) + value
+            leaves.append(sha(b"\x00" + entry).digest())
+            entries.append(entry)
+            if value[:2] == b"\xc3\x01":
+                fingerprints.add(value[2:10])
+            if dead_letter:
+                pending.dead_letters += 1
+            added += 1
+        if added and pending.first_at is None:
             pending.first_at = time.monotonic()
-        return True
+        return added
 
     @property
     def pending_count(self) -> int:

@@ -122,3 +122,33 @@ def test_dead_letters_are_kept_and_flagged(tmp_path: Path) -> None:
     entries = list(iter_entries(s))
     assert entries[0].dead_letter and entries[0].value == b"\xff not an event"
     assert entries[1].event is not None and entries[1].to_json()["event"]["event_type"]
+
+
+def test_batch_entries_decode_to_what_was_received(tmp_path: Path) -> None:
+    from services.ledger.segment import decode_entry
+
+    writer = make_writer(store(tmp_path), SIGNER)
+    added = writer.append_batch(
+        [
+            (b"v1", "ar.decision.v1", 2, 7, None, None, False),
+            (b"v2", "ar.decision.v1", 2, 8, b"key", [("h", b"\x00\x01")], False),
+            (b"v3", "ar.dlq.v1", 0, 70000, None, [("ar-dlq-reason", b"x")], True),
+            (b"v2", "ar.decision.v1", 2, 8, b"key", None, False),  # redelivered within the poll
+        ],
+        1_790_000_000_123_456,
+    )
+    assert added == 3
+    decoded = [decode_entry(e) for e in writer.pending.entries]
+    assert [v for _m, v in decoded] == [b"v1", b"v2", b"v3"]
+    first, second, third = (m for m, _v in decoded)
+    assert first == {
+        "kind": 0,
+        "topic": "ar.decision.v1",
+        "partition": 2,
+        "offset": 7,
+        "received_at": 1_790_000_000_123_456,
+        "key": None,
+        "headers": [],
+    }
+    assert second["key"] == b"key" and second["headers"] == [{"name": "h", "value": b"\x00\x01"}]
+    assert third["kind"] == 1 and third["offset"] == 70000
