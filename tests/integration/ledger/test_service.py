@@ -110,3 +110,9 @@ def test_scheduled_verification_publishes_an_event(overrides: dict[str, Any], tm
     from services.ledger import metrics
 
     assert metrics.VERIFY_OK._value.get() == 1
+    segment = tmp_path / "ledger" / layout.segment_key(0)
+    segment.chmod(0o644)
+    segment.write_bytes(segment.read_bytes()[:-3] + b"xyz")
+    report = publish_verification(ctx, writer.store)
+    assert report.status == "invalid" and "segment-hash" in report.codes()
+    assert metrics.VERIFY_OK._value.get() == 0 and metrics.VERIFY_FINDINGS._value.get() >= 1
