@@ -30,9 +30,10 @@ class Fetched:
     batches: list[tuple[int, bytes, bytes, bytes]] = field(default_factory=list)
     decode_error: DecodeError | None = None
     checkpoint: bytes | None = None
+    witness_note: bytes | None = None
 
 
-def fetch(store: Store, n: int, checkpoint_listed: bool) -> Fetched:
+def fetch(store: Store, n: int, checkpoint_listed: bool, witness: Store | None = None) -> Fetched:
     got = Fetched(n)
     try:
         got.manifest = parse_manifest(store.get(layout.manifest_key(n)))
@@ -54,6 +55,11 @@ def fetch(store: Store, n: int, checkpoint_listed: bool) -> Fetched:
             got.batches = list(reader.raw_batches())
         except DecodeError as exc:
             got.decode_error = exc
+    if witness is not None:
+        try:
+            got.witness_note = witness.get(layout.checkpoint_key(n))
+        except NotFoundError:
+            got.witness_note = None
     if checkpoint_listed:
         try:
             got.checkpoint = store.get(layout.checkpoint_key(n))
@@ -63,8 +69,11 @@ def fetch(store: Store, n: int, checkpoint_listed: bool) -> Fetched:
 
 
 class Prefetcher:
-    def __init__(self, store: Store, numbers: list[int], checkpoints: set[int]) -> None:
+    def __init__(
+        self, store: Store, numbers: list[int], checkpoints: set[int], witness: Store | None = None
+    ) -> None:
         self.store = store
+        self.witness = witness
         self.numbers = numbers
         self.checkpoints = checkpoints
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-verify-read")
@@ -84,4 +93,4 @@ class Prefetcher:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _fetch(self, n: int) -> Fetched:
-        return fetch(self.store, n, n in self.checkpoints)
+        return fetch(self.store, n, n in self.checkpoints, self.witness)

@@ -28,64 +28,84 @@ def check_store_tail(store_checkpoints: list[int], manifests: list[int]) -> list
     return []
 
 
-def check_witness(
-    witness: Store | None, roots: dict[int, bytes], origin: str | None, ring: KeyRing
-) -> list[Finding]:
-    """Every witness checkpoint must match a recomputed root at the same size; a larger size means truncation."""
-    if witness is None:
-        return [
-            Finding(
-                "no-witness",
-                "verify",
-                "a witness store",
-                "none given",
-                "deleting the newest segments and checkpoints together would go unnoticed",
-                WARNING,
-            )
-        ]
-    keys = [k for k in witness.list(layout.CHECKPOINTS) if layout.number_of(k) is not None]
-    if not keys:
-        return [Finding("witness-empty", witness.url, "checkpoints", "none", severity=WARNING)]
-    largest = max(roots, default=0)
-    out: list[Finding] = []
-    for key in keys:
-        out += _check_witness_checkpoint(witness, key, roots, largest, origin, ring)
-    return out
+NO_WITNESS = Finding(
+    "no-witness",
+    "verify",
+    "a witness store",
+    "none given",
+    "deleting the newest segments and checkpoints together would go unnoticed",
+    WARNING,
+)
 
 
-def _check_witness_checkpoint(
-    witness: Store, key: str, roots: dict[int, bytes], largest: int, origin: str | None, ring: KeyRing
+def check_witness_at(
+    note: bytes, n: int, size: int, root: bytes, origin: str | None, ring: KeyRing
 ) -> list[Finding]:
-    where = f"witness {key}"
+    """The witness's copy of checkpoint n must name the tree the verifier recomputed after segment n."""
+    where = f"witness {layout.checkpoint_key(n)}"
     try:
-        signed = open_note(witness.get(key), ring)
-    except NotFoundError:
-        return []
+        cp = open_note(note, ring).checkpoint
     except CheckpointError as exc:
         return [Finding(exc.code.replace("checkpoint", "witness"), where, "a trusted checkpoint", str(exc))]
-    cp = signed.checkpoint
     if origin is not None and cp.origin != origin:
         return [Finding("witness-origin", where, origin, cp.origin)]
-    if cp.size > largest:
-        return [
-            Finding(
-                "tail-truncated",
-                where,
-                f"tree size >= {cp.size}",
-                f"tree size {largest}",
-                "the witness saw a longer log than the store holds",
-            )
-        ]
-    if cp.size not in roots:
-        return [Finding("witness-size-unknown", where, "a size at a segment boundary", str(cp.size))]
-    if roots[cp.size] != cp.root:
+    if cp.size != size:
+        return [Finding("witness-size-unknown", where, f"size {size}", f"size {cp.size}")]
+    if cp.root != root:
         return [
             Finding(
                 "witness-root-mismatch",
                 where,
-                roots[cp.size].hex(),
+                root.hex(),
                 cp.root.hex(),
                 "the log was rewritten after the witness saw it",
             )
         ]
     return []
+
+
+def check_witness_beyond(
+    witness: Store, total: int, size: int, origin: str | None, ring: KeyRing
+) -> list[Finding]:
+    """Witness checkpoints numbered past the store's last manifest: the witness saw a longer log."""
+    out: list[Finding] = []
+    for key in witness.list(layout.CHECKPOINTS):
+        n = layout.number_of(key)
+        if n is None or n < total:
+            continue
+        try:
+            cp = open_note(witness.get(key), ring).checkpoint
+        except NotFoundError:
+            continue
+        except CheckpointError as exc:
+            out.append(
+                Finding(
+                    exc.code.replace("checkpoint", "witness"),
+                    f"witness {key}",
+                    "a trusted checkpoint",
+                    str(exc),
+                )
+            )
+            continue
+        if origin is not None and cp.origin != origin:
+            out.append(Finding("witness-origin", f"witness {key}", origin, cp.origin))
+        elif cp.size > size:
+            out.append(
+                Finding(
+                    "tail-truncated",
+                    f"witness {key}",
+                    f"tree size >= {cp.size}",
+                    f"tree size {size}",
+                    "the witness saw a longer log than the store holds",
+                )
+            )
+        else:
+            out.append(
+                Finding(
+                    "witness-size-unknown",
+                    f"witness {key}",
+                    f"a checkpoint up to segment {total - 1}",
+                    f"checkpoint {n} of size {cp.size}",
+                )
+            )
+    return out

@@ -30,7 +30,7 @@ from services.ledger.verify.manifest_checks import (
 from services.ledger.verify.prefetch import Fetched, Prefetcher
 from services.ledger.verify.segment_checks import Running, check_batches, check_segment_bytes
 from services.ledger.verify.storage import check_storage
-from services.ledger.verify.tail import check_store_tail, check_witness
+from services.ledger.verify.tail import NO_WITNESS, check_store_tail, check_witness_at, check_witness_beyond
 
 Progress = Callable[[int, int, int], None]  # (segments done, segments total, events so far)
 
@@ -95,8 +95,8 @@ def _verify(
             Finding("ledger-empty", store.url, "at least one sealed segment", "none", severity=WARNING)
         )
     total = max(manifests, default=-1) + 1
-    running, origin, roots = _verify_segments(
-        store, ring, total, manifests, checkpoints, min_days, progress, report
+    running, origin = _verify_segments(
+        store, ring, witness, total, manifests, checkpoints, min_days, progress, report
     )
     report.add(
         Finding(
@@ -111,7 +111,10 @@ def _verify(
         if n >= total
     )
     report.add(check_store_tail(checkpoints, manifests))
-    report.add(check_witness(witness, roots, origin, ring))
+    if witness is None:
+        report.add(NO_WITNESS)
+    else:
+        report.add(check_witness_beyond(witness, total, running.frontier.size, origin, ring))
     report.tree_size = running.frontier.size
     report.root = running.frontier.root().hex()
     if storage_layer:
@@ -140,20 +143,20 @@ def _trusted_ring(store: Store, ring: KeyRing | None, report: Report) -> KeyRing
 def _verify_segments(
     store: Store,
     ring: KeyRing,
+    witness: Store | None,
     total: int,
     manifests: list[int],
     checkpoints: list[int],
     min_days: int,
     progress: Progress | None,
     report: Report,
-) -> tuple[Running, str | None, dict[int, bytes]]:
+) -> tuple[Running, str | None]:
     """Segment by segment from 0: manifest checks, then content, then the checkpoint after it."""
     running = Running(0, GENESIS_CHAIN, Frontier())
     previous: SignedManifest | None = None
     origin: str | None = None
-    roots: dict[int, bytes] = {0: Frontier().root()}
     listed = set(manifests)
-    fetched = iter(Prefetcher(store, [n for n in range(total) if n in listed], set(checkpoints)))
+    fetched = iter(Prefetcher(store, [n for n in range(total) if n in listed], set(checkpoints), witness))
     for n in range(total):
         where = f"segment {n}"
         if n not in listed:
@@ -172,12 +175,14 @@ def _verify_segments(
         report.add(check_retention(manifest, min_days, where))
         _check_segment(got, manifest, running, where, report)
         report.add(check_checkpoint(got.checkpoint, manifest, ring, where))
-        roots[running.frontier.size] = running.frontier.root()
+        if got.witness_note is not None:
+            root = running.frontier.root()
+            report.add(check_witness_at(got.witness_note, n, running.frontier.size, root, origin, ring))
         previous = manifest
         report.segments += 1
         if progress:
             progress(n + 1, total, report.events_verified)
-    return running, origin, roots
+    return running, origin
 
 
 def _manifest_of(got: Fetched, where: str, report: Report) -> SignedManifest | None:
