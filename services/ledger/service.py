@@ -81,7 +81,8 @@ def run(ctx: ServiceContext) -> None:
             _seal(ctx, writer, ingest)
     finally:
         ingest.close()
-        ctx.producer.flush(10.0)
+        if "producer" in vars(ctx):  # created on the first seal; nothing to flush otherwise
+            ctx.producer.flush(10.0)
 
 
 def _seal(ctx: ServiceContext, writer: LedgerWriter, ingest: KafkaIngest) -> SignedManifest | None:
