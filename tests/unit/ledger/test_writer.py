@@ -152,3 +152,22 @@ def test_batch_entries_decode_to_what_was_received(tmp_path: Path) -> None:
     }
     assert second["key"] == b"key" and second["headers"] == [{"name": "h", "value": b"\x00\x01"}]
     assert third["kind"] == 1 and third["offset"] == 70000
+
+
+def test_key_rotation_verifies_with_both_keys(tmp_path: Path) -> None:
+    from services.ledger.keys import KeyRing
+
+    s = store(tmp_path)
+    old = Ed25519Signer.generate("ledger-2025", "2020-01-01T00:00:00Z")
+    new = Ed25519Signer.generate("ledger-2026", "2020-01-01T00:00:00Z")
+    first = make_writer(s, old)
+    feed(first, sample_values(6))
+    first.seal()
+    second = make_writer(s, new)  # restart with the rotated key
+    feed(second, sample_values(6), start_offset=6)
+    second.seal()
+    assert verify_store(s, KeyRing([old.public, new.public])).status == "valid"
+    report = verify_store(s, KeyRing([new.public]))
+    assert "signature-unknown-key" in report.codes() and "checkpoint-unsigned" not in {
+        f.code for f in report.findings if f.where == "segment 1"
+    }
