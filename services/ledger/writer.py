@@ -241,16 +241,23 @@ class LedgerWriter:
         state.high_water = high_water
         return manifest
 
-    def _publish_checkpoint(self, n: int, frontier: Frontier, created: datetime) -> None:
+    def _publish_checkpoint(
+        self, n: int, frontier: Frontier, created: datetime, if_missing: bool = False
+    ) -> None:
+        """Store and witness get the signed checkpoint after segment n. On resume (``if_missing``)
+        one that exists is left alone: it may be signed by a key that has since rotated."""
         note = Checkpoint(self.config.origin, frontier.size, frontier.root()).sign(self.signer)
+        key = layout.checkpoint_key(n)
         for store in [self.store, self.witness]:
-            if store is None:
+            if store is None or (if_missing and store.exists(key)):
                 continue
             try:
-                store.put(layout.checkpoint_key(n), note, self._retain_until(created))
+                store.put(key, note, self._retain_until(created))
             except ConflictError:
-                if store.get(layout.checkpoint_key(n)) != note:
-                    raise IntegrityError(f"{store.url}: checkpoint {n} exists with other content") from None
+                if store.get(key) != note:
+                    raise ConflictError(
+                        f"{store.url}: checkpoint {n} was written by another writer"
+                    ) from None
 
     def _retain_until(self, now: datetime | None) -> datetime:
         return (now or datetime.now(UTC)) + timedelta(days=self.config.retention_days)
@@ -274,7 +281,7 @@ class LedgerWriter:
             newest = parse_manifest(self.store.get(layout.manifest_key(max(numbers))))
             self.state = state_from_manifest(newest)
             created = datetime.now(UTC)
-            self._publish_checkpoint(newest["segment"], self.state.frontier, created)
+            self._publish_checkpoint(newest["segment"], self.state.frontier, created, if_missing=True)
         if self.store.exists(layout.segment_key(self.state.next_segment)):
             self._adopt_orphan()
         log.info("ledger_resumed", next_segment=self.state.next_segment, next_seq=self.state.next_seq)
