@@ -171,3 +171,50 @@ def test_key_rotation_verifies_with_both_keys(tmp_path: Path) -> None:
     assert "signature-unknown-key" in report.codes() and "checkpoint-unsigned" not in {
         f.code for f in report.findings if f.where == "segment 1"
     }
+
+
+class Crash(BaseException):
+    """Stands for the process dying (kill -9) right after a store write."""
+
+
+class CrashingStore:
+    """Counts writes across the store and the witness (shared ``budget``); dies after the last one."""
+
+    def __init__(self, inner, budget: list[int]) -> None:  # type: ignore[no-untyped-def]
+        self.inner, self.url, self.budget = inner, inner.url, budget
+
+    def put(self, key, data, retain_until) -> None:  # type: ignore[no-untyped-def]
+        self.inner.put(key, data, retain_until)
+        self.budget[0] -= 1
+        if self.budget[0] == 0:
+            raise Crash(key)
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.inner, name)
+
+
+@pytest.mark.parametrize("crash_after_put", range(1, 9))
+def test_crash_after_any_write_of_a_seal_loses_and_duplicates_nothing(
+    tmp_path: Path, crash_after_put: int
+) -> None:
+    """Writes of two seals in order: segment, manifest, checkpoint, witness checkpoint (x2); die after each."""
+    from services.ledger.keys import KeyRing
+    from services.ledger.reading import iter_entries
+
+    real, witness = store(tmp_path), store(tmp_path, "witness")
+    values = sample_values(30)
+    budget = [crash_after_put]
+    writer = make_writer(CrashingStore(real, budget), SIGNER, CrashingStore(witness, budget))  # type: ignore[arg-type]
+    with pytest.raises(Crash):
+        feed(writer, values[:12])
+        writer.seal()
+        feed(writer, values[12:24], start_offset=12)
+        writer.seal()
+    resumed = make_writer(real, SIGNER, witness)
+    feed(resumed, values)  # Kafka redelivers from the last commit, here from the very start
+    resumed.seal()
+    offsets = [e.meta["offset"] for e in iter_entries(real, decode=False)]
+    assert offsets == list(range(30))
+    report = verify_store(real, KeyRing([SIGNER.public]), witness)
+    assert report.status == "valid", [f.line() for f in report.findings]
+    assert witness.exists(layout.checkpoint_key(report.segments - 1))
