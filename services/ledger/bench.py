@@ -97,7 +97,7 @@ def run_bench(
     report = verify_store(
         store, ring, min_retention_days=settings.ledger_retention_days - 2, storage_layer=False
     )
-    floor = _floor(pool, report.events_verified)
+    floor = sorted(_floor(pool, report.events_verified) for _ in range(3))[1]  # median of three: it is short
     verify_rate = report.events_verified / report.duration_s if report.duration_s else 0.0
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else 0.0
