@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     ledger_dev_store: bool = Field(False, description="accept an S3 bucket without Object Lock (dev only)")
     ledger_kms_key_id: str | None = None
     ledger_verify_interval_s: float = Field(3600.0, gt=0)
+    ledger_origin: str = Field("accessreview.local/ledger", description="log identity in checkpoints (C2SP origin line)")
     s3_endpoint_url: str | None = None
     s3_region: str = "us-east-1"
 

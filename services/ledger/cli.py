@@ -1,0 +1,225 @@
+"""``accessreview ledger ...``: the auditor's tool (verify, events, replay, prove, check-proof,
+export) and the operator's (keygen, bench).
+
+Exit codes: 0 valid; 1 integrity failure; 2 usage or configuration error; 3 store unreadable.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from services.cli.common import load_settings
+from services.core.errors import IntegrityError, UnavailableError, UsageError
+
+app = typer.Typer(
+    help="Verify, query, replay, prove and export the tamper-evident ledger.", no_args_is_help=True
+)
+console = Console(stderr=True)
+
+
+def _store(url: str):  # type: ignore[no-untyped-def]
+    from services.ledger.stores import open_store
+
+    return open_store(url, load_settings(log_format="console"))
+
+
+@app.command()
+def verify(
+    store: str = typer.Argument(..., help="file:///dir or s3://bucket/prefix"),
+    public_key: list[Path] = typer.Option([], "--public-key", help="trusted public key file(s) (.pub.json)"),
+    witness: str = typer.Option(None, "--witness", help="a store holding independently kept checkpoints"),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable report on stdout"),
+    min_retention_days: int = typer.Option(
+        None, help="required retention (default AR_LEDGER_RETENTION_DAYS - 2)"
+    ),
+) -> None:
+    """Check everything: hashes, signatures, chain, sequence, leaves, roots, checkpoints, witness, storage."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from services.ledger.keys import load_public_keys
+    from services.ledger.verify.verifier import verify_store
+
+    settings = load_settings(log_format="console")
+    ring = load_public_keys(public_key)
+    target = _store(store)
+    witness_store = _store(witness) if witness else None
+    days = min_retention_days if min_retention_days is not None else settings.ledger_retention_days - 2
+    with Progress(
+        TextColumn("verifying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[events]} events"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=as_json or not console.is_terminal,
+    ) as bar:
+        task = bar.add_task("verify", total=None, events=0)
+        report = verify_store(
+            target,
+            ring,
+            witness_store,
+            days,
+            progress=lambda done, total, ev: bar.update(task, completed=done, total=total, events=ev),
+        )
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=1, sort_keys=True))
+    else:
+        _print_report(report)
+    if report.status == "unreadable":
+        raise UnavailableError(f"store unreadable: {report.unreadable}")
+    if report.status == "invalid":
+        raise IntegrityError(f"ledger is INVALID: {len(report.errors)} integrity finding(s)")
+
+
+def _print_report(report) -> None:  # type: ignore[no-untyped-def]
+    out = Console()
+    colour = {"valid": "green", "invalid": "red", "unreadable": "yellow"}[report.status]
+    out.print(f"[bold {colour}]{report.status.upper()}[/] {report.store}")
+    out.print(
+        f"  segments {report.segments}, events verified {report.events_verified}, tree size {report.tree_size}"
+    )
+    out.print(f"  root {report.root or '-'}")
+    out.print(f"  keys {', '.join(report.keys) or 'none'}")
+    if report.storage:
+        out.print(f"  storage {json.dumps(report.storage, sort_keys=True, default=str)}")
+    rate = report.events_verified / report.duration_s if report.duration_s else 0
+    out.print(f"  {report.duration_s:.2f} s, {rate:,.0f} events/s")
+    if report.unreadable:
+        out.print(f"  [yellow]unreadable:[/] {report.unreadable}")
+    for f in report.findings:
+        out.print(f"  [{'red' if f.severity == 'error' else 'yellow'}]{f.line()}[/]", highlight=False)
+
+
+@app.command()
+def events(
+    store: str = typer.Argument(...),
+    start: str = typer.Option(None, "--from", help="sequence number or ISO time"),
+    end: str = typer.Option(None, "--to", help="sequence number or ISO time"),
+    event_type: list[str] = typer.Option([], "--type", help="only these event types"),
+    correlation: str = typer.Option(None, "--correlation", help="only this correlation id"),
+) -> None:
+    """Decoded entries as JSON lines (what a SIEM ingests)."""
+    from services.ledger.reading import entry_json_line, iter_entries, parse_bound
+
+    contains = correlation.encode() if correlation else None
+    types = set(event_type)
+    out = sys.stdout
+    for entry in iter_entries(_store(store), parse_bound(start), parse_bound(end), contains=contains):
+        if types and (entry.event is None or entry.event.event_type not in types):
+            continue
+        if correlation and (entry.event is None or entry.event.envelope.correlation_id != correlation):
+            continue
+        out.write(entry_json_line(entry) + "\n")
+
+
+@app.command()
+def replay(
+    store: str = typer.Argument(...),
+    to: str = typer.Option(
+        ...,
+        "--to",
+        help="SQLAlchemy URL of the database to rebuild (sqlite:///..., postgresql+psycopg://...)",
+    ),
+    until: str = typer.Option(None, "--until", help="stop at this sequence number or ISO time"),
+    projector: list[str] = typer.Option([], "--projector", help="only these projectors"),
+) -> None:
+    """Rebuild the services' read models from the ledger alone."""
+    from services.ledger.reading import parse_bound
+    from services.ledger.replay import replay as run_replay
+
+    applied = run_replay(_store(store), to, parse_bound(until), projector or None)
+    for name, count in applied.items():
+        typer.echo(f"{name}: {count} entries applied")
+
+
+@app.command()
+def prove(store: str = typer.Argument(...), event_id: str = typer.Argument(...)) -> None:
+    """An inclusion proof (JSON) of one event, tied to the newest signed checkpoint."""
+    from services.ledger.proofs import prove as make_proof
+
+    typer.echo(json.dumps(make_proof(_store(store), event_id), indent=1, sort_keys=True))
+
+
+@app.command("check-proof")
+def check_proof(
+    proof: Path = typer.Argument(..., help="a proof from `ledger prove`"),
+    public_key: list[Path] = typer.Option(..., "--public-key"),
+) -> None:
+    """Verify an inclusion proof offline against a trusted public key."""
+    from services.ledger.keys import load_public_keys
+    from services.ledger.proofs import check_proof as check
+
+    load_settings(log_format="console")
+    try:
+        bundle = json.loads(proof.read_text())
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read proof {proof}: {exc}") from None
+    result = check(bundle, load_public_keys(public_key))
+    typer.echo(json.dumps(result, sort_keys=True))
+
+
+@app.command()
+def export(
+    store: str = typer.Argument(...),
+    out: Path = typer.Option(..., "--out", help="empty directory for the bundle"),
+    correlation: str = typer.Option(
+        None, "--correlation", help="also export this correlation id's events with proofs"
+    ),
+) -> None:
+    """A self-contained evidence bundle that `verify file://DIR` accepts offline."""
+    from services.ledger.export import export_bundle
+
+    counts = export_bundle(_store(store), out, correlation)
+    typer.echo(json.dumps(counts, sort_keys=True))
+
+
+@app.command()
+def keygen(
+    out: Path = typer.Option(..., "--out", help="directory for NAME.key and NAME.pub.json"),
+    name: str = typer.Option("accessreview-ledger", help="key name (appears in checkpoints)"),
+    valid_from: str = typer.Option(None, help="start of validity, YYYY-MM-DDTHH:MM:SSZ (default now)"),
+) -> None:
+    """Write an Ed25519 signing key pair (private key mode 0600)."""
+    from services.ledger.keys import Ed25519Signer, parse_utc, write_key_pair
+
+    if valid_from:
+        try:
+            parse_utc(valid_from)
+        except ValueError:
+            raise UsageError("--valid-from must look like 2026-01-01T00:00:00Z") from None
+    private, public = write_key_pair(Ed25519Signer.generate(name, valid_from), out)
+    typer.echo(f"private key {private}\npublic key  {public}")
+
+
+@app.command()
+def bench(
+    events: int = typer.Option(200_000, "--events", min=1),
+    store: str = typer.Option(..., "--store"),
+    signing_key: Path = typer.Option(None, "--signing-key"),
+    seal_events: int = typer.Option(None, help="default AR_LEDGER_SEAL_EVENTS"),
+    seal_seconds: float = typer.Option(None, help="default AR_LEDGER_SEAL_SECONDS"),
+    rate: float = typer.Option(
+        None, "--rate", help="pace arrivals at this many events/s (latency under load)"
+    ),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Append N synthetic events through the real writer, seal, verify; print rates and the SHA-256 floor."""
+    from services.ledger.bench import result_dict, run_bench
+
+    settings = load_settings(log_format="console", log_level="WARNING")
+    key = str(signing_key) if signing_key else None
+    result = run_bench(settings, events, store, key, seal_events, seal_seconds, rate)
+    data = result_dict(result)
+    if as_json:
+        typer.echo(json.dumps(data, sort_keys=True))
+    else:
+        for key, value in data.items():
+            typer.echo(f"{key:24} {value:,}" if isinstance(value, int | float) else f"{key:24} {value}")
+    if result.verify_status != "valid":
+        raise IntegrityError(f"the benchmark ledger did not verify: {result.verify_status}")

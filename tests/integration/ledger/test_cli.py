@@ -1,0 +1,163 @@
+"""The auditor's tool end to end through the real CLI entry point (exit codes, JSON, bundles)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from services.ledger import layout
+from tests.unit.ledger.helpers import Ledger, build_ledger
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[3]
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = dict(os.environ, PYTHONPATH=str(REPO), AR_ENV="test", AR_LOG_LEVEL="WARNING", **(env or {}))
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli.main", "ledger", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+        cwd=REPO,
+    )
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Ledger:
+    led = build_ledger(tmp_path)
+    keyfile = tmp_path / "trusted.pub.json"
+    keyfile.write_text(json.dumps(led.signer.public.to_json()))
+    return led
+
+
+def key(ledger: Ledger) -> str:
+    return str(ledger.root / "trusted.pub.json")
+
+
+def test_verify_exit_codes_and_json(ledger: Ledger, tmp_path: Path) -> None:
+    url = f"file://{ledger.root / 'store'}"
+    ok = cli(
+        "verify", url, "--public-key", key(ledger), "--witness", f"file://{ledger.root / 'witness'}", "--json"
+    )
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    report = json.loads(ok.stdout)
+    assert report["status"] == "valid" and report["events_verified"] == 101
+    human = cli("verify", url, "--public-key", key(ledger))
+    assert human.returncode == 0 and "VALID" in human.stdout
+    ledger.flip(layout.segment_key(1), -30)
+    bad = cli("verify", url, "--public-key", key(ledger), "--json")
+    assert bad.returncode == 1
+    assert "segment-hash" in {f["code"] for f in json.loads(bad.stdout)["findings"]}
+    assert cli("verify", "ftp://nowhere").returncode == 2
+    assert cli("verify", f"file://{tmp_path / 'missing'}", "--json").returncode == 3
+    assert cli("verify", url, "--public-key", str(tmp_path / "nokey.json")).returncode == 2
+
+
+def test_events_as_json_lines_with_filters(ledger: Ledger) -> None:
+    url = f"file://{ledger.root / 'store'}"
+    out = cli("events", url, "--from", "10", "--to", "19")
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert out.returncode == 0 and [e["seq"] for e in lines] == list(range(10, 20))
+    typed = cli("events", url, "--type", "decision.recorded")
+    events = [json.loads(line) for line in typed.stdout.splitlines()]
+    assert events and all(e["event"]["event_type"] == "decision.recorded" for e in events)
+    dead = [
+        json.loads(line)
+        for line in cli("events", url, "--to", "5").stdout.splitlines()
+        if "dead_letter" in line
+    ]
+    assert dead and dead[0]["value_b64"]
+    corr = cli("events", url, "--correlation", "corr-1")
+    assert len(corr.stdout.splitlines()) == 100
+
+
+@pytest.mark.parametrize("db", ["sqlite", "postgresql"])
+def test_replay_rebuilds_the_events_index(
+    ledger: Ledger, tmp_path: Path, db: str, request: pytest.FixtureRequest
+) -> None:
+    url = f"sqlite:///{tmp_path / 'replay.db'}" if db == "sqlite" else request.getfixturevalue("pg_url")
+    store = f"file://{ledger.root / 'store'}"
+    first = cli("replay", store, "--to", url, "--until", "49")
+    assert first.returncode == 0, first.stderr
+    assert "events_index: 50 entries applied" in first.stdout
+    rest = cli("replay", store, "--to", url)
+    assert "events_index: 51 entries applied" in rest.stdout
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("select seq, event_id, kind from ledger_events order by seq")).all()
+        if db == "postgresql":
+            conn.execute(sa.text("drop table ledger_events, ledger_replay_state"))
+            conn.commit()
+    engine.dispose()
+    assert [r.seq for r in rows] == list(range(101))
+    assert {e[2] for e in ledger.events} <= {r.event_id for r in rows}
+    assert sum(r.kind == "dead_letter" for r in rows) == 1
+
+
+def test_prove_and_check_proof_offline(ledger: Ledger, tmp_path: Path) -> None:
+    event_id = ledger.events[42][2]
+    out = cli("prove", f"file://{ledger.root / 'store'}", event_id)
+    assert out.returncode == 0, out.stderr
+    proof_path = tmp_path / "proof.json"
+    proof_path.write_text(out.stdout)
+    checked = cli("check-proof", str(proof_path), "--public-key", key(ledger))
+    assert checked.returncode == 0, checked.stderr
+    assert json.loads(checked.stdout)["event_id"] == event_id
+    proof = json.loads(out.stdout)
+    proof["proof"][0] = "00" * 32
+    proof_path.write_text(json.dumps(proof))
+    assert cli("check-proof", str(proof_path), "--public-key", key(ledger)).returncode == 1
+    proof = json.loads(out.stdout)
+    proof["seq"] += 1
+    proof_path.write_text(json.dumps(proof))
+    assert cli("check-proof", str(proof_path), "--public-key", key(ledger)).returncode == 1
+    assert cli("prove", f"file://{ledger.root / 'store'}", "01NOPE").returncode == 4
+
+
+def test_export_bundle_verifies_offline(ledger: Ledger, tmp_path: Path) -> None:
+    out_dir = tmp_path / "bundle"
+    exported = cli(
+        "export", f"file://{ledger.root / 'store'}", "--out", str(out_dir), "--correlation", "corr-1"
+    )
+    assert exported.returncode == 0, exported.stderr
+    assert json.loads(exported.stdout)["proofs"] == 100
+    assert (out_dir / "README.md").exists() and (out_dir / "events.jsonl").exists()
+    ok = cli("verify", f"file://{out_dir}", "--public-key", key(ledger), "--json")
+    assert ok.returncode == 0, ok.stdout
+    one = next((out_dir / "proofs").iterdir())
+    assert cli("check-proof", str(one), "--public-key", key(ledger)).returncode == 0
+
+
+def test_keygen_then_bench(tmp_path: Path) -> None:
+    made = cli("keygen", "--out", str(tmp_path / "keys"), "--name", "bench-key")
+    assert made.returncode == 0, made.stderr
+    assert oct((tmp_path / "keys" / "bench-key.key").stat().st_mode & 0o777) == "0o600"
+    assert cli("keygen", "--out", str(tmp_path / "keys"), "--name", "bench-key").returncode == 2
+    bench = cli(
+        "bench",
+        "--events",
+        "3000",
+        "--store",
+        f"file://{tmp_path / 'b'}",
+        "--signing-key",
+        str(tmp_path / "keys" / "bench-key.key"),
+        "--seal-events",
+        "1000",
+        "--json",
+    )
+    assert bench.returncode == 0, bench.stderr
+    result = json.loads(bench.stdout)
+    assert result["verify_status"] == "valid" and result["segments"] == 3
+    assert result["append_events_per_s"] > 0 and result["floor_events_per_s"] > 0
+    verify = cli(
+        "verify", f"file://{tmp_path / 'b'}", "--public-key", str(tmp_path / "keys" / "bench-key.pub.json")
+    )
+    assert verify.returncode == 0, verify.stdout
