@@ -18,7 +18,7 @@ err_console = Console(stderr=True)
 
 def run_cli(app: Callable[..., Any]) -> None:
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except AccessReviewError as exc:
         err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
@@ -38,3 +38,5 @@ def run_cli(app: Callable[..., Any]) -> None:
         if isinstance(exc, click.exceptions.Abort):
             sys.exit(130)
         raise
+    if isinstance(code, int) and code:
+        sys.exit(code)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from rich.console import Console
+from rich.text import Text
 
 from services.core.settings import Settings
 from services.kafka.admin import ensure_topics
@@ -109,8 +110,9 @@ class Supervisor:
         if stream is None:
             return
         for line in stream:
+            text = Text.assemble((f"{child.spec.name:>9} | ", child.color), Text.from_ansi(line.rstrip()))
             with self._print_lock:
-                self.console.print(f"[{child.color}]{child.spec.name:>9} |[/] {line.rstrip()}", highlight=False, markup=True)
+                self.console.print(text, highlight=False, soft_wrap=True)
 
     def _print_endpoints(self) -> None:
         self.console.rule("accessreview is up")
