@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     kafka_replication_factor: int = Field(1, ge=1, le=7)
     kafka_connect_timeout_s: float = Field(8.0, gt=0, description="give up reaching the broker after this")
     kafka_group_session_timeout_ms: int = Field(6000, ge=1000)
+    kafka_cluster_id: str | None = Field(
+        None, description="identity of the cluster offsets belong to; default: the broker's; a fresh one per embedded start"
+    )
     schema_registry_url: str | None = Field(None, description="Confluent wire format when set")
     schema_registry_auth: SecretStr | None = Field(None, description="user:password for the registry")
     schema_dir: Path = Field(REPO_ROOT / "schemas" / "avro")

@@ -57,3 +57,11 @@ def ensure_topics(settings: Settings, bootstrap: str, specs: tuple[TopicSpec, ..
             spec = next(s for s in specs if settings.topic(s.base) == name)
             results.append(TopicResult(name, outcome, spec.partitions))
     return sorted(results, key=lambda r: r.name)
+
+
+def cluster_identity(settings: Settings, bootstrap: str) -> str:
+    """Which Kafka cluster offsets belong to: ``AR_KAFKA_CLUSTER_ID`` or the broker's cluster id."""
+    if settings.kafka_cluster_id:
+        return settings.kafka_cluster_id
+    metadata = make_admin(settings, bootstrap).list_topics(timeout=settings.kafka_connect_timeout_s)
+    return metadata.cluster_id or bootstrap

@@ -37,6 +37,7 @@ def verify(
     min_retention_days: int = typer.Option(
         None, help="required retention (default AR_LEDGER_RETENTION_DAYS - 2)"
     ),
+    publish: bool = typer.Option(False, "--publish", help="also publish the result as a ledger.verified event"),
 ) -> None:
     """Check everything: hashes, signatures, chain, sequence, leaves, roots, checkpoints, witness, storage."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -71,10 +72,21 @@ def verify(
         typer.echo(json.dumps(report.to_json(), indent=1, sort_keys=True))
     else:
         _print_report(report)
+    if publish:
+        _publish_result(settings, target.url, report)
     if report.status == "unreadable":
         raise UnavailableError(f"store unreadable: {report.unreadable}")
     if report.status == "invalid":
         raise IntegrityError(f"ledger is INVALID: {len(report.errors)} integrity finding(s)")
+
+
+def _publish_result(settings, store_url: str, report) -> None:  # type: ignore[no-untyped-def]
+    """What the Kubernetes CronJob does: the result goes on the bus for security to alert on."""
+    from services.ledger.service import verification_event
+    from services.runtime.context import ServiceContext
+
+    ctx = ServiceContext("ledger-verify", settings)
+    ctx.producer.publish_all([verification_event(ctx.events, store_url, report)])
 
 
 def _print_report(report) -> None:  # type: ignore[no-untyped-def]

@@ -17,6 +17,7 @@ from services import __version__
 from services.core.errors import ConflictError
 from services.core.settings import Settings
 from services.ledger import layout, metrics
+from services.kafka.admin import cluster_identity
 from services.ledger.ingest import KafkaIngest
 from services.ledger.keys import signer_from_settings
 from services.ledger.manifest import SignedManifest
@@ -28,7 +29,9 @@ from services.runtime.context import ServiceContext
 OWN_TOPIC_BASE = "ledger.v1"
 
 
-def build_writer(settings: Settings, schema_for: Any = None, instance: str | None = None) -> LedgerWriter:
+def build_writer(
+    settings: Settings, schema_for: Any = None, instance: str | None = None, kafka_cluster: str | None = None
+) -> LedgerWriter:
     """Open and check the store(s), load the signing key, publish it, resume from the newest manifest."""
     store = open_store(settings.effective_ledger_store, settings)
     store.prepare_for_writing(settings.ledger_dev_store)
@@ -43,6 +46,7 @@ def build_writer(settings: Settings, schema_for: Any = None, instance: str | Non
         writer={"service": "ledger", "version": __version__, "instance": instance or settings.instance_id},
         schema_for=schema_for,
         own_topic=settings.topic(OWN_TOPIC_BASE),
+        kafka_cluster=kafka_cluster,
     )
     writer = LedgerWriter(store, signer, config, witness)
     writer.recover()
@@ -62,7 +66,10 @@ def publish_public_key(store: Store, public: dict[str, str], settings: Settings)
 
 def run(ctx: ServiceContext) -> None:
     settings = ctx.settings
-    writer = build_writer(settings, lambda fp: ctx.catalog.by_fingerprint(fp).schema, ctx.identity.instance)
+    writer = build_writer(
+        settings, lambda fp: ctx.catalog.by_fingerprint(fp).schema, ctx.identity.instance,
+        kafka_cluster=cluster_identity(settings, ctx.bootstrap),
+    )
     ingest = KafkaIngest(settings, ctx.bootstrap, writer)
     partitions = ingest.assign()
     ctx.log.info(
@@ -135,35 +142,37 @@ def publish_verification(ctx: ServiceContext, store: Store) -> Any:
     ring = store_keys(store)  # earlier (rotated) keys as published, plus the key this service signs with
     ring.add(signer_from_settings(settings).public)
     report = verify_store(store, ring, witness, min_retention_days=settings.ledger_retention_days - 2)
-    errors = report.errors
+    record_verification_metrics(report)
+    event = verification_event(ctx.events, store.url, report)
+    ctx.producer.publish(event)
+    ctx.producer.flush(10.0)
+    log_fn = ctx.log.info if report.status == "valid" else ctx.log.error
+    log_fn("ledger_verified", status=report.status, events=report.events_verified, findings=len(report.errors))
+    return report
+
+
+def record_verification_metrics(report: Any) -> None:
     metrics.VERIFY_OK.set(1 if report.status == "valid" else 0)
     metrics.VERIFY_LAST.set(time.time())
-    metrics.VERIFY_FINDINGS.set(len(errors))
+    metrics.VERIFY_FINDINGS.set(len(report.errors))
+
+
+def verification_event(events: Any, store_url: str, report: Any) -> Any:
+    """The ``ledger.verified`` event security alerts on (first 50 findings, texts capped)."""
     findings = [
-        {
-            "code": f.code,
-            "where": f.where,
-            "expected": f.expected[:500],
-            "found": f.found[:500],
-            "detail": f.detail or None,
-        }
-        for f in errors[:50]
+        {"code": f.code, "where": f.where, "expected": f.expected[:500], "found": f.found[:500], "detail": f.detail or None}
+        for f in report.errors[:50]
     ]
-    event = ctx.events.new(
+    return events.new(
         "ledger.verified",
         {
-            "store": store.url,
+            "store": store_url,
             "status": report.status,
             "events_verified": report.events_verified,
             "tree_size": report.tree_size,
             "duration_ms": int(report.duration_s * 1000),
             "findings": findings,
         },
-        correlation_id=f"ledger:{store.url}",
-        subject_key=store.url,
+        correlation_id=f"ledger:{store_url}",
+        subject_key=store_url,
     )
-    ctx.producer.publish(event)
-    ctx.producer.flush(10.0)
-    log_fn = ctx.log.info if report.status == "valid" else ctx.log.error
-    log_fn("ledger_verified", status=report.status, events=report.events_verified, findings=len(errors))
-    return report

@@ -52,6 +52,7 @@ class WriterConfig:
     writer: dict[str, str]
     schema_for: Any = None  # callable(fingerprint bytes) -> schema dict, or None to skip embedding
     own_topic: str | None = None  # messages here never start a timed seal on their own
+    kafka_cluster: str | None = None  # identity of the broker whose offsets ``high_water`` counts
 
 
 @dataclass
@@ -62,6 +63,7 @@ class LedgerState:
     frontier: Frontier = field(default_factory=Frontier)
     prev_manifest_sha256: str | None = None
     high_water: dict[str, dict[str, int]] = field(default_factory=dict)
+    kafka_cluster: str | None = None
 
 
 @dataclass
@@ -224,6 +226,7 @@ class LedgerWriter:
                 for (t, p), s in sorted(offsets.items())
             ],
             "high_water": high_water,
+            "kafka_cluster": self.config.kafka_cluster,
             "event_schemas": schemas,
             "dead_letters": dead_letters,
             "writer": self.config.writer,
@@ -239,6 +242,7 @@ class LedgerWriter:
         state.frontier = frontier
         state.prev_manifest_sha256 = manifest.sha256
         state.high_water = high_water
+        state.kafka_cluster = self.config.kafka_cluster
         return manifest
 
     def _publish_checkpoint(
@@ -282,10 +286,28 @@ class LedgerWriter:
             self.state = state_from_manifest(newest)
             created = datetime.now(UTC)
             self._publish_checkpoint(newest["segment"], self.state.frontier, created, if_missing=True)
+        current_cluster = self.config.kafka_cluster
         if self.store.exists(layout.segment_key(self.state.next_segment)):
-            self._adopt_orphan()
+            self.config.kafka_cluster = self.state.kafka_cluster  # the orphan's offsets are of its broker
+            try:
+                self._adopt_orphan()
+            finally:
+                self.config.kafka_cluster = current_cluster
+        self._forget_offsets_of_another_broker(current_cluster)
         log.info("ledger_resumed", next_segment=self.state.next_segment, next_seq=self.state.next_seq)
         return self.state
+
+    def _forget_offsets_of_another_broker(self, current: str | None) -> None:
+        """Sealed offsets only mean something on the broker that assigned them: a new cluster
+        (the embedded broker keeps topics in memory, so each start is one) starts from its
+        beginning, while the chain, sequence and tree continue."""
+        previous = self.state.kafka_cluster
+        if current is None or previous is None or previous == current:
+            return
+        log.warning("kafka_cluster_changed", previous=previous, current=current, forgotten_partitions=sum(
+            len(p) for p in self.state.high_water.values()))
+        self.state.high_water = {}
+        self.state.kafka_cluster = current
 
     def _adopt_orphan(self) -> None:
         """A segment stored without its manifest (a crash between the two): check it continues
@@ -327,4 +349,5 @@ def state_from_manifest(manifest: SignedManifest) -> LedgerState:
         frontier=Frontier(body["tree_size"], [bytes.fromhex(h) for h in body["frontier"]]),
         prev_manifest_sha256=manifest.sha256,
         high_water={t: dict(p) for t, p in body["high_water"].items()},
+        kafka_cluster=body.get("kafka_cluster"),
     )

@@ -20,6 +20,7 @@ from typing import IO
 from rich.console import Console
 from rich.text import Text
 
+from services.core.ids import new_ulid
 from services.core.settings import Settings
 from services.kafka.admin import ensure_topics
 from services.kafka.broker import EmbeddedBroker, free_port
@@ -68,6 +69,8 @@ class Supervisor:
             log_path = Path(self.settings.data_dir) / "logs" / "broker.log"
             self.broker = EmbeddedBroker(log_path=log_path).start()
             self.bootstrap = self.broker.bootstrap
+            # The embedded broker keeps topics in memory: each start is a new cluster.
+            self.extra_env.setdefault("AR_KAFKA_CLUSTER_ID", f"embedded-{new_ulid()}")
         self.endpoints["kafka"] = self.bootstrap
         ensure_topics(self.settings, self.bootstrap)
         for index, spec in enumerate(self.specs):

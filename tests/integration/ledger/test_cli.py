@@ -161,3 +161,27 @@ def test_keygen_then_bench(tmp_path: Path) -> None:
         "verify", f"file://{tmp_path / 'b'}", "--public-key", str(tmp_path / "keys" / "bench-key.pub.json")
     )
     assert verify.returncode == 0, verify.stdout
+
+
+def test_verify_publish_puts_the_result_on_the_bus(ledger: Ledger, kafka_settings) -> None:  # type: ignore[no-untyped-def]
+    """The CronJob's run: a failing verification reaches security as a ledger.verified event."""
+    from services.core.ids import new_ulid
+    from services.events.codec import EventCodec
+    from services.kafka.consumer import ConsumerRunner
+    from services.kafka.producer import EventProducer
+    from services.runtime.context import ServiceContext
+
+    ledger.flip(layout.segment_key(1), -30)
+    url = f"file://{ledger.root / 'store'}"
+    env = {"AR_KAFKA_BOOTSTRAP": kafka_settings.kafka_bootstrap, "AR_KAFKA_TOPIC_PREFIX": kafka_settings.kafka_topic_prefix}
+    result = cli("verify", url, "--public-key", key(ledger), "--json", "--publish", env=env)
+    assert result.returncode == 1
+    ctx = ServiceContext("check", kafka_settings)
+    found = []
+    ConsumerRunner(
+        kafka_settings, kafka_settings.kafka_bootstrap, f"check-{new_ulid()}", [kafka_settings.topic("ledger.v1")],
+        lambda e, m: found.append(e), EventCodec(ctx.catalog), EventProducer(kafka_settings, kafka_settings.kafka_bootstrap, ctx.codec),
+    ).run(until=lambda s: s.handled >= 1, max_idle_s=20)
+    (event,) = found
+    assert event.event_type == "ledger.verified" and event.payload["status"] == "invalid"
+    assert "segment-hash" in {f["code"] for f in event.payload["findings"]}

@@ -40,7 +40,8 @@ def sample_values(n: int, correlation: str = "corr-1") -> list[tuple[str, bytes,
 
 
 def make_writer(
-    store: Store, signer: Ed25519Signer, witness: Store | None = None, retention_days: int = 2557
+    store: Store, signer: Ed25519Signer, witness: Store | None = None, retention_days: int = 2557,
+    kafka_cluster: str | None = None,
 ) -> LedgerWriter:
     config = WriterConfig(
         ORIGIN,
@@ -48,6 +49,7 @@ def make_writer(
         {"service": "ledger", "version": "test"},
         lambda fp: CATALOG.by_fingerprint(fp).schema,
         own_topic="ar.ledger.v1",
+        kafka_cluster=kafka_cluster,
     )
     store.prepare_for_writing(False)
     if witness is not None:

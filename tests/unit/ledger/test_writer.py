@@ -56,6 +56,27 @@ def test_already_sealed_offsets_are_skipped_after_restart(tmp_path: Path) -> Non
     assert report.status == "valid" and report.events_verified == 30
 
 
+def test_a_new_broker_starts_from_its_beginning_and_the_chain_continues(tmp_path: Path) -> None:
+    """The embedded broker forgets its topics on restart: offsets 0.. are new events there."""
+    s = store(tmp_path)
+    first, second = sample_values(20), sample_values(15, correlation="after-restart")
+    writer = make_writer(s, SIGNER, kafka_cluster="embedded-1")
+    feed(writer, first)
+    writer.seal()
+    same = make_writer(s, SIGNER, kafka_cluster="embedded-1")
+    feed(same, first)  # same broker redelivers: all skipped
+    assert same.pending_count == 0
+    fresh = make_writer(s, SIGNER, kafka_cluster="embedded-2")
+    feed(fresh, second)  # a new broker's offsets 0..14 are new events
+    assert fresh.pending_count == 15
+    manifest = fresh.seal()
+    assert manifest is not None and manifest["kafka_cluster"] == "embedded-2" and manifest["first_seq"] == 20
+    from services.ledger.keys import KeyRing
+
+    report = verify_store(s, KeyRing([SIGNER.public]))
+    assert report.status == "valid" and report.events_verified == 35
+
+
 def test_own_topic_alone_never_triggers_a_timed_seal(tmp_path: Path) -> None:
     writer = make_writer(store(tmp_path), SIGNER)
     feed(writer, sample_values(1), topic="ar.ledger.v1")
