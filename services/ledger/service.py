@@ -16,8 +16,8 @@ from typing import Any
 from services import __version__
 from services.core.errors import ConflictError
 from services.core.settings import Settings
-from services.ledger import layout, metrics
 from services.kafka.admin import cluster_identity
+from services.ledger import layout, metrics
 from services.ledger.ingest import KafkaIngest
 from services.ledger.keys import signer_from_settings
 from services.ledger.manifest import SignedManifest

@@ -178,9 +178,11 @@ def test_verify_publish_puts_the_result_on_the_bus(ledger: Ledger, kafka_setting
     assert result.returncode == 1
     ctx = ServiceContext("check", kafka_settings)
     found = []
+    producer = EventProducer(kafka_settings, kafka_settings.kafka_bootstrap, ctx.codec)
+    topics = [kafka_settings.topic("ledger.v1")]
     ConsumerRunner(
-        kafka_settings, kafka_settings.kafka_bootstrap, f"check-{new_ulid()}", [kafka_settings.topic("ledger.v1")],
-        lambda e, m: found.append(e), EventCodec(ctx.catalog), EventProducer(kafka_settings, kafka_settings.kafka_bootstrap, ctx.codec),
+        kafka_settings, kafka_settings.kafka_bootstrap, f"check-{new_ulid()}", topics,
+        lambda e, m: found.append(e), EventCodec(ctx.catalog), producer,
     ).run(until=lambda s: s.handled >= 1, max_idle_s=20)
     (event,) = found
     assert event.event_type == "ledger.verified" and event.payload["status"] == "invalid"
