@@ -263,12 +263,10 @@ class DatabricksApi:
     async def workspace_list(self, request: Request) -> dict[str, Any]:
         ws = self.ws(request)
         path = (request.query_params.get("path") or "/").rstrip("/") or "/"
-        dirs = {"/", "/Shared"} | {o.path for o in ws.objects if o.object_type == "DIRECTORY"}
+        dirs = {"/"} | {o.path for o in ws.objects if o.object_type == "DIRECTORY"}
         if path not in dirs:
             raise not_found(f"Path ({path})")
-        children = [self._ws_object(o) for o in ws.objects if o.path.rsplit("/", 1)[0] == path]
-        if path == "/":
-            children.append({"path": "/Shared", "object_type": "DIRECTORY", "object_id": 1})
+        children = [self._ws_object(o) for o in ws.objects if (o.path.rsplit("/", 1)[0] or "/") == path]
         return {"objects": children} if children else {}
 
     async def workspace_status(self, request: Request) -> dict[str, Any]:

@@ -96,7 +96,8 @@ def _add_workspaces(state: SandboxState, size: ScenarioSize, pools: _Pools, meta
         ws.warehouses = [Compute(f"{rng.getrandbits(64):016x}", f"{team}-warehouse-{w}",
                                  pools.grants(WAREHOUSE_LEVELS, 1, 2)) for w in range(rng.randint(1, 2))]
         directory = WsObject(object_id, f"/Shared/{team}", "DIRECTORY", pools.grants(("CAN_READ", "CAN_EDIT"), 1, 1))
-        ws.objects = [directory] + [
+        shared = WsObject(object_id + 3, "/Shared", "DIRECTORY")
+        ws.objects = [shared, directory] + [
             WsObject(object_id + n, f"/Shared/{team}/notebook-{n}", "NOTEBOOK",
                      pools.grants(("CAN_RUN", "CAN_EDIT"), 0, 1, user_share=0.6)) for n in (1, 2)
         ]
