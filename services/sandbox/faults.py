@@ -58,6 +58,7 @@ class FaultsMiddleware:
             await asyncio.sleep(faults.latency_ms / 1000)
         response = self._refuse(path, headers.get("authorization", ""))
         if response is not None:
+            self.rt.refused[str(response.status_code)] += 1
             await response(scope, receive, send)
             return
         self.rt.requests[self._area(path)] += 1
@@ -77,7 +78,7 @@ class FaultsMiddleware:
                 return okta_error(401, "E0000011", "Invalid token provided")
         else:
             token = auth.removeprefix("Bearer ").strip()
-            if not auth.startswith("Bearer ") or token != self.rt.databricks_token:
+            if not auth.startswith("Bearer ") or token != self.rt.databricks_token or area in faults.revoked:
                 return databricks_error(401, "UNAUTHENTICATED", "Invalid access token.")
         if path.startswith("/_sandbox/"):
             return None

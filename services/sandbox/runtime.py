@@ -22,6 +22,7 @@ class Faults:
     okta_rate_limit: float = 0.0
     error_rate: float = 0.0
     down: set[str] = field(default_factory=set)  # deployment names answering 503
+    revoked: set[str] = field(default_factory=set)  # deployment names refusing the token (401)
 
 
 class SandboxRuntime:
@@ -33,7 +34,8 @@ class SandboxRuntime:
         self.faults = faults or Faults()
         self.state_file = state_file
         self.statements: dict[str, list[list[str]]] = {}
-        self.requests: dict[str, int] = defaultdict(int)
+        self.requests: dict[str, int] = defaultdict(int)  # served, per workspace / account / okta
+        self.refused: dict[str, int] = defaultdict(int)  # answered by the faults layer, per status
         self.reindex()
 
     def reindex(self) -> None:

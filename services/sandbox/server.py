@@ -32,7 +32,7 @@ from services.sandbox.wire import int_param, json_body, route
 
 
 def bind(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # proto lets asyncio set TCP_NODELAY
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(2048)
@@ -57,14 +57,16 @@ def admin_routes(rt: SandboxRuntime, okta: OktaApi, dbx: DatabricksApi) -> list[
         f = rt.faults
         if "down" in body:
             f.down = set(body["down"] or [])
+        if "revoked" in body:
+            f.revoked = set(body["revoked"] or [])
         for name in ("latency_ms", "rate_limit", "okta_rate_limit", "error_rate"):
             if name in body:
                 setattr(f, name, float(body[name]))
-        return {"down": sorted(f.down), "latency_ms": f.latency_ms, "rate_limit": f.rate_limit,
+        return {"down": sorted(f.down), "revoked": sorted(f.revoked), "latency_ms": f.latency_ms, "rate_limit": f.rate_limit,
                 "okta_rate_limit": f.okta_rate_limit, "error_rate": f.error_rate}
 
     async def stats(request: Request) -> dict[str, Any]:
-        return {"requests": dict(rt.requests), "total": sum(rt.requests.values())}
+        return {"requests": dict(rt.requests), "total": sum(rt.requests.values()), "refused": dict(rt.refused)}
 
     return [route("/_sandbox/truth", truth), route("/_sandbox/drift", drift, methods=["POST"]),
             route("/_sandbox/faults", faults, methods=["POST"]), route("/_sandbox/stats", stats)]
