@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from services.collector.run import baseline_store
 from services.core.settings import Settings
 from services.events.codec import EventCodec
 from services.runtime.context import ServiceContext
@@ -37,7 +38,8 @@ def test_collect_once_export_equals_sandbox_truth_computed_offline(tmp_path: Pat
         assert "0 partial, 0 failed" in done.stderr
         nothing = _cli("collect", "--once", env=env)
         assert nothing.returncode == 2 and "nothing to do" in nothing.stderr
-        wrong = _cli("collect", "--export", str(tmp_path / "x.jsonl"), env={**env, "AR_DATABRICKS_TOKEN": "bad"})
+        wrong = _cli("collect", "--no-okta", "--export", str(tmp_path / "x.jsonl"),
+                     env={**env, "AR_DATABRICKS_TOKEN": "bad"})
         assert wrong.returncode == 6 and "account: Databricks rejected the token" in wrong.stderr
         assert "Traceback" not in wrong.stderr
     truth = _cli("sandbox", "truth", "--scenario", "tiny", "--seed", "21", "--out", str(tmp_path / "t.jsonl"), env={})
@@ -54,13 +56,13 @@ def test_service_collects_on_an_interval_and_stops_promptly(kafka_settings: Sett
 
         worker = threading.Thread(target=run, args=(ctx,), daemon=True)
         worker.start()
+        baselines = baseline_store(settings)
         deadline = time.monotonic() + 90
-        completed: list[dict[str, object]] = []
-        while not completed and time.monotonic() < deadline:
-            time.sleep(1.0)
-            completed = by_type(read_events(settings, codec, "collection.v1", idle_s=0.5), "collection.completed")
+        while baselines.load("account") is None and time.monotonic() < deadline:  # written after the publish
+            time.sleep(0.5)
         stop_asked = time.monotonic()
         ctx.stop_event.set()
         worker.join(15)
     assert not worker.is_alive() and time.monotonic() - stop_asked < 15
+    completed = by_type(read_events(settings, codec, "collection.v1"), "collection.completed")
     assert len(completed) == 1 and all(s["status"] == "complete" for s in completed[0]["scopes"])  # type: ignore[union-attr]
