@@ -120,26 +120,27 @@ def collect(settings: Settings, options: CollectionOptions, progress: Progress |
     adapter = DatabricksAdapter(DatabricksTarget.from_settings(settings))
     okta_target = OktaTarget.from_settings(settings) if (options.okta and settings.okta_org_url) else None
     okta_pool = ThreadPoolExecutor(1, thread_name_prefix="okta")
+    okta_future = (okta_pool.submit(collect_okta_blocking, okta_target, settings.collect_okta_concurrency)
+                   if okta_target else None)
     try:
-        okta_future = (okta_pool.submit(collect_okta_blocking, okta_target, settings.collect_okta_concurrency)
-                       if okta_target else None)
         users, groups, sps, raw_workspaces = _read_account(adapter)
-        okta_scope = ScopeState("okta")
+        directory = Directory(users, groups, sps)  # joined to Okta when Okta has answered, below
+        result.workspaces = select_workspaces([workspace_ref(w) for w in raw_workspaces], options.workspaces)
+        if on_started is not None:
+            on_started(result)
+        scheduler = Scheduler(options.workers, progress, stop_event)
+        account = scheduler.scope("account")
+        account.entitlements, account.ok_tasks, account.calls = list(directory.memberships()), 1, 4
+        tasks = DatabricksTasks(adapter, directory, options.audit_days)
+        scopes = scheduler.run(t for ws in result.workspaces for t in tasks.workspace_tasks(ws))
+        okta_scope = scopes["okta"] = ScopeState("okta")
         okta = _okta_result(okta_future, okta_scope)
     finally:
-        okta_pool.shutdown(wait=True)
-    index = OktaIndex.build(okta.users, okta.groups) if okta else None
-    directory = Directory(users, groups, sps, index)
-    result.workspaces = select_workspaces([workspace_ref(w) for w in raw_workspaces], options.workspaces)
-    if on_started is not None:
-        on_started(result)
-    scheduler = Scheduler(options.workers, progress, stop_event)
-    account = scheduler.scope("account")
-    account.entitlements, account.ok_tasks, account.calls = list(directory.memberships()), 1, 4
-    scheduler.scopes["okta"] = okta_scope
-    tasks = DatabricksTasks(adapter, directory, options.audit_days)
-    scopes = scheduler.run(t for ws in result.workspaces for t in tasks.workspace_tasks(ws))
+        okta_pool.shutdown(wait=False, cancel_futures=True)
+    if okta is not None:
+        directory.join_okta(OktaIndex.build(okta.users, okta.groups))
     for state in scopes.values():
+        state.entitlements = directory.rejoin(state.entitlements)
         _apply_last_used(state)
         if state.tally.counts:
             log.info("tolerated unknown values", scope=state.scope, counts=dict(state.tally.counts),

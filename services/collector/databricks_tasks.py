@@ -73,7 +73,7 @@ class DatabricksTasks:
     def workspace_tasks(self, ws: WorkspaceRef) -> list[Task]:
         return [
             Task(ws.scope, f"workspace {ws.deployment_name} assignments", lambda: self.assignments(ws)),
-            Task(ws.scope, f"workspace {ws.deployment_name} metastore", lambda: self.metastore_assignment(ws)),
+            Task(ws.scope, f"workspace {ws.deployment_name} metastore", lambda: self.metastore_assignment(ws), 0),
             Task(ws.scope, f"workspace {ws.deployment_name} jobs", lambda: self.jobs(ws)),
             Task(ws.scope, f"workspace {ws.deployment_name} compute", lambda: self.compute(ws)),
             Task(ws.scope, f"workspace {ws.deployment_name} objects", lambda: self.objects(ws)),
@@ -92,7 +92,7 @@ class DatabricksTasks:
         metastore_id = assignment.get("metastore_id")
         if metastore_id and self.router.register(str(metastore_id), ws.deployment_name):
             mid = str(metastore_id)
-            out.followups.append(Task(f"metastore:{mid}", f"metastore {mid}", lambda: self.metastore(mid)))
+            out.followups.append(Task(f"metastore:{mid}", f"metastore {mid}", lambda: self.metastore(mid), 1))
         return out
 
     def jobs(self, ws: WorkspaceRef) -> TaskOutput:
@@ -147,7 +147,7 @@ class DatabricksTasks:
         grants = self.router.call(mid, lambda ws: self.adapter.list_grants(ws, "metastore", mid))
         out.entitlements.extend(grant_entitlements(self.directory, scope, resource, grants, out.tally))
         for info in self.router.call(mid, self.adapter.list_catalogs):
-            out.followups.append(Task(scope, f"catalog {info.get('name')}", lambda i=info: self.catalog(mid, i)))
+            out.followups.append(Task(scope, f"catalog {info.get('name')}", lambda i=info: self.catalog(mid, i), 2))
         return out
 
     def catalog(self, mid: str, info: dict[str, Any]) -> TaskOutput:
@@ -158,7 +158,7 @@ class DatabricksTasks:
         out.entitlements.extend(grant_entitlements(self.directory, scope, resource, grants, out.tally))
         for schema in self.router.call(mid, lambda ws: self.adapter.list_schemas(ws, resource.name)):
             out.followups.append(Task(scope, f"schema {schema.get('full_name')}",
-                                      lambda s=schema: self.schema(mid, s, tags)))
+                                      lambda s=schema: self.schema(mid, s, tags), 3))
         return out
 
     def schema(self, mid: str, info: dict[str, Any], tags: tuple[tuple[str, str], ...]) -> TaskOutput:

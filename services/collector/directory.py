@@ -70,23 +70,38 @@ class Directory:
         self.by_user_name: dict[str, Principal] = {}
         self.by_group_name: dict[str, Principal] = {}
         self.by_app_id: dict[str, Principal] = {}
-        for uid, u in self.raw_users.items():
-            name = _required(u, "userName", "SCIM user")
-            okta_user = self.okta.user(name)
-            p = Principal("user", uid, name, name, str(okta_user["id"]) if okta_user else None)
-            self.principals[uid] = self.by_user_name[name.lower()] = p
-        for gid, g in self.raw_groups.items():
-            name = _required(g, "displayName", "SCIM group")
-            okta_group = self.okta.group(g.get("externalId"), name)
-            p = Principal("group", gid, name, None, str(okta_group["id"]) if okta_group else None)
-            self.principals[gid] = self.by_group_name[name] = p
-        for sid, s in self.raw_sps.items():
-            app_id = _required(s, "applicationId", "SCIM service principal")
+        for sid, sp in self.raw_sps.items():
+            app_id = _required(sp, "applicationId", "SCIM service principal")
             self.principals[sid] = self.by_app_id[app_id] = Principal("service_principal", sid, app_id)
+        self.join_okta(self.okta)
         self.members: dict[str, list[str]] = {
             gid: [str(m["value"]) for m in g.get("members") or [] if m.get("value")] for gid, g in self.raw_groups.items()
         }
         self._paths: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+
+    def join_okta(self, okta: OktaIndex) -> None:
+        """(Re)build user and group principals with their Okta ids; entitlements built before keep
+        the old objects, see :func:`rejoin`."""
+        self.okta = okta
+        for uid, u in self.raw_users.items():
+            name = _required(u, "userName", "SCIM user")
+            okta_user = okta.user(name)
+            p = Principal("user", uid, name, name, str(okta_user["id"]) if okta_user else None)
+            self.principals[uid] = self.by_user_name[name.lower()] = p
+        for gid, g in self.raw_groups.items():
+            name = _required(g, "displayName", "SCIM group")
+            okta_group = okta.group(g.get("externalId"), name)
+            p = Principal("group", gid, name, None, str(okta_group["id"]) if okta_group else None)
+            self.principals[gid] = self.by_group_name[name] = p
+
+    def rejoin(self, entitlements: list[Entitlement]) -> list[Entitlement]:
+        """The same entitlements pointing at the directory's current (Okta-joined) principals."""
+        out = []
+        for e in entitlements:
+            p = self.principals.get(e.principal.id, e.principal)
+            out.append(e if p is e.principal else Entitlement(e.scope, p, e.resource, e.privilege, e.via_groups,
+                                                               e.inherited_from, e.last_used_at))
+        return out
 
     def by_acl_entry(self, entry: dict[str, Any]) -> Principal | None:
         if entry.get("user_name"):

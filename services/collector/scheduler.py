@@ -9,6 +9,8 @@ on futures from inside a worker, so nested work cannot deadlock it.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -36,6 +38,7 @@ class Task:
     scope: str
     label: str
     run: Callable[[], TaskOutput]
+    priority: int = 5  # lower runs first: the long Unity Catalog chains start early
 
 
 @dataclass
@@ -77,27 +80,32 @@ class Scheduler:
         return self.scopes.setdefault(name, ScopeState(name))
 
     def run(self, tasks: Iterable[Task]) -> dict[str, ScopeState]:
+        """Run every task and its follow-ups; at most ``workers`` in flight, lowest priority first."""
         done = total = 0
+        order = itertools.count()
+        ready: list[tuple[int, int, Task]] = []
+
+        def enqueue(task: Task) -> None:
+            nonlocal total
+            self.scope(task.scope)
+            heapq.heappush(ready, (task.priority, next(order), task))
+            total += 1
+
+        for task in tasks:
+            enqueue(task)
         with ThreadPoolExecutor(self.workers, thread_name_prefix="collect") as pool:
             pending: dict[Future[TaskOutput], Task] = {}
-
-            def submit(task: Task) -> None:
-                nonlocal total
-                self.scope(task.scope)
-                pending[pool.submit(task.run)] = task
-                total += 1
-
-            for task in tasks:
-                submit(task)
-            while pending:
+            while ready or pending:
+                while ready and len(pending) < self.workers:
+                    task = heapq.heappop(ready)[2]
+                    pending[pool.submit(task.run)] = task
                 finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
                 for future in finished:
-                    task = pending.pop(future)
-                    for followup in self._record(task, future):
+                    for followup in self._record(pending.pop(future), future):
                         if self.stop_event is not None and self.stop_event.is_set():
                             self.scope(followup.scope).fail(f"{followup.label}: stopped before it ran")
                             continue
-                        submit(followup)
+                        enqueue(followup)
                     done += 1
                 self.on_progress(done, total)
         return self.scopes
