@@ -55,15 +55,26 @@ def sequential_sample(adapter: DatabricksAdapter, deployments: list[str]) -> int
 
 
 def settings_for(sandbox: RunningSandbox, data_dir: Path, workers: int) -> Settings:
-    base = Settings(env="test", data_dir=data_dir, kafka_bootstrap="", database_url="", ledger_store="",
-                    log_level="WARNING")
-    return base.model_copy(update={
-        "databricks_account_host": sandbox.info["account_host"], "databricks_account_id": sandbox.info["account_id"],
-        "databricks_workspace_url_template": sandbox.info["workspace_url_template"],
-        "databricks_token": SecretStr(sandbox.info["databricks_token"]), "okta_org_url": sandbox.info["okta_org_url"],
-        "okta_token": SecretStr(sandbox.info["okta_token"]), "collect_workers": workers,
-        "collect_retry_timeout_s": 120.0,
-    })
+    base = Settings(
+        env="test",
+        data_dir=data_dir,
+        kafka_bootstrap="",
+        database_url="",
+        ledger_store="",
+        log_level="WARNING",
+    )
+    return base.model_copy(
+        update={
+            "databricks_account_host": sandbox.info["account_host"],
+            "databricks_account_id": sandbox.info["account_id"],
+            "databricks_workspace_url_template": sandbox.info["workspace_url_template"],
+            "databricks_token": SecretStr(sandbox.info["databricks_token"]),
+            "okta_org_url": sandbox.info["okta_org_url"],
+            "okta_token": SecretStr(sandbox.info["okta_token"]),
+            "collect_workers": workers,
+            "collect_retry_timeout_s": 120.0,
+        }
+    )
 
 
 def main() -> int:
@@ -76,11 +87,21 @@ def main() -> int:
     from services.core.logging import configure_logging
 
     configure_logging("WARNING", "console", "bench")
-    sandbox_args = ["--latency-ms", str(args.latency_ms), "--rate-limit", str(args.rate_limit),
-                    "--okta-rate-limit", str(args.rate_limit * 5)]
-    with tempfile.TemporaryDirectory() as tmp, running_sandbox(*sandbox_args, scenario=args.scenario) as sandbox:
+    sandbox_args = [
+        "--latency-ms",
+        str(args.latency_ms),
+        "--rate-limit",
+        str(args.rate_limit),
+        "--okta-rate-limit",
+        str(args.rate_limit * 5),
+    ]
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_sandbox(*sandbox_args, scenario=args.scenario) as sandbox,
+    ):
         settings = settings_for(sandbox, Path(tmp), args.workers)
         import okta.client  # noqa: F401  the SDKs are imported once per process, not per run
+
         before = sandbox.stats()
         started = time.perf_counter()
         report = run_collection(settings, CollectionOptions(workers=args.workers, audit_days=90))
@@ -102,16 +123,22 @@ def main() -> int:
     sequential_estimate = per_call * served
     counts = report.result.counts()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"scenario {args.scenario}: latency {args.latency_ms:.0f} ms, rate limit {args.rate_limit:.0f} req/s per "
-          f"workspace, {args.workers} workers")
-    print(f"collected {counts.get('entitlements', 0)} entitlements, {counts.get('identities', 0)} identities, "
-          f"{counts.get('scopes_complete', 0)} scopes complete, {counts.get('scopes_partial', 0)} partial, "
-          f"{counts.get('scopes_failed', 0)} failed")
+    print(
+        f"scenario {args.scenario}: latency {args.latency_ms:.0f} ms, "
+        f"rate limit {args.rate_limit:.0f} req/s per workspace, {args.workers} workers"
+    )
+    print(
+        f"collected {counts.get('entitlements', 0)} entitlements, {counts.get('identities', 0)} identities, "
+        f"{counts.get('scopes_complete', 0)} scopes complete, {counts.get('scopes_partial', 0)} partial, "
+        f"{counts.get('scopes_failed', 0)} failed"
+    )
     print(f"requests: {served} served + {sum(refused.values())} refused {refused} = {total_requests}")
     print(f"requests/s: {total_requests / wall:.0f}")
     print(f"wall time: {wall:.1f} s (target <= 60 s); export of {exported} lines: {export_s:.1f} s more")
-    print(f"sequential loop: {seq_calls} calls in {seq_wall:.1f} s = {per_call * 1000:.1f} ms/call -> "
-          f"{sequential_estimate:.0f} s for {served} requests")
+    print(
+        f"sequential loop: {seq_calls} calls in {seq_wall:.1f} s = {per_call * 1000:.1f} ms/call -> "
+        f"{sequential_estimate:.0f} s for {served} requests"
+    )
     print(f"ratio: {sequential_estimate / wall:.1f}x (target >= 15x)")
     print(f"peak memory: {peak_mb:.0f} MB (target <= 500 MB)")
     incomplete = counts.get("scopes_partial", 0) + counts.get("scopes_failed", 0)

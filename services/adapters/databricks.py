@@ -24,14 +24,25 @@ from typing import Any, TypeVar
 from databricks.sdk import AccountClient, WorkspaceClient
 from databricks.sdk.config import Config
 from databricks.sdk.errors import (
-    DatabricksError, DeadlineExceeded, InternalError, NotFound, PermissionDenied, TemporarilyUnavailable,
-    TooManyRequests, Unauthenticated,
+    DatabricksError,
+    DeadlineExceeded,
+    InternalError,
+    NotFound,
+    PermissionDenied,
+    TemporarilyUnavailable,
+    TooManyRequests,
+    Unauthenticated,
 )
 from requests.exceptions import RequestException
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from services.core.errors import (
-    AccessReviewError, AuthenticationError, ConfigError, NotFoundError, PermissionDeniedError, UnavailableError,
+    AccessReviewError,
+    AuthenticationError,
+    ConfigError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnavailableError,
 )
 from services.core.settings import Settings
 
@@ -62,17 +73,30 @@ class DatabricksTarget:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DatabricksTarget:
-        missing = [n for n in ("databricks_account_host", "databricks_account_id",
-                               "databricks_workspace_url_template", "databricks_token") if not getattr(settings, n)]
+        missing = [
+            n
+            for n in (
+                "databricks_account_host",
+                "databricks_account_id",
+                "databricks_workspace_url_template",
+                "databricks_token",
+            )
+            if not getattr(settings, n)
+        ]
         if missing:
             raise ConfigError("Databricks collection needs " + ", ".join("AR_" + m.upper() for m in missing))
         template = str(settings.databricks_workspace_url_template)
         if "{deployment_name}" not in template:
             raise ConfigError("AR_DATABRICKS_WORKSPACE_URL_TEMPLATE must contain {deployment_name}")
         assert settings.databricks_token is not None
-        return cls(str(settings.databricks_account_host).rstrip("/"), str(settings.databricks_account_id), template,
-                   settings.databricks_token.get_secret_value(), settings.collect_retry_timeout_s,
-                   settings.http_timeout_s)
+        return cls(
+            str(settings.databricks_account_host).rstrip("/"),
+            str(settings.databricks_account_id),
+            template,
+            settings.databricks_token.get_secret_value(),
+            settings.collect_retry_timeout_s,
+            settings.http_timeout_s,
+        )
 
 
 def _skip_environment_lookups(client: Any) -> Any:
@@ -102,9 +126,14 @@ class DatabricksAdapter:
         self._lock = threading.Lock()
 
     def _config(self, host: str, **extra: Any) -> Config:
-        return Config(host=host, token=self.target.token, auth_type="pat",
-                      retry_timeout_seconds=int(self.target.retry_timeout_s),
-                      http_timeout_seconds=int(self.target.http_timeout_s), **extra)
+        return Config(
+            host=host,
+            token=self.target.token,
+            auth_type="pat",
+            retry_timeout_seconds=int(self.target.retry_timeout_s),
+            http_timeout_seconds=int(self.target.http_timeout_s),
+            **extra,
+        )
 
     def call(self, where: str, fn: Callable[[], T]) -> T:
         """Run one SDK call for ``where`` (a workspace or "account"), classifying every failure."""
@@ -113,18 +142,24 @@ class DatabricksAdapter:
         except AccessReviewError:
             raise
         except Unauthenticated as exc:
-            raise AuthenticationError(f"{where}: Databricks rejected the token ({exc})", where=where) from None
+            raise AuthenticationError(
+                f"{where}: Databricks rejected the token ({exc})", where=where
+            ) from None
         except PermissionDenied as exc:
             raise PermissionDeniedError(f"{where}: permission denied ({exc})", where=where) from None
         except NotFound as exc:
             raise NotFoundError(f"{where}: not found ({exc})", where=where) from None
         except (TooManyRequests, TemporarilyUnavailable, InternalError, DeadlineExceeded) as exc:
-            raise UnavailableError(f"{where}: Databricks kept failing ({type(exc).__name__}: {exc})",
-                                   where=where) from None
+            raise UnavailableError(
+                f"{where}: Databricks kept failing ({type(exc).__name__}: {exc})", where=where
+            ) from None
         except TimeoutError as exc:
             cause = exc.__cause__ or exc
-            raise UnavailableError(f"{where}: gave up after {self.target.retry_timeout_s:.0f} s of retries "
-                                   f"({type(cause).__name__}: {str(cause)[:200]})", where=where) from None
+            raise UnavailableError(
+                f"{where}: gave up after {self.target.retry_timeout_s:.0f} s of retries "
+                f"({type(cause).__name__}: {str(cause)[:200]})",
+                where=where,
+            ) from None
         except (DatabricksError, RequestException, ValueError) as exc:
             raise UnavailableError(f"{where}: {type(exc).__name__}: {str(exc)[:300]}", where=where) from None
 
@@ -133,7 +168,9 @@ class DatabricksAdapter:
         with self._lock:
             if self._account is None:
                 cfg = self._config(self.target.account_host, account_id=self.target.account_id)
-                self._account = _skip_environment_lookups(self.call("account", lambda: AccountClient(config=cfg)))
+                self._account = _skip_environment_lookups(
+                    self.call("account", lambda: AccountClient(config=cfg))
+                )
             return self._account
 
     def workspace(self, deployment_name: str) -> WorkspaceClient:
@@ -142,7 +179,8 @@ class DatabricksAdapter:
         if client is None:
             host = self.target.workspace_url_template.format(deployment_name=deployment_name)
             client = _skip_environment_lookups(
-                self.call(f"workspace {deployment_name}", lambda: WorkspaceClient(config=self._config(host))))
+                self.call(f"workspace {deployment_name}", lambda: WorkspaceClient(config=self._config(host)))
+            )
             with self._lock:
                 client = self._workspaces.setdefault(deployment_name, client)
         return client
@@ -177,8 +215,9 @@ class DatabricksAdapter:
         return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).workspace.list(path)))
 
     def get_permissions(self, ws: str, object_type: str, object_id: str) -> dict[str, Any]:
-        return self.call(f"workspace {ws}",
-                         lambda: self.workspace(ws).permissions.get(object_type, object_id).as_dict())
+        return self.call(
+            f"workspace {ws}", lambda: self.workspace(ws).permissions.get(object_type, object_id).as_dict()
+        )
 
     # -- Unity Catalog --------------------------------------------------------------------------
     def current_metastore(self, ws: str) -> dict[str, Any]:
@@ -194,15 +233,21 @@ class DatabricksAdapter:
         return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).schemas.list(catalog)))
 
     def list_tables(self, ws: str, catalog: str, schema: str) -> list[dict[str, Any]]:
-        return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).tables.list(catalog, schema)))
+        return self.call(
+            f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).tables.list(catalog, schema))
+        )
 
     def list_volumes(self, ws: str, catalog: str, schema: str) -> list[dict[str, Any]]:
-        return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).volumes.list(catalog, schema)))
+        return self.call(
+            f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).volumes.list(catalog, schema))
+        )
 
     def list_grants(self, ws: str, securable_type: str, full_name: str) -> list[dict[str, Any]]:
         """Direct grants on one securable (``securable_type`` lowercase: catalog, schema, ...)."""
-        return self.call(f"workspace {ws}",
-                         lambda: _as_dicts(self.workspace(ws).grants.list(securable_type.lower(), full_name)))
+        return self.call(
+            f"workspace {ws}",
+            lambda: _as_dicts(self.workspace(ws).grants.list(securable_type.lower(), full_name)),
+        )
 
     def audit_last_used(self, ws: str, warehouse_id: str, workspace_id: str, since: str) -> list[list[str]]:
         """Rows of (email, object_type, object_id, last_used) from ``system.access.audit``."""
@@ -211,9 +256,13 @@ class DatabricksAdapter:
         def run() -> list[list[str]]:
             api = self.workspace(ws).statement_execution
             resp = api.execute_statement(
-                statement=AUDIT_QUERY, warehouse_id=warehouse_id, wait_timeout="30s",
-                parameters=[StatementParameterListItem(name="workspace_id", value=workspace_id),
-                            StatementParameterListItem(name="since", value=since, type="DATE")],
+                statement=AUDIT_QUERY,
+                warehouse_id=warehouse_id,
+                wait_timeout="30s",
+                parameters=[
+                    StatementParameterListItem(name="workspace_id", value=workspace_id),
+                    StatementParameterListItem(name="since", value=since, type="DATE"),
+                ],
             )
             state = resp.status.state.value if resp.status and resp.status.state else "UNKNOWN"
             if state != "SUCCEEDED":
@@ -230,7 +279,11 @@ class DatabricksAdapter:
         return self.call(f"workspace {ws}", run)
 
 
-@retry(retry=retry_if_exception_type(RETRYABLE), stop=stop_after_attempt(4),
-       wait=wait_random_exponential(multiplier=0.3, max=4), reraise=True)
+@retry(
+    retry=retry_if_exception_type(RETRYABLE),
+    stop=stop_after_attempt(4),
+    wait=wait_random_exponential(multiplier=0.3, max=4),
+    reraise=True,
+)
 def _with_retries(fn: Callable[[], T]) -> T:
     return fn()

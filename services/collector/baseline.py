@@ -19,7 +19,17 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, create_engine, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    select,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -28,7 +38,8 @@ from services.core.errors import UnavailableError
 
 metadata = MetaData()
 baseline_table = Table(
-    "collector_baseline", metadata,
+    "collector_baseline",
+    metadata,
     Column("scope", String(200), primary_key=True),
     Column("run_id", String(40), nullable=False),
     Column("completed_at", BigInteger, nullable=False),  # microseconds since the epoch
@@ -58,7 +69,9 @@ def diff(current: Iterable[Entitlement], baseline: Baseline | None) -> Changes:
     now = {e.key: e for e in current}
     granted = [e for k, e in now.items() if k not in baseline.entitlements]
     removed = [e for k, e in baseline.entitlements.items() if k not in now]
-    return Changes(sorted(granted, key=lambda e: e.key), sorted(removed, key=lambda e: e.key), baseline.run_id)
+    return Changes(
+        sorted(granted, key=lambda e: e.key), sorted(removed, key=lambda e: e.key), baseline.run_id
+    )
 
 
 def _pack(entitlements: Iterable[Entitlement]) -> bytes:
@@ -94,8 +107,12 @@ class BaselineStore:
         return Baseline(scope, row.run_id, _unpack(row.records))
 
     def replace(self, scope: str, run_id: str, completed_at: int, entitlements: list[Entitlement]) -> None:
-        values = {"run_id": run_id, "completed_at": completed_at, "entitlements": len(entitlements),
-                  "records": _pack(entitlements)}
+        values = {
+            "run_id": run_id,
+            "completed_at": completed_at,
+            "entitlements": len(entitlements),
+            "records": _pack(entitlements),
+        }
         try:
             with self.engine.begin() as conn:
                 conn.execute(baseline_table.delete().where(baseline_table.c.scope == scope))

@@ -23,10 +23,14 @@ err = Console(stderr=True)
 def collect_command(
     once: bool = typer.Option(True, "--once", help="run one collection and exit (the default)"),
     export: Path | None = typer.Option(None, "--export", help="write the entitlements to this JSONL file"),
-    workspace: list[str] = typer.Option([], "--workspace", "-w", help="only these workspaces (name, id or deployment)"),
+    workspace: list[str] = typer.Option(
+        [], "--workspace", "-w", help="only these workspaces (name, id or deployment)"
+    ),
     workers: int = typer.Option(0, help="worker threads (default AR_COLLECT_WORKERS)"),
     okta: bool = typer.Option(True, "--okta/--no-okta", help="read identities from Okta"),
-    publish: bool = typer.Option(True, "--publish/--no-publish", help="publish events when a broker is configured"),
+    publish: bool = typer.Option(
+        True, "--publish/--no-publish", help="publish events when a broker is configured"
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="show progress bars"),
 ) -> None:
     """Collect entitlements from Databricks and identities from Okta, once."""
@@ -37,12 +41,25 @@ def collect_command(
     sink = _sink(settings) if (publish and settings.kafka_bootstrap) else None
     if sink is None and export is None:
         raise UsageError("nothing to do: no broker configured (AR_KAFKA_BOOTSTRAP) and no --export FILE")
-    options = CollectionOptions(list(workspace), workers or settings.collect_workers, okta, settings.collect_audit_days)
-    columns = (TextColumn("collecting"), BarColumn(), MofNCompleteColumn(), TextColumn("tasks"), TimeElapsedColumn())
+    options = CollectionOptions(
+        list(workspace), workers or settings.collect_workers, okta, settings.collect_audit_days
+    )
+    columns = (
+        TextColumn("collecting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("tasks"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=err, disable=not progress, transient=True) as bar:
         task = bar.add_task("collect", total=None)
-        report = run_collection(settings, options, sink, export,
-                                progress=lambda done, total: bar.update(task, completed=done, total=total))
+        report = run_collection(
+            settings,
+            options,
+            sink,
+            export,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
     if sink is not None:
         sink.publisher.flush()
     _print_report(report)
@@ -66,9 +83,12 @@ def _print_report(report) -> None:  # type: ignore[no-untyped-def]
             table.add_row(state.scope, state.status, str(len(state.entitlements)), state.reason or "")
     counts = result.counts()
     err.print(table)
-    err.print(f"{counts.get('entitlements', 0)} entitlements, {counts.get('identities', 0)} identities, "
-              f"{counts.get('scopes_complete', 0)} scopes complete, {counts.get('scopes_partial', 0)} partial, "
-              f"{counts.get('scopes_failed', 0)} failed in {result.duration_ms / 1000:.1f} s", highlight=False)
+    err.print(
+        f"{counts.get('entitlements', 0)} entitlements, {counts.get('identities', 0)} identities, "
+        f"{counts.get('scopes_complete', 0)} scopes complete, {counts.get('scopes_partial', 0)} partial, "
+        f"{counts.get('scopes_failed', 0)} failed in {result.duration_ms / 1000:.1f} s",
+        highlight=False,
+    )
     if report.exported is not None:
         err.print(f"exported {report.exported} entitlements")
     if report.published is not None:

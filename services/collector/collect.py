@@ -93,8 +93,15 @@ def select_workspaces(all_workspaces: list[WorkspaceRef], wanted: list[str]) -> 
 
 def _read_account(adapter: DatabricksAdapter) -> tuple[list[dict[str, Any]], ...]:
     with ThreadPoolExecutor(4, thread_name_prefix="account") as pool:
-        futures = [pool.submit(fn) for fn in (adapter.list_users, adapter.list_groups,
-                                              adapter.list_service_principals, adapter.list_workspaces)]
+        futures = [
+            pool.submit(fn)
+            for fn in (
+                adapter.list_users,
+                adapter.list_groups,
+                adapter.list_service_principals,
+                adapter.list_workspaces,
+            )
+        ]
         return tuple(f.result() for f in futures)
 
 
@@ -112,16 +119,25 @@ def _okta_result(future: Future[OktaSnapshot] | None, scope: ScopeState) -> Okta
     return snapshot
 
 
-def collect(settings: Settings, options: CollectionOptions, progress: Progress | None = None,
-            stop_event: threading.Event | None = None,
-            on_started: Callable[[CollectionResult], None] | None = None) -> CollectionResult:
+def collect(
+    settings: Settings,
+    options: CollectionOptions,
+    progress: Progress | None = None,
+    stop_event: threading.Event | None = None,
+    on_started: Callable[[CollectionResult], None] | None = None,
+) -> CollectionResult:
     """Run one collection; raises only when the account itself cannot be read."""
-    result = CollectionResult(new_ulid(), _now(), parameters={"workspaces": ",".join(options.workspaces) or "*"})
+    result = CollectionResult(
+        new_ulid(), _now(), parameters={"workspaces": ",".join(options.workspaces) or "*"}
+    )
     adapter = DatabricksAdapter(DatabricksTarget.from_settings(settings))
     okta_target = OktaTarget.from_settings(settings) if (options.okta and settings.okta_org_url) else None
     okta_pool = ThreadPoolExecutor(1, thread_name_prefix="okta")
-    okta_future = (okta_pool.submit(collect_okta_blocking, okta_target, settings.collect_okta_concurrency)
-                   if okta_target else None)
+    okta_future = (
+        okta_pool.submit(collect_okta_blocking, okta_target, settings.collect_okta_concurrency)
+        if okta_target
+        else None
+    )
     try:
         users, groups, sps, raw_workspaces = _read_account(adapter)
         directory = Directory(users, groups, sps)  # joined to Okta when Okta has answered, below
@@ -143,8 +159,12 @@ def collect(settings: Settings, options: CollectionOptions, progress: Progress |
         state.entitlements = directory.rejoin(state.entitlements)
         _apply_last_used(state)
         if state.tally.counts:
-            log.info("tolerated unknown values", scope=state.scope, counts=dict(state.tally.counts),
-                     samples=state.tally.samples)
+            log.info(
+                "tolerated unknown values",
+                scope=state.scope,
+                counts=dict(state.tally.counts),
+                samples=state.tally.samples,
+            )
     result.scopes = scopes
     result.identities = all_identities(directory, okta)
     result.finished_at = _now()

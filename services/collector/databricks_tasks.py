@@ -13,14 +13,22 @@ import itertools
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from services.adapters.databricks import DatabricksAdapter
 from services.collector.directory import Directory
 from services.collector.scheduler import Task, TaskOutput
 from services.collector.transform import (
-    WorkspaceRef, acl_entitlements, assignment_entitlements, catalog_tags, compute_resource, grant_entitlements,
-    job_resource, object_resource, uc_resource,
+    WorkspaceRef,
+    acl_entitlements,
+    assignment_entitlements,
+    catalog_tags,
+    compute_resource,
+    grant_entitlements,
+    job_resource,
+    object_resource,
+    uc_resource,
 )
 from services.core.errors import UnavailableError
 
@@ -73,7 +81,12 @@ class DatabricksTasks:
     def workspace_tasks(self, ws: WorkspaceRef) -> list[Task]:
         return [
             Task(ws.scope, f"workspace {ws.deployment_name} assignments", lambda: self.assignments(ws)),
-            Task(ws.scope, f"workspace {ws.deployment_name} metastore", lambda: self.metastore_assignment(ws), 0),
+            Task(
+                ws.scope,
+                f"workspace {ws.deployment_name} metastore",
+                lambda: self.metastore_assignment(ws),
+                0,
+            ),
             Task(ws.scope, f"workspace {ws.deployment_name} jobs", lambda: self.jobs(ws)),
             Task(ws.scope, f"workspace {ws.deployment_name} compute", lambda: self.compute(ws)),
             Task(ws.scope, f"workspace {ws.deployment_name} objects", lambda: self.objects(ws)),
@@ -107,16 +120,22 @@ class DatabricksTasks:
     def compute(self, ws: WorkspaceRef) -> TaskOutput:
         out = TaskOutput(calls=2)
         warehouses = self.adapter.list_warehouses(ws.deployment_name)
-        for kind, items, path in (("cluster", self.adapter.list_clusters(ws.deployment_name), "clusters"),
-                                  ("warehouse", warehouses, "warehouses")):
+        for kind, items, path in (
+            ("cluster", self.adapter.list_clusters(ws.deployment_name), "clusters"),
+            ("warehouse", warehouses, "warehouses"),
+        ):
             for item in items:
                 resource = compute_resource(ws, kind, item)
                 perms = self.adapter.get_permissions(ws.deployment_name, path, resource.id.split("/", 1)[1])
                 out.calls += 1
-                out.entitlements.extend(acl_entitlements(self.directory, ws.scope, resource, perms, out.tally))
+                out.entitlements.extend(
+                    acl_entitlements(self.directory, ws.scope, resource, perms, out.tally)
+                )
         if warehouses and self.audit_days > 0:
             since = (datetime.now(UTC) - timedelta(days=self.audit_days)).date().isoformat()
-            rows = self.adapter.audit_last_used(ws.deployment_name, str(warehouses[0]["id"]), ws.workspace_id, since)
+            rows = self.adapter.audit_last_used(
+                ws.deployment_name, str(warehouses[0]["id"]), ws.workspace_id, since
+            )
             out.calls += 1
             out.last_used = last_used_index(ws, rows, out)
         return out
@@ -136,7 +155,9 @@ class DatabricksTasks:
                 kind = "notebooks" if resource.type == "notebook" else "directories"
                 perms = self.adapter.get_permissions(ws.deployment_name, kind, str(item["object_id"]))
                 out.calls += 1
-                out.entitlements.extend(acl_entitlements(self.directory, ws.scope, resource, perms, out.tally))
+                out.entitlements.extend(
+                    acl_entitlements(self.directory, ws.scope, resource, perms, out.tally)
+                )
         return out
 
     # -- metastore scope ------------------------------------------------------------------------
@@ -147,7 +168,9 @@ class DatabricksTasks:
         grants = self.router.call(mid, lambda ws: self.adapter.list_grants(ws, "metastore", mid))
         out.entitlements.extend(grant_entitlements(self.directory, scope, resource, grants, out.tally))
         for info in self.router.call(mid, self.adapter.list_catalogs):
-            out.followups.append(Task(scope, f"catalog {info.get('name')}", lambda i=info: self.catalog(mid, i), 2))
+            out.followups.append(
+                Task(scope, f"catalog {info.get('name')}", partial(self.catalog, mid, info), 2)
+            )
         return out
 
     def catalog(self, mid: str, info: dict[str, Any]) -> TaskOutput:
@@ -157,8 +180,8 @@ class DatabricksTasks:
         grants = self.router.call(mid, lambda ws: self.adapter.list_grants(ws, "catalog", resource.name))
         out.entitlements.extend(grant_entitlements(self.directory, scope, resource, grants, out.tally))
         for schema in self.router.call(mid, lambda ws: self.adapter.list_schemas(ws, resource.name)):
-            out.followups.append(Task(scope, f"schema {schema.get('full_name')}",
-                                      lambda s=schema: self.schema(mid, s, tags), 3))
+            label = f"schema {schema.get('full_name')}"
+            out.followups.append(Task(scope, label, partial(self.schema, mid, schema, tags), 3))
         return out
 
     def schema(self, mid: str, info: dict[str, Any], tags: tuple[tuple[str, str], ...]) -> TaskOutput:
@@ -167,16 +190,28 @@ class DatabricksTasks:
         catalog, schema = resource.name.split(".", 1)
         securables = [("schema", resource)]
         for kind, lister in (("table", self.adapter.list_tables), ("volume", self.adapter.list_volumes)):
-            for item in self.router.call(mid, lambda ws, f=lister: f(ws, catalog, schema)):
+            for item in self.router.call(mid, partial(_in_schema, lister, catalog, schema)):
                 securables.append((kind, uc_resource(kind, mid, item, tags)))
         for kind, res in securables:
-            grants = self.router.call(mid, lambda ws, k=kind, r=res: self.adapter.list_grants(ws, k, r.name))
+            grants = self.router.call(mid, partial(_grants_of, self.adapter, kind, res.name))
             out.calls += 1
             out.entitlements.extend(grant_entitlements(self.directory, scope, res, grants, out.tally))
         return out
 
 
-def last_used_index(ws: WorkspaceRef, rows: list[list[str]], out: TaskOutput) -> dict[tuple[str, str, str], int]:
+def _in_schema(
+    lister: Callable[[str, str, str], list[dict[str, Any]]], catalog: str, schema: str, ws: str
+) -> list[dict[str, Any]]:
+    return lister(ws, catalog, schema)
+
+
+def _grants_of(adapter: DatabricksAdapter, kind: str, full_name: str, ws: str) -> list[dict[str, Any]]:
+    return adapter.list_grants(ws, kind, full_name)
+
+
+def last_used_index(
+    ws: WorkspaceRef, rows: list[list[str]], out: TaskOutput
+) -> dict[tuple[str, str, str], int]:
     """(email, resource type, resource id) -> last use in microseconds, from audit rows."""
     index: dict[tuple[str, str, str], int] = {}
     for row in rows:

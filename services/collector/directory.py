@@ -60,8 +60,13 @@ def _required(item: dict[str, Any], name: str, what: str) -> str:
 
 
 class Directory:
-    def __init__(self, users: list[dict[str, Any]], groups: list[dict[str, Any]],
-                 service_principals: list[dict[str, Any]], okta: OktaIndex | None = None) -> None:
+    def __init__(
+        self,
+        users: list[dict[str, Any]],
+        groups: list[dict[str, Any]],
+        service_principals: list[dict[str, Any]],
+        okta: OktaIndex | None = None,
+    ) -> None:
         self.okta = okta or OktaIndex()
         self.raw_users = {_required(u, "id", "SCIM user"): u for u in users}
         self.raw_groups = {_required(g, "id", "SCIM group"): g for g in groups}
@@ -75,7 +80,8 @@ class Directory:
             self.principals[sid] = self.by_app_id[app_id] = Principal("service_principal", sid, app_id)
         self.join_okta(self.okta)
         self.members: dict[str, list[str]] = {
-            gid: [str(m["value"]) for m in g.get("members") or [] if m.get("value")] for gid, g in self.raw_groups.items()
+            gid: [str(m["value"]) for m in g.get("members") or [] if m.get("value")]
+            for gid, g in self.raw_groups.items()
         }
         self._paths: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
 
@@ -99,8 +105,13 @@ class Directory:
         out = []
         for e in entitlements:
             p = self.principals.get(e.principal.id, e.principal)
-            out.append(e if p is e.principal else Entitlement(e.scope, p, e.resource, e.privilege, e.via_groups,
-                                                               e.inherited_from, e.last_used_at))
+            out.append(
+                e
+                if p is e.principal
+                else Entitlement(
+                    e.scope, p, e.resource, e.privilege, e.via_groups, e.inherited_from, e.last_used_at
+                )
+            )
         return out
 
     def by_acl_entry(self, entry: dict[str, Any]) -> Principal | None:
@@ -132,8 +143,14 @@ class Directory:
                 for inner, chain in self._walk(member, stack + (member,)):
                     yield inner, (member,) + chain
 
-    def expand(self, scope: str, principal: Principal, resource: Resource, privilege: str,
-               inherited_from: str | None = None) -> Iterator[Entitlement]:
+    def expand(
+        self,
+        scope: str,
+        principal: Principal,
+        resource: Resource,
+        privilege: str,
+        inherited_from: str | None = None,
+    ) -> Iterator[Entitlement]:
         yield Entitlement(scope, principal, resource, privilege, (), inherited_from)
         if principal.type != "group":
             return

@@ -34,7 +34,13 @@ class Principal:
     okta_id: str | None = None
 
     def as_record(self) -> dict[str, Any]:
-        return {"type": self.type, "id": self.id, "name": self.name, "email": self.email, "okta_id": self.okta_id}
+        return {
+            "type": self.type,
+            "id": self.id,
+            "name": self.name,
+            "email": self.email,
+            "okta_id": self.okta_id,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +56,13 @@ class Resource:
 
     def as_record(self) -> dict[str, Any]:
         return {
-            "type": self.type, "id": self.id, "name": self.name, "workspace_id": self.workspace_id,
-            "workspace_name": self.workspace_name, "production": self.production, "owner": self.owner,
+            "type": self.type,
+            "id": self.id,
+            "name": self.name,
+            "workspace_id": self.workspace_id,
+            "workspace_name": self.workspace_name,
+            "production": self.production,
+            "owner": self.owner,
             "tags": dict(self.tags),
         }
 
@@ -77,8 +88,13 @@ class Entitlement:
     @property
     def key(self) -> str:
         return entitlement_key(
-            self.principal.type, self.principal.id, self.resource.type, self.resource.id,
-            self.privilege, self.via_groups, self.inherited_from,
+            self.principal.type,
+            self.principal.id,
+            self.resource.type,
+            self.resource.id,
+            self.privilege,
+            self.via_groups,
+            self.inherited_from,
         )
 
     def as_record(self) -> dict[str, Any]:
@@ -99,8 +115,13 @@ class Entitlement:
 
 
 def entitlement_key(
-    principal_type: str, principal_id: str, resource_type: str, resource_id: str, privilege: str,
-    via_groups: tuple[str, ...] | list[str] = (), inherited_from: str | None = None,
+    principal_type: str,
+    principal_id: str,
+    resource_type: str,
+    resource_id: str,
+    privilege: str,
+    via_groups: tuple[str, ...] | list[str] = (),
+    inherited_from: str | None = None,
 ) -> str:
     path = "via:" + ">".join(via_groups) if via_groups else "direct"
     key = f"{principal_type}:{principal_id}|{resource_type}:{resource_id}|{privilege}|{path}"
@@ -121,8 +142,14 @@ def entitlement_from_record(record: dict[str, Any]) -> Entitlement:
         scope=record["scope"],
         principal=Principal(p["type"], p["id"], p["name"], p.get("email"), p.get("okta_id")),
         resource=Resource(
-            r["type"], r["id"], r["name"], r.get("workspace_id"), r.get("workspace_name"),
-            bool(r.get("production")), r.get("owner"), tuple(sorted((r.get("tags") or {}).items())),
+            r["type"],
+            r["id"],
+            r["name"],
+            r.get("workspace_id"),
+            r.get("workspace_name"),
+            bool(r.get("production")),
+            r.get("owner"),
+            tuple(sorted((r.get("tags") or {}).items())),
         ),
         privilege=record["privilege"],
         via_groups=tuple(record.get("via_groups") or ()),

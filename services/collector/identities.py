@@ -22,10 +22,26 @@ APPROVER_ATTRIBUTES = ("approvers", "approver")
 
 
 def _base(identity_type: str, id_: str, name: str, source: str) -> dict[str, Any]:
-    return {"source": source, "identity_type": identity_type, "id": id_, "name": name, "email": None,
-            "status": None, "okta_id": None, "databricks_ids": [], "manager_id": None, "manager_email": None,
-            "department": None, "title": None, "user_type": None, "owners": [], "approvers": [], "members": [],
-            "flags": [], "attributes": {}}
+    return {
+        "source": source,
+        "identity_type": identity_type,
+        "id": id_,
+        "name": name,
+        "email": None,
+        "status": None,
+        "okta_id": None,
+        "databricks_ids": [],
+        "manager_id": None,
+        "manager_email": None,
+        "department": None,
+        "title": None,
+        "user_type": None,
+        "owners": [],
+        "approvers": [],
+        "members": [],
+        "flags": [],
+        "attributes": {},
+    }
 
 
 def _okta_user_fields(out: dict[str, Any], okta_user: dict[str, Any], logins: dict[str, str]) -> None:
@@ -38,7 +54,9 @@ def _okta_user_fields(out: dict[str, Any], okta_user: dict[str, Any], logins: di
     out["user_type"] = str(user_type).lower() if user_type else "employee"
     out["manager_id"] = profile.get("managerId")
     manager = profile.get("manager")
-    out["manager_email"] = manager if manager and "@" in str(manager) else logins.get(str(profile.get("managerId")))
+    out["manager_email"] = (
+        manager if manager and "@" in str(manager) else logins.get(str(profile.get("managerId")))
+    )
     if out["user_type"] == "contractor":
         out["flags"].append("contractor")
 
@@ -52,7 +70,10 @@ def user_identities(directory: Directory, okta: OktaSnapshot | None) -> Iterator
         out = _base("user", uid, principal.name, "databricks")
         out.update(email=principal.email, databricks_ids=[uid])
         active = raw.get("active") is not False
-        out["attributes"] = {"databricks_active": str(active).lower(), "display_name": str(raw.get("displayName") or "")}
+        out["attributes"] = {
+            "databricks_active": str(active).lower(),
+            "display_name": str(raw.get("displayName") or ""),
+        }
         okta_user = okta_by_id.get(principal.okta_id or "")
         if okta_user is not None:
             joined.add(str(okta_user.get("id")))
@@ -83,21 +104,32 @@ def split_approvers(value: Any) -> list[str]:
 
 
 def group_identities(directory: Directory, okta: OktaSnapshot | None) -> Iterator[dict[str, Any]]:
-    logins = {str(u.get("id")): str((u.get("profile") or {}).get("login")) for u in (okta.users if okta else [])}
+    logins = {
+        str(u.get("id")): str((u.get("profile") or {}).get("login")) for u in (okta.users if okta else [])
+    }
     okta_groups = {str(g.get("id")): g for g in (okta.groups if okta else [])}
     for gid in directory.raw_groups:
         principal = directory.principals[gid]
         out = _base("group", gid, principal.name, "databricks")
         out["databricks_ids"] = [gid]
-        out["members"] = [f"{directory.principals[m].type}:{m}" for m in directory.members.get(gid, [])
-                          if m in directory.principals]
+        out["members"] = [
+            f"{directory.principals[m].type}:{m}"
+            for m in directory.members.get(gid, [])
+            if m in directory.principals
+        ]
         okta_group = okta_groups.get(principal.okta_id or "")
         if okta_group is not None:
             out.update(source="joined", okta_id=principal.okta_id)
             profile = okta_group.get("profile") or {}
-            out["owners"] = sorted({logins.get(str(o.get("id")), str(o.get("id")))
-                                    for o in (okta.owners.get(str(okta_group.get("id")), []) if okta else [])})
-            out["approvers"] = split_approvers(next((profile[a] for a in APPROVER_ATTRIBUTES if profile.get(a)), None))
+            out["owners"] = sorted(
+                {
+                    logins.get(str(o.get("id")), str(o.get("id")))
+                    for o in (okta.owners.get(str(okta_group.get("id")), []) if okta else [])
+                }
+            )
+            out["approvers"] = split_approvers(
+                next((profile[a] for a in APPROVER_ATTRIBUTES if profile.get(a)), None)
+            )
             if profile.get("description"):
                 out["attributes"]["description"] = str(profile["description"])
         elif okta is not None:
@@ -110,11 +142,18 @@ def group_identities(directory: Directory, okta: OktaSnapshot | None) -> Iterato
 def service_principal_identities(directory: Directory) -> Iterator[dict[str, Any]]:
     for sid, raw in directory.raw_sps.items():
         out = _base("service_principal", sid, directory.principals[sid].name, "databricks")
-        out.update(databricks_ids=[sid], user_type="service", status="ACTIVE" if raw.get("active", True) else "INACTIVE")
+        out.update(
+            databricks_ids=[sid],
+            user_type="service",
+            status="ACTIVE" if raw.get("active", True) else "INACTIVE",
+        )
         out["attributes"] = {"display_name": str(raw.get("displayName") or "")}
         yield out
 
 
 def all_identities(directory: Directory, okta: OktaSnapshot | None) -> list[dict[str, Any]]:
-    return [*user_identities(directory, okta), *group_identities(directory, okta),
-            *service_principal_identities(directory)]
+    return [
+        *user_identities(directory, okta),
+        *group_identities(directory, okta),
+        *service_principal_identities(directory),
+    ]

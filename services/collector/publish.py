@@ -48,20 +48,39 @@ def _observed(factory: EventFactory, run_id: str, entitlements: Iterable[Entitle
 def _identities(factory: EventFactory, run_id: str, identities: Iterable[dict[str, Any]]) -> Iterator[Event]:
     for identity in identities:
         payload = {"run_id": run_id, **identity}
-        yield factory.new("identity.observed", payload, correlation_id=run_id,
-                          subject_key=f"{identity['identity_type']}:{identity['id']}")
+        yield factory.new(
+            "identity.observed",
+            payload,
+            correlation_id=run_id,
+            subject_key=f"{identity['identity_type']}:{identity['id']}",
+        )
 
 
 def completed_event(factory: EventFactory, result: CollectionResult, extra_counts: dict[str, int]) -> Event:
-    scopes = [{"scope": s.scope, "status": s.status, "reason": s.reason, "entitlements": len(s.entitlements),
-               "requests": s.calls} for s in sorted(result.scopes.values(), key=lambda s: s.scope)]
-    payload = {"run_id": result.run_id, "counts": {**result.counts(), **extra_counts}, "scopes": scopes,
-               "duration_ms": result.duration_ms}
-    return factory.new("collection.completed", payload, correlation_id=result.run_id, subject_key=result.run_id)
+    scopes = [
+        {
+            "scope": s.scope,
+            "status": s.status,
+            "reason": s.reason,
+            "entitlements": len(s.entitlements),
+            "requests": s.calls,
+        }
+        for s in sorted(result.scopes.values(), key=lambda s: s.scope)
+    ]
+    payload = {
+        "run_id": result.run_id,
+        "counts": {**result.counts(), **extra_counts},
+        "scopes": scopes,
+        "duration_ms": result.duration_ms,
+    }
+    return factory.new(
+        "collection.completed", payload, correlation_id=result.run_id, subject_key=result.run_id
+    )
 
 
-def publish_result(publisher: Publisher, factory: EventFactory, result: CollectionResult,
-                   baselines: BaselineStore) -> PublishSummary:
+def publish_result(
+    publisher: Publisher, factory: EventFactory, result: CollectionResult, baselines: BaselineStore
+) -> PublishSummary:
     summary = PublishSummary()
     run_id = result.run_id
 
@@ -75,9 +94,16 @@ def publish_result(publisher: Publisher, factory: EventFactory, result: Collecti
     complete = [s for s in result.scopes.values() if s.status == "complete" and s.scope != "okta"]
     for state in complete:
         changes = diff(state.entitlements, baselines.load(state.scope))
-        for kind, items in (("entitlement.granted", changes.granted), ("entitlement.removed", changes.removed)):
+        for kind, items in (
+            ("entitlement.granted", changes.granted),
+            ("entitlement.removed", changes.removed),
+        ):
             for e in items:
-                payload = {"run_id": run_id, "previous_run_id": changes.previous_run_id, "entitlement": e.as_record()}
+                payload = {
+                    "run_id": run_id,
+                    "previous_run_id": changes.previous_run_id,
+                    "entitlement": e.as_record(),
+                }
                 send([factory.new(kind, payload, correlation_id=run_id, subject_key=e.key)])
         summary.granted += len(changes.granted)
         summary.removed += len(changes.removed)
@@ -102,6 +128,16 @@ def export_jsonl(result: CollectionResult, path: Path) -> int:
 
 def export_report(result: CollectionResult) -> str:
     """A one-object JSON summary: counts and per-scope status."""
-    return json.dumps({"run_id": result.run_id, "counts": result.counts(), "duration_ms": result.duration_ms,
-                       "scopes": {s.scope: {"status": s.status, "reason": s.reason, "entitlements": len(s.entitlements)}
-                                  for s in result.scopes.values()}}, indent=1, sort_keys=True)
+    return json.dumps(
+        {
+            "run_id": result.run_id,
+            "counts": result.counts(),
+            "duration_ms": result.duration_ms,
+            "scopes": {
+                s.scope: {"status": s.status, "reason": s.reason, "entitlements": len(s.entitlements)}
+                for s in result.scopes.values()
+            },
+        },
+        indent=1,
+        sort_keys=True,
+    )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from services.collector.baseline import BaselineStore
 from services.collector.collect import CollectionOptions, CollectionResult, Progress, collect
-from services.collector.publish import PublishSummary, Publisher, export_jsonl, publish_result, started_event
+from services.collector.publish import Publisher, PublishSummary, export_jsonl, publish_result, started_event
 from services.core.settings import Settings
 from services.events.envelope import EventFactory
 
@@ -27,9 +27,14 @@ class EventSink:
     baselines: BaselineStore
 
 
-def run_collection(settings: Settings, options: CollectionOptions, sink: EventSink | None = None,
-                   export: Path | None = None, progress: Progress | None = None,
-                   stop_event: threading.Event | None = None) -> RunReport:
+def run_collection(
+    settings: Settings,
+    options: CollectionOptions,
+    sink: EventSink | None = None,
+    export: Path | None = None,
+    progress: Progress | None = None,
+    stop_event: threading.Event | None = None,
+) -> RunReport:
     def announce(result: CollectionResult) -> None:
         if sink is not None:
             scopes = ["account", "okta"] + [w.scope for w in result.workspaces]

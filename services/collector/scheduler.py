@@ -69,8 +69,12 @@ class ScopeState:
 
 
 class Scheduler:
-    def __init__(self, workers: int, on_progress: Callable[[int, int], None] | None = None,
-                 stop_event: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        workers: int,
+        on_progress: Callable[[int, int], None] | None = None,
+        stop_event: threading.Event | None = None,
+    ) -> None:
         self.workers = workers
         self.on_progress = on_progress or (lambda done, total: None)
         self.stop_event = stop_event

@@ -33,8 +33,13 @@ def run_once(ctx: ServiceContext, sink: EventSink, options: CollectionOptions) -
         ctx.log.error("collection failed", error=exc.message)
         return
     counts = report.result.counts()
-    ctx.log.info("collection done", run_id=report.result.run_id, duration_ms=report.result.duration_ms,
-                 entitlements=counts.get("entitlements", 0), partial=counts.get("scopes_partial", 0),
-                 failed=counts.get("scopes_failed", 0),
-                 granted=report.published.granted if report.published else 0,
-                 removed=report.published.removed if report.published else 0)
+    ctx.log.info(
+        "collection done",
+        run_id=report.result.run_id,
+        duration_ms=report.result.duration_ms,
+        entitlements=counts.get("entitlements", 0),
+        partial=counts.get("scopes_partial", 0),
+        failed=counts.get("scopes_failed", 0),
+        granted=report.published.granted if report.published else 0,
+        removed=report.published.removed if report.published else 0,
+    )

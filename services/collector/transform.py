@@ -16,8 +16,13 @@ from typing import Any
 from services.collector.directory import Directory, _required
 from services.collector.entitlement import Entitlement, Resource
 
-OBJECT_TYPE_PATHS = {"job": "jobs", "cluster": "clusters", "warehouse": "warehouses",
-                     "notebook": "notebooks", "directory": "directories"}
+OBJECT_TYPE_PATHS = {
+    "job": "jobs",
+    "cluster": "clusters",
+    "warehouse": "warehouses",
+    "notebook": "notebooks",
+    "directory": "directories",
+}
 
 
 @dataclass
@@ -58,11 +63,14 @@ def workspace_ref(raw: dict[str, Any]) -> WorkspaceRef:
 
 
 def workspace_resource(ws: WorkspaceRef) -> Resource:
-    return Resource("workspace", ws.workspace_id, ws.name, ws.workspace_id, ws.name, ws.production, None, ws.tags)
+    return Resource(
+        "workspace", ws.workspace_id, ws.name, ws.workspace_id, ws.name, ws.production, None, ws.tags
+    )
 
 
-def assignment_entitlements(directory: Directory, ws: WorkspaceRef, assignments: list[dict[str, Any]],
-                            tally: Tally) -> Iterator[Entitlement]:
+def assignment_entitlements(
+    directory: Directory, ws: WorkspaceRef, assignments: list[dict[str, Any]], tally: Tally
+) -> Iterator[Entitlement]:
     resource = workspace_resource(ws)
     for item in assignments:
         raw = item.get("principal") or {}
@@ -77,13 +85,16 @@ def assignment_entitlements(directory: Directory, ws: WorkspaceRef, assignments:
             yield from directory.expand(ws.scope, principal, resource, str(perm))
 
 
-def acl_entitlements(directory: Directory, scope: str, resource: Resource, permissions: dict[str, Any],
-                     tally: Tally) -> Iterator[Entitlement]:
+def acl_entitlements(
+    directory: Directory, scope: str, resource: Resource, permissions: dict[str, Any], tally: Tally
+) -> Iterator[Entitlement]:
     """Entitlements from an object's ``access_control_list`` (direct and inherited entries)."""
     for entry in permissions.get("access_control_list") or []:
         principal = directory.by_acl_entry(entry)
         if principal is None:
-            tally.note("unknown_principal", f"{resource.type} {resource.id}: {entry.get('display_name') or entry}")
+            tally.note(
+                "unknown_principal", f"{resource.type} {resource.id}: {entry.get('display_name') or entry}"
+            )
             continue
         for perm in entry.get("all_permissions") or []:
             level = perm.get("permission_level")
@@ -101,7 +112,9 @@ def owner_of(permissions: dict[str, Any]) -> str | None:
     for entry in permissions.get("access_control_list") or []:
         for perm in entry.get("all_permissions") or []:
             if perm.get("permission_level") == "IS_OWNER":
-                return str(entry.get("user_name") or entry.get("service_principal_name") or entry.get("group_name"))
+                return str(
+                    entry.get("user_name") or entry.get("service_principal_name") or entry.get("group_name")
+                )
     return None
 
 
@@ -110,19 +123,35 @@ def job_resource(ws: WorkspaceRef, job: dict[str, Any], permissions: dict[str, A
     settings = job.get("settings") or {}
     tags = {str(k): str(v) for k, v in (settings.get("tags") or {}).items()}
     run_as = settings.get("run_as") or {}
-    run_as_name = run_as.get("user_name") or run_as.get("service_principal_name") or job.get("run_as_user_name")
+    run_as_name = (
+        run_as.get("user_name") or run_as.get("service_principal_name") or job.get("run_as_user_name")
+    )
     if run_as_name:
         tags["run_as"] = str(run_as_name)
     production = tags.get("env", "").lower() in ("prod", "production")
-    return Resource("job", f"{ws.workspace_id}/{job_id}", str(settings.get("name") or job_id), ws.workspace_id,
-                    ws.name, production, owner_of(permissions), tuple(sorted(tags.items())))
+    return Resource(
+        "job",
+        f"{ws.workspace_id}/{job_id}",
+        str(settings.get("name") or job_id),
+        ws.workspace_id,
+        ws.name,
+        production,
+        owner_of(permissions),
+        tuple(sorted(tags.items())),
+    )
 
 
 def compute_resource(ws: WorkspaceRef, kind: str, item: dict[str, Any]) -> Resource:
     id_field, name_field = ("cluster_id", "cluster_name") if kind == "cluster" else ("id", "name")
     item_id = _required(item, id_field, kind)
-    return Resource(kind, f"{ws.workspace_id}/{item_id}", str(item.get(name_field) or item_id), ws.workspace_id,
-                    ws.name, ws.production)
+    return Resource(
+        kind,
+        f"{ws.workspace_id}/{item_id}",
+        str(item.get(name_field) or item_id),
+        ws.workspace_id,
+        ws.name,
+        ws.production,
+    )
 
 
 def object_resource(ws: WorkspaceRef, item: dict[str, Any]) -> Resource | None:
@@ -130,27 +159,47 @@ def object_resource(ws: WorkspaceRef, item: dict[str, Any]) -> Resource | None:
     if kind not in ("notebook", "directory"):
         return None
     object_id = _required(item, "object_id", "workspace object")
-    return Resource(kind, f"{ws.workspace_id}/{object_id}", _required(item, "path", "workspace object"),
-                    ws.workspace_id, ws.name, ws.production)
+    return Resource(
+        kind,
+        f"{ws.workspace_id}/{object_id}",
+        _required(item, "path", "workspace object"),
+        ws.workspace_id,
+        ws.name,
+        ws.production,
+    )
 
 
 # -- Unity Catalog -------------------------------------------------------------------------------
-def uc_resource(kind: str, metastore_id: str, info: dict[str, Any], catalog_tags: tuple[tuple[str, str], ...],
-                metastore_name: str | None = None) -> Resource:
+def uc_resource(
+    kind: str,
+    metastore_id: str,
+    info: dict[str, Any],
+    catalog_tags: tuple[tuple[str, str], ...],
+    metastore_name: str | None = None,
+) -> Resource:
     if kind == "metastore":
         return Resource("metastore", metastore_id, metastore_name or metastore_id, owner=info.get("owner"))
     full_name = _required(info, "full_name", kind)
     catalog = full_name.split(".")[0]
-    return Resource(kind, f"{metastore_id}/{full_name}", full_name, None, None, catalog.startswith("prod_"),
-                    info.get("owner"), catalog_tags)
+    return Resource(
+        kind,
+        f"{metastore_id}/{full_name}",
+        full_name,
+        None,
+        None,
+        catalog.startswith("prod_"),
+        info.get("owner"),
+        catalog_tags,
+    )
 
 
 def catalog_tags(info: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((str(k), str(v)) for k, v in (info.get("properties") or {}).items()))
 
 
-def grant_entitlements(directory: Directory, scope: str, resource: Resource, assignments: list[dict[str, Any]],
-                       tally: Tally) -> Iterator[Entitlement]:
+def grant_entitlements(
+    directory: Directory, scope: str, resource: Resource, assignments: list[dict[str, Any]], tally: Tally
+) -> Iterator[Entitlement]:
     for item in assignments:
         principal = directory.by_name(str(item.get("principal") or ""))
         if principal is None:

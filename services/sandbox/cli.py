@@ -6,10 +6,12 @@ sandbox), ``drift`` applies seeded random changes (to a running sandbox or a sta
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import typer
@@ -56,20 +58,31 @@ def up(
     sandbox_state = _state(seed, scenario, state)
     if state is not None and not state.exists():
         save_state(sandbox_state, state)
-    faults = Faults(latency_ms, rate_limit, rate_limit if okta_rate_limit < 0 else okta_rate_limit,
-                    error_rate, set(down))
-    rt = SandboxRuntime(sandbox_state, databricks_token or "dapi" + secrets.token_hex(16),
-                        okta_token or "00" + secrets.token_urlsafe(30), faults, state)
-    try:
+    faults = Faults(
+        latency_ms, rate_limit, rate_limit if okta_rate_limit < 0 else okta_rate_limit, error_rate, set(down)
+    )
+    rt = SandboxRuntime(
+        sandbox_state,
+        databricks_token or "dapi" + secrets.token_hex(16),
+        okta_token or "00" + secrets.token_urlsafe(30),
+        faults,
+        state,
+    )
+    with contextlib.suppress(KeyboardInterrupt):
         serve(rt, host, port, okta_port, seed)
-    except KeyboardInterrupt:
-        pass
 
 
-def _admin(port: int, token: str, method: str, path: str, host: str = "127.0.0.1", **kwargs: object) -> httpx.Response:
+def _admin(
+    port: int, token: str, method: str, path: str, host: str = "127.0.0.1", **kwargs: Any
+) -> httpx.Response:
     try:
-        resp = httpx.request(method, f"http://{host}:{port}/_sandbox/{path}",
-                             headers={"Authorization": f"Bearer {token}"}, timeout=120, **kwargs)  # type: ignore[arg-type]
+        resp = httpx.request(
+            method,
+            f"http://{host}:{port}/_sandbox/{path}",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=120,
+            **kwargs,
+        )
     except httpx.HTTPError as exc:
         raise UnavailableError(f"no sandbox answering on {host}:{port}: {exc}") from None
     if resp.status_code == 401:
@@ -82,10 +95,13 @@ def _admin(port: int, token: str, method: str, path: str, host: str = "127.0.0.1
 @app.command("truth")
 def truth(
     out: Path = typer.Option(Path("-"), help="output JSONL file ('-' for stdout)"),
-    seed: int = typer.Option(7), scenario: str = typer.Option("default", help=SCENARIO_HELP),
+    seed: int = typer.Option(7),
+    scenario: str = typer.Option("default", help=SCENARIO_HELP),
     state: Path | None = typer.Option(None, help="compute from this state file"),
     port: int = typer.Option(0, help="read a running sandbox's current state on this port"),
-    token: str = typer.Option("", envvar="AR_DATABRICKS_TOKEN", help="the running sandbox's databricks_token"),
+    token: str = typer.Option(
+        "", envvar="AR_DATABRICKS_TOKEN", help="the running sandbox's databricks_token"
+    ),
 ) -> None:
     """Write every entitlement the sandbox holds, one JSON object per line, sorted."""
     from services.collector.entitlement import to_json_line
@@ -105,7 +121,8 @@ def truth(
 
 @app.command("drift")
 def drift(
-    seed: int = typer.Option(1, help="drift seed"), changes: int = typer.Option(6, min=1),
+    seed: int = typer.Option(1, help="drift seed"),
+    changes: int = typer.Option(6, min=1),
     port: int = typer.Option(0, help="a running sandbox's port"),
     token: str = typer.Option("", envvar="AR_DATABRICKS_TOKEN"),
     state: Path | None = typer.Option(None, help="or a state file to change in place"),
@@ -114,7 +131,9 @@ def drift(
     from services.sandbox.drift import apply_drift
 
     if port:
-        applied = _admin(port, token, "POST", "drift", params={"seed": seed, "changes": changes}).json()["changes"]
+        applied = _admin(port, token, "POST", "drift", params={"seed": seed, "changes": changes}).json()[
+            "changes"
+        ]
     elif state is not None:
         if not state.exists():
             raise NotFoundError(f"no state file {state}")

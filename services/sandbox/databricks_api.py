@@ -14,13 +14,26 @@ from starlette.routing import Mount
 from services.sandbox.model import Compute, Grant, Job, Workspace, WsObject
 from services.sandbox.runtime import SandboxRuntime
 from services.sandbox.wire import (
-    ApiError, bad_request, int_param, json_body, not_found, render_acl, route, scim_page, token_page,
+    ApiError,
+    bad_request,
+    int_param,
+    json_body,
+    not_found,
+    render_acl,
+    route,
+    scim_page,
+    token_page,
 )
 
 SCIM_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 SCIM_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
-OBJECT_TYPES = {"jobs": "job", "clusters": "cluster", "warehouses": "warehouses",
-                "notebooks": "notebook", "directories": "directory"}
+OBJECT_TYPES = {
+    "jobs": "job",
+    "clusters": "cluster",
+    "warehouses": "warehouses",
+    "notebooks": "notebook",
+    "directories": "directory",
+}
 OBJECT_KINDS = {"notebooks": "NOTEBOOK", "directories": "DIRECTORY"}
 
 
@@ -44,22 +57,42 @@ class DatabricksApi:
 
     def _user(self, uid: str, parents: dict[str, list[dict[str, str]]]) -> dict[str, Any]:
         u = self.rt.state.users[uid]
-        return {"schemas": [SCIM_USER], "id": u.id, "userName": u.user_name, "displayName": u.display_name,
-                "active": u.active, "emails": [{"value": u.user_name, "primary": True, "type": "work"}],
-                "name": {"givenName": u.given_name, "familyName": u.family_name},
-                "groups": parents.get(uid, []), "entitlements": []}
+        return {
+            "schemas": [SCIM_USER],
+            "id": u.id,
+            "userName": u.user_name,
+            "displayName": u.display_name,
+            "active": u.active,
+            "emails": [{"value": u.user_name, "primary": True, "type": "work"}],
+            "name": {"givenName": u.given_name, "familyName": u.family_name},
+            "groups": parents.get(uid, []),
+            "entitlements": [],
+        }
 
     def _group(self, gid: str, parents: dict[str, list[dict[str, str]]]) -> dict[str, Any]:
         s = self.rt.state
         g = s.groups[gid]
         members = []
         for m in g.members:
-            kind, ref = ("Users", s.users[m].display_name) if m in s.users else (
-                ("Groups", s.groups[m].display_name) if m in s.groups else
-                ("ServicePrincipals", s.service_principals[m].display_name))
+            kind, ref = (
+                ("Users", s.users[m].display_name)
+                if m in s.users
+                else (
+                    ("Groups", s.groups[m].display_name)
+                    if m in s.groups
+                    else ("ServicePrincipals", s.service_principals[m].display_name)
+                )
+            )
             members.append({"value": m, "display": ref, "$ref": f"{kind}/{m}"})
-        out = {"schemas": [SCIM_GROUP], "id": g.id, "displayName": g.display_name, "members": members,
-               "groups": parents.get(gid, []), "entitlements": [], "meta": {"resourceType": "Group"}}
+        out = {
+            "schemas": [SCIM_GROUP],
+            "id": g.id,
+            "displayName": g.display_name,
+            "members": members,
+            "groups": parents.get(gid, []),
+            "entitlements": [],
+            "meta": {"resourceType": "Group"},
+        }
         if g.okta_id:
             out["externalId"] = g.okta_id
         return out
@@ -76,9 +109,17 @@ class DatabricksApi:
 
     async def scim_service_principals(self, request: Request) -> dict[str, Any]:
         parents = self._parents()
-        sps = [{"id": sp.id, "applicationId": sp.application_id, "displayName": sp.display_name,
-                "active": sp.active, "groups": parents.get(sp.id, []), "entitlements": []}
-               for sp in self.rt.state.service_principals.values()]
+        sps = [
+            {
+                "id": sp.id,
+                "applicationId": sp.application_id,
+                "displayName": sp.display_name,
+                "active": sp.active,
+                "groups": parents.get(sp.id, []),
+                "entitlements": [],
+            }
+            for sp in self.rt.state.service_principals.values()
+        ]
         return scim_page(request, sps)
 
     async def scim_me(self, request: Request) -> dict[str, Any]:
@@ -117,9 +158,17 @@ class DatabricksApi:
 
     async def workspaces(self, request: Request) -> list[dict[str, Any]]:
         self._account(request)
-        return [{"workspace_id": w.workspace_id, "workspace_name": w.name, "deployment_name": w.deployment_name,
-                 "workspace_status": "RUNNING", "custom_tags": w.tags, "aws_region": "us-east-1"}
-                for w in self.rt.state.workspaces.values()]
+        return [
+            {
+                "workspace_id": w.workspace_id,
+                "workspace_name": w.name,
+                "deployment_name": w.deployment_name,
+                "workspace_status": "RUNNING",
+                "custom_tags": w.tags,
+                "aws_region": "us-east-1",
+            }
+            for w in self.rt.state.workspaces.values()
+        ]
 
     def _ws_by_id(self, request: Request) -> Workspace:
         self._account(request)
@@ -134,17 +183,29 @@ class DatabricksApi:
         out = []
         for pid, perms in ws.assignments.items():
             kind, name = s.principal_name(pid)
-            field = {"user": "user_name", "group": "group_name", "service_principal": "service_principal_name"}[kind]
+            field = {
+                "user": "user_name",
+                "group": "group_name",
+                "service_principal": "service_principal_name",
+            }[kind]
             display = name if kind != "service_principal" else s.service_principals[pid].display_name
-            out.append({"principal": {"principal_id": int(pid), field: name, "display_name": display},
-                        "permissions": perms})
+            out.append(
+                {
+                    "principal": {"principal_id": int(pid), field: name, "display_name": display},
+                    "permissions": perms,
+                }
+            )
         return {"permission_assignments": out}
 
     async def put_assignment(self, request: Request) -> dict[str, Any]:
         ws = self._ws_by_id(request)
         pid = request.path_params["pid"]
         perms = (await json_body(request)).get("permissions") or []
-        if pid not in self.rt.state.users and pid not in self.rt.state.groups and pid not in self.rt.state.service_principals:
+        if (
+            pid not in self.rt.state.users
+            and pid not in self.rt.state.groups
+            and pid not in self.rt.state.service_principals
+        ):
             raise not_found(f"Principal {pid}")
         ws.assignments[pid] = [str(p) for p in perms]
         self.rt.changed()
@@ -189,8 +250,11 @@ class DatabricksApi:
     async def get_permissions(self, request: Request) -> dict[str, Any]:
         ws, kind, oid = self.ws(request), request.path_params["kind"], request.path_params["oid"]
         obj = self._object(ws, kind, oid)
-        return {"object_id": f"/{kind}/{oid}", "object_type": OBJECT_TYPES[kind],
-                "access_control_list": self._acl(ws, obj)}
+        return {
+            "object_id": f"/{kind}/{oid}",
+            "object_type": OBJECT_TYPES[kind],
+            "access_control_list": self._acl(ws, obj),
+        }
 
     async def write_permissions(self, request: Request) -> dict[str, Any]:
         ws, kind, oid = self.ws(request), request.path_params["kind"], request.path_params["oid"]
@@ -216,11 +280,19 @@ class DatabricksApi:
     def _job(self, ws: Workspace, job: Job, full: bool) -> dict[str, Any]:
         s = self.rt.state
         kind, run_as = s.principal_name(job.run_as_id)
-        settings: dict[str, Any] = {"name": job.name, "tags": job.tags, "format": "MULTI_TASK",
-                                    "max_concurrent_runs": 1,
-                                    "run_as": {"user_name" if kind == "user" else "service_principal_name": run_as}}
-        out = {"job_id": job.job_id, "creator_user_name": s.principal_name(job.creator_id)[1],
-               "created_time": job.created_time, "settings": settings}
+        settings: dict[str, Any] = {
+            "name": job.name,
+            "tags": job.tags,
+            "format": "MULTI_TASK",
+            "max_concurrent_runs": 1,
+            "run_as": {"user_name" if kind == "user" else "service_principal_name": run_as},
+        }
+        out = {
+            "job_id": job.job_id,
+            "creator_user_name": s.principal_name(job.creator_id)[1],
+            "created_time": job.created_time,
+            "settings": settings,
+        }
         if full:
             out["run_as_user_name"] = run_as
         return out
@@ -238,13 +310,16 @@ class DatabricksApi:
         ws = self.ws(request)
         job = self.rt.jobs.get((ws.workspace_id, int_param(request, "job_id", -1, low=-1)))
         if job is None:
-            raise ApiError(400, "INVALID_PARAMETER_VALUE", f"Job {request.query_params.get('job_id')} does not exist.")
+            raise ApiError(
+                400, "INVALID_PARAMETER_VALUE", f"Job {request.query_params.get('job_id')} does not exist."
+            )
         return self._job(ws, job, True)
 
     async def clusters_list(self, request: Request) -> dict[str, Any]:
         page, token = token_page(request, self.ws(request).clusters, "page_size", 100)
-        out: dict[str, Any] = {"clusters": [{"cluster_id": c.id, "cluster_name": c.name, "state": "TERMINATED"}
-                                            for c in page]}
+        out: dict[str, Any] = {
+            "clusters": [{"cluster_id": c.id, "cluster_name": c.name, "state": "TERMINATED"} for c in page]
+        }
         if token:
             out["next_page_token"] = token
         return out
@@ -257,8 +332,12 @@ class DatabricksApi:
         return out
 
     def _ws_object(self, obj: WsObject) -> dict[str, Any]:
-        return {"path": obj.path, "object_type": obj.object_type, "object_id": obj.object_id,
-                **({"language": "PYTHON"} if obj.object_type == "NOTEBOOK" else {})}
+        return {
+            "path": obj.path,
+            "object_type": obj.object_type,
+            "object_id": obj.object_id,
+            **({"language": "PYTHON"} if obj.object_type == "NOTEBOOK" else {}),
+        }
 
     async def workspace_list(self, request: Request) -> dict[str, Any]:
         ws = self.ws(request)
@@ -284,16 +363,19 @@ class DatabricksApi:
 def databricks_routes(api: DatabricksApi, uc_routes: list[Any]) -> list[Any]:
     acct = "/api/2.0/accounts/{aid}"
     scim = [
-        route("/Users", api.scim_users), route("/Groups", api.scim_groups),
+        route("/Users", api.scim_users),
+        route("/Groups", api.scim_groups),
         route("/ServicePrincipals", api.scim_service_principals),
-        route("/Groups/{gid}", api.scim_group), route("/Groups/{gid}", api.scim_patch_group, methods=["PATCH"]),
+        route("/Groups/{gid}", api.scim_group),
+        route("/Groups/{gid}", api.scim_patch_group, methods=["PATCH"]),
     ]
     workspace = [
         route("/.well-known/databricks-config", api.well_known),
         Mount("/api/2.0/preview/scim/v2", routes=[route("/Me", api.scim_me), *scim]),
         route("/api/2.0/permissions/{kind}/{oid}", api.get_permissions),
         route("/api/2.0/permissions/{kind}/{oid}", api.write_permissions, methods=["PUT", "PATCH"]),
-        route("/api/{v}/jobs/list", api.jobs_list), route("/api/{v}/jobs/get", api.jobs_get),
+        route("/api/{v}/jobs/list", api.jobs_list),
+        route("/api/{v}/jobs/get", api.jobs_get),
         route("/api/{v}/clusters/list", api.clusters_list),
         route("/api/2.0/sql/warehouses", api.warehouses_list),
         route("/api/2.0/workspace/list", api.workspace_list),
@@ -304,10 +386,16 @@ def databricks_routes(api: DatabricksApi, uc_routes: list[Any]) -> list[Any]:
         route("/.well-known/databricks-config", api.well_known),
         route(f"{acct}/workspaces", api.workspaces),
         route(f"{acct}/workspaces/{{wid}}/permissionassignments", api.assignments),
-        route(f"{acct}/workspaces/{{wid}}/permissionassignments/principals/{{pid}}", api.put_assignment,
-              methods=["PUT"]),
-        route(f"{acct}/workspaces/{{wid}}/permissionassignments/principals/{{pid}}", api.delete_assignment,
-              methods=["DELETE"]),
+        route(
+            f"{acct}/workspaces/{{wid}}/permissionassignments/principals/{{pid}}",
+            api.put_assignment,
+            methods=["PUT"],
+        ),
+        route(
+            f"{acct}/workspaces/{{wid}}/permissionassignments/principals/{{pid}}",
+            api.delete_assignment,
+            methods=["DELETE"],
+        ),
         Mount(f"{acct}/scim/v2", routes=scim),
         Mount("/ws/{deployment}", routes=workspace),
     ]

@@ -19,7 +19,12 @@ from services.sandbox.wire import ApiError, bad_request, json_body, not_found, r
 
 UC = "/api/2.1/unity-catalog"
 SECURABLE_TYPES = ("metastore", "catalog", "schema", "table", "volume")
-AUDIT_COLUMNS = (("email", "STRING"), ("object_type", "STRING"), ("object_id", "STRING"), ("last_used", "TIMESTAMP"))
+AUDIT_COLUMNS = (
+    ("email", "STRING"),
+    ("object_type", "STRING"),
+    ("object_id", "STRING"),
+    ("last_used", "TIMESTAMP"),
+)
 CHUNK_ROWS = 200
 
 
@@ -32,7 +37,9 @@ class UnityCatalogApi:
     def _securable(self, ws: Workspace, request: Request) -> Securable:
         kind, full_name = request.path_params["kind"], request.path_params["full_name"]
         if kind not in SECURABLE_TYPES:
-            raise bad_request(f"Invalid securable type {kind!r}; expected one of {', '.join(SECURABLE_TYPES)}.")
+            raise bad_request(
+                f"Invalid securable type {kind!r}; expected one of {', '.join(SECURABLE_TYPES)}."
+            )
         sec = self.rt.state.uc(kind, ws.metastore_id, full_name)
         if sec is None:
             raise not_found(f"{kind.capitalize()} '{full_name}'")
@@ -40,8 +47,12 @@ class UnityCatalogApi:
 
     def _info(self, sec: Securable) -> dict[str, Any]:
         parts = sec.full_name.split(".")
-        out: dict[str, Any] = {"name": sec.name, "full_name": sec.full_name, "metastore_id": sec.metastore_id,
-                               "owner": self.rt.state.principal_name(sec.owner_id)[1]}
+        out: dict[str, Any] = {
+            "name": sec.name,
+            "full_name": sec.full_name,
+            "metastore_id": sec.metastore_id,
+            "owner": self.rt.state.principal_name(sec.owner_id)[1],
+        }
         if sec.kind == "catalog":
             out.update(catalog_type="MANAGED_CATALOG", properties=sec.properties)
         if sec.kind in ("schema", "table", "volume"):
@@ -62,15 +73,24 @@ class UnityCatalogApi:
 
     async def current_assignment(self, request: Request) -> dict[str, Any]:
         ws = self.api.ws(request)
-        return {"workspace_id": ws.workspace_id, "metastore_id": ws.metastore_id, "default_catalog_name": "main"}
+        return {
+            "workspace_id": ws.workspace_id,
+            "metastore_id": ws.metastore_id,
+            "default_catalog_name": "main",
+        }
 
     async def summary(self, request: Request) -> dict[str, Any]:
         ws = self.api.ws(request)
         ms = self.rt.state.uc("metastore", ws.metastore_id, ws.metastore_id)
         if ms is None:
             raise not_found(f"Metastore {ws.metastore_id}")
-        return {"metastore_id": ms.metastore_id, "name": ms.properties.get("name"), "region": "us-east-1",
-                "owner": self.rt.state.principal_name(ms.owner_id)[1], "cloud": "aws"}
+        return {
+            "metastore_id": ms.metastore_id,
+            "name": ms.properties.get("name"),
+            "region": "us-east-1",
+            "owner": self.rt.state.principal_name(ms.owner_id)[1],
+            "cloud": "aws",
+        }
 
     async def catalogs(self, request: Request) -> dict[str, Any]:
         return self._list(request, "catalog", "", "catalogs")
@@ -137,9 +157,16 @@ class UnityCatalogApi:
             parent = self.rt.state.uc(kind, ws.metastore_id, name)
             for g in parent.grants if parent else []:
                 by_name.setdefault(self.rt.state.principal_name(g.principal_id)[1], []).append(
-                    {"privilege": g.privilege, "inherited_from_type": kind.upper(), "inherited_from_name": name})
+                    {
+                        "privilege": g.privilege,
+                        "inherited_from_type": kind.upper(),
+                        "inherited_from_name": name,
+                    }
+                )
         for g in sec.grants:
-            by_name.setdefault(self.rt.state.principal_name(g.principal_id)[1], []).append({"privilege": g.privilege})
+            by_name.setdefault(self.rt.state.principal_name(g.principal_id)[1], []).append(
+                {"privilege": g.privilege}
+            )
         return {"privilege_assignments": [{"principal": n, "privileges": p} for n, p in by_name.items()]}
 
     # -- SQL statements over the audit table ---------------------------------------------------
@@ -148,7 +175,9 @@ class UnityCatalogApi:
         body = await json_body(request)
         statement = str(body.get("statement", ""))
         if "system.access.audit" not in statement.lower():
-            raise bad_request("[TABLE_OR_VIEW_NOT_FOUND] the sandbox answers queries over system.access.audit only")
+            raise bad_request(
+                "[TABLE_OR_VIEW_NOT_FOUND] the sandbox answers queries over system.access.audit only"
+            )
         if not any(w.id == body.get("warehouse_id") for w in ws.warehouses):
             raise not_found(f"SQL warehouse {body.get('warehouse_id')}")
         params = {p.get("name"): p.get("value") for p in body.get("parameters") or []}
@@ -158,24 +187,42 @@ class UnityCatalogApi:
             if ev.workspace_id == wid:
                 key = (ev.email, ev.object_type, ev.object_id)
                 last[key] = max(last.get(key, 0), ev.event_time)
-        rows = [[e, t, o, datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")]
-                for (e, t, o), ms in sorted(last.items())]
+        rows = [
+            [e, t, o, datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")]
+            for (e, t, o), ms in sorted(last.items())
+        ]
         sid = f"01ef{next(self._statement_ids):012x}"
         self.rt.statements[sid] = rows
-        return {"statement_id": sid, "status": {"state": "SUCCEEDED"}, "manifest": self._manifest(rows),
-                "result": self._chunk(rows, 0)}
+        return {
+            "statement_id": sid,
+            "status": {"state": "SUCCEEDED"},
+            "manifest": self._manifest(rows),
+            "result": self._chunk(rows, 0),
+        }
 
     def _manifest(self, rows: list[list[str]]) -> dict[str, Any]:
         chunks = max(1, -(-len(rows) // CHUNK_ROWS))
-        columns = [{"name": n, "type_name": t, "type_text": t, "position": i} for i, (n, t) in enumerate(AUDIT_COLUMNS)]
-        return {"format": "JSON_ARRAY", "schema": {"column_count": len(columns), "columns": columns},
-                "total_chunk_count": chunks, "total_row_count": len(rows), "truncated": False}
+        columns = [
+            {"name": n, "type_name": t, "type_text": t, "position": i}
+            for i, (n, t) in enumerate(AUDIT_COLUMNS)
+        ]
+        return {
+            "format": "JSON_ARRAY",
+            "schema": {"column_count": len(columns), "columns": columns},
+            "total_chunk_count": chunks,
+            "total_row_count": len(rows),
+            "truncated": False,
+        }
 
     @staticmethod
     def _chunk(rows: list[list[str]], index: int) -> dict[str, Any]:
-        part = rows[index * CHUNK_ROWS:(index + 1) * CHUNK_ROWS]
-        out: dict[str, Any] = {"chunk_index": index, "row_offset": index * CHUNK_ROWS, "row_count": len(part),
-                               "data_array": part}
+        part = rows[index * CHUNK_ROWS : (index + 1) * CHUNK_ROWS]
+        out: dict[str, Any] = {
+            "chunk_index": index,
+            "row_offset": index * CHUNK_ROWS,
+            "row_count": len(part),
+            "data_array": part,
+        }
         if (index + 1) * CHUNK_ROWS < len(rows):
             out["next_chunk_index"] = index + 1
         return out
@@ -183,13 +230,19 @@ class UnityCatalogApi:
     def _rows(self, request: Request) -> list[list[str]]:
         rows = self.rt.statements.get(request.path_params["sid"])
         if rows is None:
-            raise ApiError(404, "RESOURCE_DOES_NOT_EXIST", f"Statement {request.path_params['sid']} not found.")
+            raise ApiError(
+                404, "RESOURCE_DOES_NOT_EXIST", f"Statement {request.path_params['sid']} not found."
+            )
         return rows
 
     async def get_statement(self, request: Request) -> dict[str, Any]:
         rows = self._rows(request)
-        return {"statement_id": request.path_params["sid"], "status": {"state": "SUCCEEDED"},
-                "manifest": self._manifest(rows), "result": self._chunk(rows, 0)}
+        return {
+            "statement_id": request.path_params["sid"],
+            "status": {"state": "SUCCEEDED"},
+            "manifest": self._manifest(rows),
+            "result": self._chunk(rows, 0),
+        }
 
     async def get_chunk(self, request: Request) -> dict[str, Any]:
         rows = self._rows(request)
@@ -203,8 +256,10 @@ def uc_routes(uc: UnityCatalogApi) -> list[Any]:
     return [
         route(f"{UC}/current-metastore-assignment", uc.current_assignment),
         route(f"{UC}/metastore_summary", uc.summary),
-        route(f"{UC}/catalogs", uc.catalogs), route(f"{UC}/schemas", uc.schemas),
-        route(f"{UC}/tables", uc.tables), route(f"{UC}/volumes", uc.volumes),
+        route(f"{UC}/catalogs", uc.catalogs),
+        route(f"{UC}/schemas", uc.schemas),
+        route(f"{UC}/tables", uc.tables),
+        route(f"{UC}/volumes", uc.volumes),
         route(f"{UC}/permissions/{{kind}}/{{full_name}}", uc.grants_get),
         route(f"{UC}/permissions/{{kind}}/{{full_name}}", uc.grants_update, methods=["PATCH"]),
         route(f"{UC}/privilege-assignments/{{kind}}/{{full_name}}", uc.grants_get),

@@ -12,17 +12,26 @@ from collections.abc import Callable
 
 from services.sandbox.model import Grant, SandboxState
 
-CHANGE_KINDS = ("job_grant_added", "job_grant_removed", "uc_grant_added", "uc_grant_removed",
-                "member_removed", "user_deactivated_in_okta")
+CHANGE_KINDS = (
+    "job_grant_added",
+    "job_grant_removed",
+    "uc_grant_added",
+    "uc_grant_removed",
+    "member_removed",
+    "user_deactivated_in_okta",
+)
 
 
 def apply_drift(state: SandboxState, seed: int, changes: int = 6) -> list[str]:
     """Apply ``changes`` changes (cycling through every kind) and describe each."""
     rng = random.Random(seed)
     actions: dict[str, Callable[[SandboxState, random.Random], str | None]] = {
-        "job_grant_added": _job_grant_added, "job_grant_removed": _job_grant_removed,
-        "uc_grant_added": _uc_grant_added, "uc_grant_removed": _uc_grant_removed,
-        "member_removed": _member_removed, "user_deactivated_in_okta": _user_deactivated,
+        "job_grant_added": _job_grant_added,
+        "job_grant_removed": _job_grant_removed,
+        "uc_grant_added": _uc_grant_added,
+        "uc_grant_removed": _uc_grant_removed,
+        "member_removed": _member_removed,
+        "user_deactivated_in_okta": _user_deactivated,
     }
     done: list[str] = []
     for n in range(changes):

@@ -42,24 +42,49 @@ class OktaApi:
     def _user(self, u: User) -> dict[str, Any]:
         created = EPOCH_MS - 400 * 86_400_000
         profile: dict[str, Any] = {
-            "login": u.user_name, "email": u.user_name, "firstName": u.given_name, "lastName": u.family_name,
-            "displayName": u.display_name, "department": u.department, "title": u.title, "userType": u.user_type,
+            "login": u.user_name,
+            "email": u.user_name,
+            "firstName": u.given_name,
+            "lastName": u.family_name,
+            "displayName": u.display_name,
+            "department": u.department,
+            "title": u.title,
+            "userType": u.user_type,
         }
         manager = self.okta_users.get(u.manager_okta_id or "")
         if manager is not None:
             profile.update(managerId=manager.okta_id, manager=manager.user_name)
-        return {"id": u.okta_id, "status": u.okta_status, "created": _iso(created), "activated": _iso(created),
-                "statusChanged": _iso(EPOCH_MS), "lastLogin": _iso(EPOCH_MS), "lastUpdated": _iso(EPOCH_MS),
-                "passwordChanged": _iso(created), "type": {"id": "oty0000000000000000"}, "profile": profile,
-                "_links": {}}
+        return {
+            "id": u.okta_id,
+            "status": u.okta_status,
+            "created": _iso(created),
+            "activated": _iso(created),
+            "statusChanged": _iso(EPOCH_MS),
+            "lastLogin": _iso(EPOCH_MS),
+            "lastUpdated": _iso(EPOCH_MS),
+            "passwordChanged": _iso(created),
+            "type": {"id": "oty0000000000000000"},
+            "profile": profile,
+            "_links": {},
+        }
 
     def _group(self, g: Group) -> dict[str, Any]:
-        profile: dict[str, Any] = {"name": g.display_name, "description": f"{g.display_name} (synced to Databricks)"}
+        profile: dict[str, Any] = {
+            "name": g.display_name,
+            "description": f"{g.display_name} (synced to Databricks)",
+        }
         if g.approver_attribute:
             profile["approvers"] = g.approver_attribute
-        return {"id": g.okta_id, "created": _iso(EPOCH_MS - 300 * 86_400_000), "lastUpdated": _iso(EPOCH_MS),
-                "lastMembershipUpdated": _iso(EPOCH_MS), "objectClass": ["okta:user_group"], "type": "OKTA_GROUP",
-                "profile": profile, "_links": {}}
+        return {
+            "id": g.okta_id,
+            "created": _iso(EPOCH_MS - 300 * 86_400_000),
+            "lastUpdated": _iso(EPOCH_MS),
+            "lastMembershipUpdated": _iso(EPOCH_MS),
+            "objectClass": ["okta:user_group"],
+            "type": "OKTA_GROUP",
+            "profile": profile,
+            "_links": {},
+        }
 
     def _page(self, request: Request, items: list[dict[str, Any]], default_limit: int) -> Response:
         limit = int_param(request, "limit", default_limit, low=1, high=1000)
@@ -70,12 +95,14 @@ class OktaApi:
             if after not in ids:
                 raise ApiError(400, "E0000001", f"Api validation failed: after cursor {after!r} is not valid")
             start = ids.index(after) + 1
-        page = items[start:start + limit]
+        page = items[start : start + limit]
         base = str(request.url.replace(query="")).rstrip("/")
         keep = {k: v for k, v in request.query_params.items() if k not in ("after", "limit")}
         links = [f'<{base}?{urlencode({**keep, "limit": limit})}>; rel="self"']
         if start + limit < len(items):
-            links.append(f'<{base}?{urlencode({**keep, "after": page[-1]["id"], "limit": limit})}>; rel="next"')
+            links.append(
+                f'<{base}?{urlencode({**keep, "after": page[-1]["id"], "limit": limit})}>; rel="next"'
+            )
         return JSONResponse(page, headers={"Link": ", ".join(links)})
 
     async def users(self, request: Request) -> Response:
@@ -93,13 +120,17 @@ class OktaApi:
     async def user(self, request: Request) -> dict[str, Any]:
         u = self.okta_users.get(request.path_params["uid"])
         if u is None:
-            raise ApiError(404, "E0000007", f"Not found: Resource not found: {request.path_params['uid']} (User)")
+            raise ApiError(
+                404, "E0000007", f"Not found: Resource not found: {request.path_params['uid']} (User)"
+            )
         return self._user(u)
 
     def _okta_group(self, request: Request) -> Group:
         g = self.okta_groups.get(request.path_params["gid"])
         if g is None:
-            raise ApiError(404, "E0000007", f"Not found: Resource not found: {request.path_params['gid']} (UserGroup)")
+            raise ApiError(
+                404, "E0000007", f"Not found: Resource not found: {request.path_params['gid']} (UserGroup)"
+            )
         return g
 
     async def groups(self, request: Request) -> Response:
@@ -118,8 +149,17 @@ class OktaApi:
         for oid in g.okta_owner_ids:
             u = self.okta_users.get(oid)
             if u is not None:
-                out.append({"id": oid, "type": "USER", "displayName": u.display_name, "originId": oid,
-                            "originType": "OKTA_DIRECTORY", "resolved": True, "lastUpdated": _iso(EPOCH_MS)})
+                out.append(
+                    {
+                        "id": oid,
+                        "type": "USER",
+                        "displayName": u.display_name,
+                        "originId": oid,
+                        "originType": "OKTA_DIRECTORY",
+                        "resolved": True,
+                        "lastUpdated": _iso(EPOCH_MS),
+                    }
+                )
         return out
 
     async def unassign(self, request: Request) -> Response:

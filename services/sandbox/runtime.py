@@ -26,8 +26,14 @@ class Faults:
 
 
 class SandboxRuntime:
-    def __init__(self, state: SandboxState, databricks_token: str, okta_token: str,
-                 faults: Faults | None = None, state_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        state: SandboxState,
+        databricks_token: str,
+        okta_token: str,
+        faults: Faults | None = None,
+        state_file: Path | None = None,
+    ) -> None:
         self.state = state
         self.databricks_token = databricks_token
         self.okta_token = okta_token

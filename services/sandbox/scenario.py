@@ -36,12 +36,69 @@ SCENARIOS: dict[str, ScenarioSize] = {
     "tiny": ScenarioSize(3, 2, 16, 7, 3, 8, 4, 1, 2, 4, 10),
 }
 
-FIRST = ("Ada", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kemi", "Liam",
-         "Maya", "Noor", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera", "Wen", "Yusuf", "Zoe")
-LAST = ("Adams", "Baker", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Haddad", "Ito", "Jensen", "Khan",
-        "Lopez", "Moreau", "Nakamura", "Okafor", "Patel", "Rossi", "Schmidt", "Tanaka", "Usman", "Varga", "Wright")
-DEPARTMENTS = ("Engineering", "Data Science", "Analytics", "Finance", "Marketing", "Sales", "Operations",
-               "Security", "Risk", "Product")
+FIRST = (
+    "Ada",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kemi",
+    "Liam",
+    "Maya",
+    "Noor",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wen",
+    "Yusuf",
+    "Zoe",
+)
+LAST = (
+    "Adams",
+    "Baker",
+    "Chen",
+    "Diaz",
+    "Evans",
+    "Fischer",
+    "Garcia",
+    "Haddad",
+    "Ito",
+    "Jensen",
+    "Khan",
+    "Lopez",
+    "Moreau",
+    "Nakamura",
+    "Okafor",
+    "Patel",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
+    "Usman",
+    "Varga",
+    "Wright",
+)
+DEPARTMENTS = (
+    "Engineering",
+    "Data Science",
+    "Analytics",
+    "Finance",
+    "Marketing",
+    "Sales",
+    "Operations",
+    "Security",
+    "Risk",
+    "Product",
+)
 TITLES = ("Engineer", "Senior Engineer", "Analyst", "Data Scientist", "Manager", "Director", "Specialist")
 EPOCH_MS = 1_788_220_800_000  # 2026-09-01T00:00:00Z, the scenario's "now" minus a quarter
 
@@ -93,9 +150,14 @@ def _add_users(state: SandboxState, size: ScenarioSize, rng: random.Random, used
         domain = "contractor.example.com" if contractor else "example.com"
         dept = DEPARTMENTS[i % len(DEPARTMENTS)] if i < len(DEPARTMENTS) * 2 else rng.choice(DEPARTMENTS)
         user = User(
-            id=_scim_id(rng, used), user_name=f"{first.lower()}.{last.lower()}{i}@{domain}",
-            given_name=first, family_name=last, okta_id=okta_id(rng, "00u"), department=dept,
-            title=rng.choice(TITLES), user_type="contractor" if contractor else "employee",
+            id=_scim_id(rng, used),
+            user_name=f"{first.lower()}.{last.lower()}{i}@{domain}",
+            given_name=first,
+            family_name=last,
+            okta_id=okta_id(rng, "00u"),
+            department=dept,
+            title=rng.choice(TITLES),
+            user_type="contractor" if contractor else "employee",
         )
         if managers[dept]:
             user.manager_okta_id = rng.choice(managers[dept][:5])
@@ -122,7 +184,9 @@ def _assign_lifecycle(user: User, rng: random.Random, index: int) -> None:
         user.okta_status = rng.choice(("STAGED", "PROVISIONED", "LOCKED_OUT", "PASSWORD_EXPIRED"))
 
 
-def _add_service_principals(state: SandboxState, size: ScenarioSize, rng: random.Random, used: set[str]) -> None:
+def _add_service_principals(
+    state: SandboxState, size: ScenarioSize, rng: random.Random, used: set[str]
+) -> None:
     for i in range(size.service_principals):
         sp = ServicePrincipal(_scim_id(rng, used), _uuid(rng), f"sp-etl-{i:02d}")
         state.service_principals[sp.id] = sp
@@ -144,10 +208,12 @@ def _add_groups(state: SandboxState, size: ScenarioSize, rng: random.Random, use
         _describe_group(group, index, rng, okta_users)
         state.groups[group.id] = group
     by_dept = {f"dept-{d.lower().replace(' ', '-')}": d for d in DEPARTMENTS[:n_dept]}
-    dept_groups = groups[1:1 + n_dept]
-    team_groups = groups[1 + n_dept:]
+    dept_groups = groups[1 : 1 + n_dept]
+    team_groups = groups[1 + n_dept :]
     for group in dept_groups:
-        group.members.extend(u.id for u in users if u.department == by_dept[group.display_name] and rng.random() < 0.5)
+        group.members.extend(
+            u.id for u in users if u.department == by_dept[group.display_name] and rng.random() < 0.5
+        )
     for group in team_groups:
         group.members.extend(u.id for u in rng.sample(users, min(len(users), rng.randint(3, 18))))
         if rng.random() < 0.3:  # nested: a team inside its department group
@@ -165,6 +231,7 @@ def _describe_group(group: Group, index: int, rng: random.Random, owners: list[U
         return
     roll = rng.random()
     if group.okta_id and roll < 0.7 and owners:
-        group.okta_owner_ids = [u.okta_id for u in rng.sample(owners, min(len(owners), rng.randint(1, 2)))]
+        picked = rng.sample(owners, min(len(owners), rng.randint(1, 2)))
+        group.okta_owner_ids = [u.okta_id for u in picked if u.okta_id]
     if group.okta_id and (roll >= 0.5 or not group.okta_owner_ids) and owners:
         group.approver_attribute = rng.choice(owners).user_name

@@ -11,7 +11,14 @@ from __future__ import annotations
 import random
 
 from services.sandbox.model import (
-    AuditEvent, Compute, Grant, Job, SandboxState, Securable, Workspace, WsObject,
+    AuditEvent,
+    Compute,
+    Grant,
+    Job,
+    SandboxState,
+    Securable,
+    Workspace,
+    WsObject,
 )
 from services.sandbox.scenario import EPOCH_MS, ScenarioSize, _uuid, databricks_users
 
@@ -67,8 +74,14 @@ def _add_metastores(state: SandboxState, size: ScenarioSize, pools: _Pools) -> l
     ids = []
     for i in range(size.metastores):
         mid = _uuid(pools.rng)
-        ms = Securable("metastore", mid, mid, pools.group(), [Grant(pools.group(), "CREATE_CATALOG")],
-                       {"name": f"metastore-{('us-east', 'eu-west', 'ap-south', 'us-west')[i % 4]}"})
+        ms = Securable(
+            "metastore",
+            mid,
+            mid,
+            pools.group(),
+            [Grant(pools.group(), "CREATE_CATALOG")],
+            {"name": f"metastore-{('us-east', 'eu-west', 'ap-south', 'us-west')[i % 4]}"},
+        )
         state.add_securable(ms)
         ids.append(mid)
     return ids
@@ -81,9 +94,11 @@ def _add_workspaces(state: SandboxState, size: ScenarioSize, pools: _Pools, meta
         production = i < size.production_workspaces
         team = TEAMS[i % len(TEAMS)]
         ws = Workspace(
-            workspace_id=1_000_000_000_000_000 + 7919 * (i + 1), deployment_name=f"dbc-{i:03d}",
+            workspace_id=1_000_000_000_000_000 + 7919 * (i + 1),
+            deployment_name=f"dbc-{i:03d}",
             name=f"{team}-{'prod' if production else rng.choice(('dev', 'stg', 'sbx'))}-{i:03d}",
-            production=production, metastore_id=metastores[i % len(metastores)],
+            production=production,
+            metastore_id=metastores[i % len(metastores)],
             tags={"env": "prod" if production else "nonprod", "team": team},
         )
         if rng.random() < 0.7:
@@ -91,15 +106,28 @@ def _add_workspaces(state: SandboxState, size: ScenarioSize, pools: _Pools, meta
         for grant in pools.grants(("USER",), 2, 5, user_share=0.2):
             ws.assignments[grant.principal_id] = ["USER"]
         ws.assignments[pools.group()] = ["ADMIN"] if rng.random() < 0.5 else ["USER", "ADMIN"]
-        ws.clusters = [Compute(f"{i:04d}-{c:06d}-{team}{c}", f"{team}-cluster-{c}", pools.grants(CLUSTER_LEVELS, 1, 2))
-                       for c in range(rng.randint(1, 3))]
-        ws.warehouses = [Compute(f"{rng.getrandbits(64):016x}", f"{team}-warehouse-{w}",
-                                 pools.grants(WAREHOUSE_LEVELS, 1, 2)) for w in range(rng.randint(1, 2))]
-        directory = WsObject(object_id, f"/Shared/{team}", "DIRECTORY", pools.grants(("CAN_READ", "CAN_EDIT"), 1, 1))
+        ws.clusters = [
+            Compute(f"{i:04d}-{c:06d}-{team}{c}", f"{team}-cluster-{c}", pools.grants(CLUSTER_LEVELS, 1, 2))
+            for c in range(rng.randint(1, 3))
+        ]
+        ws.warehouses = [
+            Compute(
+                f"{rng.getrandbits(64):016x}", f"{team}-warehouse-{w}", pools.grants(WAREHOUSE_LEVELS, 1, 2)
+            )
+            for w in range(rng.randint(1, 2))
+        ]
+        directory = WsObject(
+            object_id, f"/Shared/{team}", "DIRECTORY", pools.grants(("CAN_READ", "CAN_EDIT"), 1, 1)
+        )
         shared = WsObject(object_id + 3, "/Shared", "DIRECTORY")
         ws.objects = [shared, directory] + [
-            WsObject(object_id + n, f"/Shared/{team}/notebook-{n}", "NOTEBOOK",
-                     pools.grants(("CAN_RUN", "CAN_EDIT"), 0, 1, user_share=0.6)) for n in (1, 2)
+            WsObject(
+                object_id + n,
+                f"/Shared/{team}/notebook-{n}",
+                "NOTEBOOK",
+                pools.grants(("CAN_RUN", "CAN_EDIT"), 0, 1, user_share=0.6),
+            )
+            for n in (1, 2)
         ]
         object_id += 10
         state.workspaces[ws.workspace_id] = ws
@@ -117,10 +145,15 @@ def _add_jobs(state: SandboxState, size: ScenarioSize, pools: _Pools) -> None:
         owner = pools.owner()
         run_as = rng.choice(pools.sps) if (production and pools.sps) else owner
         job = Job(
-            job_id=job_id, name=f"{'prod' if production else 'adhoc'}-{ws.name.split('-')[0]}-job-{n:04d}",
-            creator_id=owner if owner in state.users else pools.users[0], owner_id=owner, run_as_id=run_as,
-            production=production, created_time=EPOCH_MS - rng.randint(1, 400) * 86_400_000,
-            tags={"env": "prod" if production else "dev"}, acl=pools.grants(JOB_LEVELS, 1, 2),
+            job_id=job_id,
+            name=f"{'prod' if production else 'adhoc'}-{ws.name.split('-')[0]}-job-{n:04d}",
+            creator_id=owner if owner in state.users else pools.users[0],
+            owner_id=owner,
+            run_as_id=run_as,
+            production=production,
+            created_time=EPOCH_MS - rng.randint(1, 400) * 86_400_000,
+            tags={"env": "prod" if production else "dev"},
+            acl=pools.grants(JOB_LEVELS, 1, 2),
         )
         if production and rng.random() < 0.8:
             job.tags["approver"] = state.users[rng.choice(pools.users)].user_name
@@ -133,26 +166,46 @@ def _add_catalogs(state: SandboxState, size: ScenarioSize, pools: _Pools, metast
     for c in range(size.catalogs):
         mid = metastores[c % len(metastores)]
         prefix = "prod" if c % 3 == 0 else rng.choice(("dev", "sandbox", "analytics"))
-        cat = Securable("catalog", f"{prefix}_{TEAMS[c % len(TEAMS)]}_{c:02d}", mid, pools.owner(),
-                        pools.grants(CATALOG_PRIVS, 1, 3))
+        cat = Securable(
+            "catalog",
+            f"{prefix}_{TEAMS[c % len(TEAMS)]}_{c:02d}",
+            mid,
+            pools.owner(),
+            pools.grants(CATALOG_PRIVS, 1, 3),
+        )
         if rng.random() < 0.6:
             cat.properties["approver"] = state.users[rng.choice(pools.users)].user_name
         state.add_securable(cat)
         for s in range(size.schemas // size.catalogs + (1 if c < size.schemas % size.catalogs else 0)):
-            schema = Securable("schema", f"{cat.full_name}.s{s:02d}", mid, pools.owner(),
-                               pools.grants(SCHEMA_PRIVS, 0, 2))
+            schema = Securable(
+                "schema", f"{cat.full_name}.s{s:02d}", mid, pools.owner(), pools.grants(SCHEMA_PRIVS, 0, 2)
+            )
             state.add_securable(schema)
             schemas.append(schema)
     for t in range(size.tables):
         schema = schemas[t % len(schemas)]
         grants = pools.grants(("SELECT", "MODIFY"), 1, 1) if rng.random() < 0.05 else []
-        table = Securable("table", f"{schema.full_name}.t{t:04d}", schema.metastore_id, pools.owner(), grants,
-                          subtype=rng.choice(("MANAGED", "MANAGED", "EXTERNAL", "VIEW")))
+        table = Securable(
+            "table",
+            f"{schema.full_name}.t{t:04d}",
+            schema.metastore_id,
+            pools.owner(),
+            grants,
+            subtype=rng.choice(("MANAGED", "MANAGED", "EXTERNAL", "VIEW")),
+        )
         state.add_securable(table)
     for v, schema in enumerate(schemas[::3]):
         grants = pools.grants(("READ_VOLUME", "WRITE_VOLUME"), 1, 1) if rng.random() < 0.3 else []
-        state.add_securable(Securable("volume", f"{schema.full_name}.vol{v:03d}", schema.metastore_id,
-                                      pools.owner(), grants, subtype="MANAGED"))
+        state.add_securable(
+            Securable(
+                "volume",
+                f"{schema.full_name}.vol{v:03d}",
+                schema.metastore_id,
+                pools.owner(),
+                grants,
+                subtype="MANAGED",
+            )
+        )
 
 
 def _over_provision(state: SandboxState, pools: _Pools) -> None:
@@ -163,10 +216,13 @@ def _over_provision(state: SandboxState, pools: _Pools) -> None:
             if job.production:
                 job.acl.append(Grant(pools.broad, "CAN_MANAGE"))
         for sec in state.securables.values():
-            if sec.kind == "catalog" and sec.metastore_id == ws.metastore_id and sec.full_name.startswith("prod_"):
-                if not any(g.principal_id == pools.broad for g in sec.grants):
-                    sec.grants.append(Grant(pools.broad, "ALL_PRIVILEGES"))
-                    break
+            if (
+                sec.kind == "catalog"
+                and sec.metastore_id == ws.metastore_id
+                and sec.full_name.startswith("prod_")
+            ) and not any(g.principal_id == pools.broad for g in sec.grants):
+                sec.grants.append(Grant(pools.broad, "ALL_PRIVILEGES"))
+                break
 
 
 def _add_audit(state: SandboxState, rng: random.Random) -> None:
@@ -176,11 +232,28 @@ def _add_audit(state: SandboxState, rng: random.Random) -> None:
         for job in ws.jobs:
             if rng.random() < 0.4:
                 who = state.users.get(job.owner_id) or rng.choice(users)
-                state.audit.append(AuditEvent(ws.workspace_id, EPOCH_MS + rng.randint(0, 80) * 86_400_000,
-                                              who.user_name, "jobs", "runNow", "job", str(job.job_id)))
+                state.audit.append(
+                    AuditEvent(
+                        ws.workspace_id,
+                        EPOCH_MS + rng.randint(0, 80) * 86_400_000,
+                        who.user_name,
+                        "jobs",
+                        "runNow",
+                        "job",
+                        str(job.job_id),
+                    )
+                )
         for cluster in ws.clusters:
             for grant in cluster.acl:
                 if grant.principal_id in state.users and rng.random() < 0.5:
-                    state.audit.append(AuditEvent(ws.workspace_id, EPOCH_MS + rng.randint(0, 80) * 86_400_000,
-                                                  state.users[grant.principal_id].user_name, "clusters",
-                                                  "attach", "cluster", cluster.id))
+                    state.audit.append(
+                        AuditEvent(
+                            ws.workspace_id,
+                            EPOCH_MS + rng.randint(0, 80) * 86_400_000,
+                            state.users[grant.principal_id].user_name,
+                            "clusters",
+                            "attach",
+                            "cluster",
+                            cluster.id,
+                        )
+                    )

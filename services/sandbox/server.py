@@ -32,7 +32,9 @@ from services.sandbox.wire import int_param, json_body, route
 
 
 def bind(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # proto lets asyncio set TCP_NODELAY
+    sock = socket.socket(
+        socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP
+    )  # proto lets asyncio set TCP_NODELAY
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(2048)
@@ -46,7 +48,9 @@ def admin_routes(rt: SandboxRuntime, okta: OktaApi, dbx: DatabricksApi) -> list[
         return Response("\n".join(lines) + "\n", media_type="application/x-ndjson")
 
     async def drift(request: Request) -> dict[str, Any]:
-        applied = apply_drift(rt.state, int_param(request, "seed", 1), int_param(request, "changes", 6, low=1))
+        applied = apply_drift(
+            rt.state, int_param(request, "seed", 1), int_param(request, "changes", 6, low=1)
+        )
         rt.reindex()
         okta.reindex()
         rt.changed()
@@ -62,14 +66,28 @@ def admin_routes(rt: SandboxRuntime, okta: OktaApi, dbx: DatabricksApi) -> list[
         for name in ("latency_ms", "rate_limit", "okta_rate_limit", "error_rate"):
             if name in body:
                 setattr(f, name, float(body[name]))
-        return {"down": sorted(f.down), "revoked": sorted(f.revoked), "latency_ms": f.latency_ms, "rate_limit": f.rate_limit,
-                "okta_rate_limit": f.okta_rate_limit, "error_rate": f.error_rate}
+        return {
+            "down": sorted(f.down),
+            "revoked": sorted(f.revoked),
+            "latency_ms": f.latency_ms,
+            "rate_limit": f.rate_limit,
+            "okta_rate_limit": f.okta_rate_limit,
+            "error_rate": f.error_rate,
+        }
 
     async def stats(request: Request) -> dict[str, Any]:
-        return {"requests": dict(rt.requests), "total": sum(rt.requests.values()), "refused": dict(rt.refused)}
+        return {
+            "requests": dict(rt.requests),
+            "total": sum(rt.requests.values()),
+            "refused": dict(rt.refused),
+        }
 
-    return [route("/_sandbox/truth", truth), route("/_sandbox/drift", drift, methods=["POST"]),
-            route("/_sandbox/faults", faults, methods=["POST"]), route("/_sandbox/stats", stats)]
+    return [
+        route("/_sandbox/truth", truth),
+        route("/_sandbox/drift", drift, methods=["POST"]),
+        route("/_sandbox/faults", faults, methods=["POST"]),
+        route("/_sandbox/stats", stats),
+    ]
 
 
 def build_apps(rt: SandboxRuntime, seed: int) -> tuple[Any, Any]:
@@ -84,24 +102,41 @@ def build_apps(rt: SandboxRuntime, seed: int) -> tuple[Any, Any]:
 def connection_info(rt: SandboxRuntime, host: str, port: int, okta_port: int) -> dict[str, str]:
     base = f"http://{host}:{port}"
     return {
-        "account_host": base, "account_id": rt.state.account_id,
+        "account_host": base,
+        "account_id": rt.state.account_id,
         "workspace_url_template": base + "/ws/{deployment_name}",
         "okta_org_url": f"http://{host}:{okta_port}",
-        "databricks_token": rt.databricks_token, "okta_token": rt.okta_token,
-        "scenario": rt.state.scenario, "seed": str(rt.state.seed),
+        "databricks_token": rt.databricks_token,
+        "okta_token": rt.okta_token,
+        "scenario": rt.state.scenario,
+        "seed": str(rt.state.seed),
     }
 
 
-def serve(rt: SandboxRuntime, host: str, port: int, okta_port: int, seed: int,
-          announce: Callable[[str], None] | None = None) -> None:
+def serve(
+    rt: SandboxRuntime,
+    host: str,
+    port: int,
+    okta_port: int,
+    seed: int,
+    announce: Callable[[str], None] | None = None,
+) -> None:
     """Block serving both APIs; print the connection line first."""
     dbx_sock, okta_sock = bind(host, port), bind(host, okta_port)
     databricks_app, okta_app = build_apps(rt, seed)
     info = connection_info(rt, host, dbx_sock.getsockname()[1], okta_sock.getsockname()[1])
     (announce or _print_line)(json.dumps(info))
     servers = [
-        uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                                      timeout_keep_alive=30, backlog=2048))
+        uvicorn.Server(
+            uvicorn.Config(
+                app,
+                log_level="warning",
+                access_log=False,
+                lifespan="off",
+                timeout_keep_alive=30,
+                backlog=2048,
+            )
+        )
         for app in (databricks_app, okta_app)
     ]
 

@@ -43,8 +43,9 @@ class _Truth:
                 for inner, chain in self.paths(member, seen + (group_id,)):
                     yield inner, (member,) + chain
 
-    def expand(self, scope: str, grant: Grant, resource: Resource, inherited_from: str | None = None
-               ) -> Iterator[Entitlement]:
+    def expand(
+        self, scope: str, grant: Grant, resource: Resource, inherited_from: str | None = None
+    ) -> Iterator[Entitlement]:
         principal = self.principals.get(grant.principal_id)
         if principal is None:
             return
@@ -54,7 +55,9 @@ class _Truth:
         for member, chain in self.paths(principal.id):
             target = self.principals.get(member)
             if target is not None and target.type != "group":
-                yield Entitlement(scope, target, resource, grant.privilege, (principal.id,) + chain, inherited_from)
+                yield Entitlement(
+                    scope, target, resource, grant.privilege, (principal.id,) + chain, inherited_from
+                )
 
     def memberships(self) -> Iterator[Entitlement]:
         for group in self.state.groups.values():
@@ -65,15 +68,25 @@ class _Truth:
 
     def workspace(self, ws: Workspace) -> Iterator[Entitlement]:
         scope, wid, wname = f"workspace:{ws.workspace_id}", str(ws.workspace_id), ws.name
-        res = Resource("workspace", wid, wname, wid, wname, ws.production, None, tuple(sorted(ws.tags.items())))
+        res = Resource(
+            "workspace", wid, wname, wid, wname, ws.production, None, tuple(sorted(ws.tags.items()))
+        )
         for pid, perms in ws.assignments.items():
             for perm in perms:
                 yield from self.expand(scope, Grant(pid, perm), res)
         for job in ws.jobs:
             owner = self.principals[job.owner_id].name
             tags = {**job.tags, "run_as": self.principals[job.run_as_id].name}
-            res = Resource("job", f"{wid}/{job.job_id}", job.name, wid, wname, job.production, owner,
-                           tuple(sorted(tags.items())))
+            res = Resource(
+                "job",
+                f"{wid}/{job.job_id}",
+                job.name,
+                wid,
+                wname,
+                job.production,
+                owner,
+                tuple(sorted(tags.items())),
+            )
             for grant in [Grant(job.owner_id, "IS_OWNER"), *job.acl]:
                 yield from self.expand(scope, grant, res)
         for kind, items in (("cluster", ws.clusters), ("warehouse", ws.warehouses)):
@@ -102,9 +115,15 @@ class _Truth:
         name = sec.properties.get("name", sec.full_name) if sec.kind == "metastore" else sec.full_name
         rid = sec.metastore_id if sec.kind == "metastore" else f"{sec.metastore_id}/{sec.full_name}"
         res = Resource(
-            sec.kind, rid, name, None, None, sec.kind != "metastore" and catalog.startswith("prod_"),
+            sec.kind,
+            rid,
+            name,
+            None,
+            None,
+            sec.kind != "metastore" and catalog.startswith("prod_"),
             self.principals[sec.owner_id].name,
-            tuple(sorted(catalog_sec.properties.items())) if catalog_sec is not None and sec.kind != "metastore"
+            tuple(sorted(catalog_sec.properties.items()))
+            if catalog_sec is not None and sec.kind != "metastore"
             else (),
         )
         for grant in sec.grants:

@@ -50,8 +50,13 @@ def int_param(request: Request, name: str, default: int, low: int = 0, high: int
     return value
 
 
-def token_page(request: Request, items: Sequence[Any], size_param: str, default_size: int,
-               token_param: str = "page_token") -> tuple[Sequence[Any], str | None]:
+def token_page(
+    request: Request,
+    items: Sequence[Any],
+    size_param: str,
+    default_size: int,
+    token_param: str = "page_token",
+) -> tuple[Sequence[Any], str | None]:
     """One page of ``items`` and the next token (``None`` on the last page: omit the field)."""
     size = int_param(request, size_param, 0)
     size = default_size if size <= 0 else min(size, default_size * 10)
@@ -60,37 +65,56 @@ def token_page(request: Request, items: Sequence[Any], size_param: str, default_
         start = int(raw.removeprefix("o"))
     except ValueError:
         raise bad_request(f"invalid {token_param} {raw!r}") from None
-    page = items[start:start + size]
+    page = items[start : start + size]
     return page, (f"o{start + size}" if start + size < len(items) else None)
 
 
 def scim_page(request: Request, items: Sequence[dict[str, Any]]) -> dict[str, Any]:
     start = int_param(request, "startIndex", 1, low=1)
     count = int_param(request, "count", SCIM_MAX_PAGE, low=0)
-    page = list(items[start - 1:start - 1 + min(count or SCIM_MAX_PAGE, SCIM_MAX_PAGE)])
-    return {"schemas": [SCIM_LIST], "totalResults": len(items), "startIndex": start,
-            "itemsPerPage": len(page), "Resources": page}
+    page = list(items[start - 1 : start - 1 + min(count or SCIM_MAX_PAGE, SCIM_MAX_PAGE)])
+    return {
+        "schemas": [SCIM_LIST],
+        "totalResults": len(items),
+        "startIndex": start,
+        "itemsPerPage": len(page),
+        "Resources": page,
+    }
 
 
-def render_acl(state: SandboxState, grants: Sequence[Grant], inherited: Sequence[tuple[Grant, str]] = ()
-               ) -> list[dict[str, Any]]:
+def render_acl(
+    state: SandboxState, grants: Sequence[Grant], inherited: Sequence[tuple[Grant, str]] = ()
+) -> list[dict[str, Any]]:
     """Databricks ``access_control_list``: one entry per principal, all its permission levels."""
     entries: dict[str, dict[str, Any]] = {}
 
     def entry(principal_id: str) -> dict[str, Any]:
         if principal_id not in entries:
             kind, name = state.principal_name(principal_id)
-            display = state.users[principal_id].display_name if kind == "user" else (
-                state.groups[principal_id].display_name if kind == "group"
-                else state.service_principals[principal_id].display_name)
-            entries[principal_id] = {PRINCIPAL_FIELD[kind]: name, "display_name": display, "all_permissions": []}
+            display = (
+                state.users[principal_id].display_name
+                if kind == "user"
+                else (
+                    state.groups[principal_id].display_name
+                    if kind == "group"
+                    else state.service_principals[principal_id].display_name
+                )
+            )
+            entries[principal_id] = {
+                PRINCIPAL_FIELD[kind]: name,
+                "display_name": display,
+                "all_permissions": [],
+            }
         return entries[principal_id]
 
     for grant in grants:
-        entry(grant.principal_id)["all_permissions"].append({"permission_level": grant.privilege, "inherited": False})
+        entry(grant.principal_id)["all_permissions"].append(
+            {"permission_level": grant.privilege, "inherited": False}
+        )
     for grant, parent in inherited:
         entry(grant.principal_id)["all_permissions"].append(
-            {"permission_level": grant.privilege, "inherited": True, "inherited_from_object": [parent]})
+            {"permission_level": grant.privilege, "inherited": True, "inherited_from_object": [parent]}
+        )
     return list(entries.values())
 
 
@@ -125,5 +149,14 @@ def route(path: str, handler: Handler, methods: list[str] | None = None, okta: b
 
 
 def okta_error(status: int, code: str, summary: str, headers: dict[str, str] | None = None) -> Response:
-    return JSONResponse({"errorCode": code, "errorSummary": summary, "errorLink": code,
-                         "errorId": "oae" + code[-6:], "errorCauses": []}, status, headers=headers)
+    return JSONResponse(
+        {
+            "errorCode": code,
+            "errorSummary": summary,
+            "errorLink": code,
+            "errorId": "oae" + code[-6:],
+            "errorCauses": [],
+        },
+        status,
+        headers=headers,
+    )

@@ -22,8 +22,14 @@ pytestmark = pytest.mark.integration
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "services.cli.main", *args], cwd=REPO, env=cli_env(env),
-                          capture_output=True, text=True, timeout=180)
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli.main", *args],
+        cwd=REPO,
+        env=cli_env(env),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 def _keys(path: Path) -> set[str]:
@@ -38,17 +44,26 @@ def test_collect_once_export_equals_sandbox_truth_computed_offline(tmp_path: Pat
         assert "0 partial, 0 failed" in done.stderr
         nothing = _cli("collect", "--once", env=env)
         assert nothing.returncode == 2 and "nothing to do" in nothing.stderr
-        wrong = _cli("collect", "--no-okta", "--export", str(tmp_path / "x.jsonl"),
-                     env={**env, "AR_DATABRICKS_TOKEN": "bad"})
+        wrong = _cli(
+            "collect",
+            "--no-okta",
+            "--export",
+            str(tmp_path / "x.jsonl"),
+            env={**env, "AR_DATABRICKS_TOKEN": "bad"},
+        )
         assert wrong.returncode == 6 and "account: Databricks rejected the token" in wrong.stderr
         assert "Traceback" not in wrong.stderr
-    truth = _cli("sandbox", "truth", "--scenario", "tiny", "--seed", "21", "--out", str(tmp_path / "t.jsonl"), env={})
+    truth = _cli(
+        "sandbox", "truth", "--scenario", "tiny", "--seed", "21", "--out", str(tmp_path / "t.jsonl"), env={}
+    )
     assert truth.returncode == 0, truth.stderr
     assert _keys(tmp_path / "c.jsonl") == _keys(tmp_path / "t.jsonl")
     assert not (tmp_path / "x.jsonl").exists()
 
 
-def test_service_collects_on_an_interval_and_stops_promptly(kafka_settings: Settings, codec: EventCodec) -> None:
+def test_service_collects_on_an_interval_and_stops_promptly(
+    kafka_settings: Settings, codec: EventCodec
+) -> None:
     with running_sandbox(scenario="tiny", seed=22) as sandbox:
         settings = sandbox.settings(kafka_settings, collect_interval_s=3600.0)
         ctx = ServiceContext("collector", settings)

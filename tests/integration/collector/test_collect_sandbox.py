@@ -24,7 +24,9 @@ pytestmark = pytest.mark.integration
 
 def _sink(settings: Settings, catalog: SchemaCatalog, codec: EventCodec) -> EventSink:
     producer = EventProducer(settings, settings.kafka_bootstrap, codec)
-    return EventSink(producer, EventFactory(catalog, Producer("collector", "test", "pytest")), baseline_store(settings))
+    return EventSink(
+        producer, EventFactory(catalog, Producer("collector", "test", "pytest")), baseline_store(settings)
+    )
 
 
 def _run(settings: Settings, sink: EventSink | None = None, **options: object) -> RunReport:
@@ -33,7 +35,10 @@ def _run(settings: Settings, sink: EventSink | None = None, **options: object) -
 
 
 def test_complete_collection_equals_truth_and_is_published(
-    small_sandbox: RunningSandbox, kafka_settings: Settings, catalog: SchemaCatalog, codec: EventCodec,
+    small_sandbox: RunningSandbox,
+    kafka_settings: Settings,
+    catalog: SchemaCatalog,
+    codec: EventCodec,
 ) -> None:
     settings = small_sandbox.settings(kafka_settings)
     report = _run(settings, _sink(settings, catalog, codec))
@@ -62,7 +67,9 @@ def test_complete_collection_equals_truth_and_is_published(
     assert by_type(events, "entitlement.removed") == [] and by_type(events, "entitlement.granted") == []
 
 
-def test_errors_and_rate_limits_still_give_the_truth(small_sandbox: RunningSandbox, settings: Settings) -> None:
+def test_errors_and_rate_limits_still_give_the_truth(
+    small_sandbox: RunningSandbox, settings: Settings
+) -> None:
     small_sandbox.faults(error_rate=0.1, rate_limit=15, okta_rate_limit=15)
     try:
         before = small_sandbox.stats()["refused"]
@@ -73,11 +80,16 @@ def test_errors_and_rate_limits_still_give_the_truth(small_sandbox: RunningSandb
     assert {s.scope: s.reason for s in report.result.scopes.values() if s.status != "complete"} == {}
     assert {e.key for e in report.result.entitlements()} == set(small_sandbox.truth())
     refused = {code: n - before.get(code, 0) for code, n in after.items()}
-    assert refused.get("429", 0) > 0 and refused.get("500", 0) + refused.get("503", 0) > 0  # and were absorbed
+    assert (
+        refused.get("429", 0) > 0 and refused.get("500", 0) + refused.get("503", 0) > 0
+    )  # and were absorbed
 
 
 def test_workspace_down_marks_only_its_scope_partial_and_removes_nothing(
-    small_sandbox: RunningSandbox, kafka_settings: Settings, catalog: SchemaCatalog, codec: EventCodec,
+    small_sandbox: RunningSandbox,
+    kafka_settings: Settings,
+    catalog: SchemaCatalog,
+    codec: EventCodec,
 ) -> None:
     settings = small_sandbox.settings(kafka_settings, collect_retry_timeout_s=3)
     sink = _sink(settings, catalog, codec)
@@ -101,7 +113,9 @@ def test_workspace_down_marks_only_its_scope_partial_and_removes_nothing(
 
 
 def test_drift_emits_exactly_the_drifted_changes(
-    kafka_settings: Settings, catalog: SchemaCatalog, codec: EventCodec,
+    kafka_settings: Settings,
+    catalog: SchemaCatalog,
+    codec: EventCodec,
 ) -> None:
     with running_sandbox(scenario="tiny", seed=5) as sandbox:
         settings = sandbox.settings(kafka_settings)
@@ -120,7 +134,8 @@ def test_drift_emits_exactly_the_drifted_changes(
 
 
 def test_a_revoked_token_fails_only_its_workspace_with_a_clear_reason(
-    small_sandbox: RunningSandbox, settings: Settings,
+    small_sandbox: RunningSandbox,
+    settings: Settings,
 ) -> None:
     small_sandbox.faults(revoked=["dbc-002"])
     try:
@@ -143,7 +158,9 @@ def test_bad_account_token_is_a_clear_error(small_sandbox: RunningSandbox, setti
 def test_bad_okta_token_fails_only_the_okta_scope(small_sandbox: RunningSandbox, settings: Settings) -> None:
     from pydantic import SecretStr
 
-    result = _run(small_sandbox.settings(settings, okta_token=SecretStr("wrong")), workspaces=["dbc-000"]).result
+    result = _run(
+        small_sandbox.settings(settings, okta_token=SecretStr("wrong")), workspaces=["dbc-000"]
+    ).result
     okta = result.scopes["okta"]
     assert okta.status == "failed" and "token was rejected" in (okta.reason or "")
     assert all(s.status == "complete" for s in result.scopes.values() if s.scope != "okta")
@@ -154,25 +171,35 @@ def test_unreachable_host_gives_up_in_bounded_time(settings: Settings) -> None:
     from pydantic import SecretStr
 
     dead = f"http://127.0.0.1:{free_port()}"
-    bounded = settings.model_copy(update={
-        "databricks_account_host": dead, "databricks_account_id": "a", "databricks_token": SecretStr("t"),
-        "databricks_workspace_url_template": dead + "/ws/{deployment_name}", "collect_retry_timeout_s": 2.0,
-        "http_timeout_s": 2.0,
-    })
+    bounded = settings.model_copy(
+        update={
+            "databricks_account_host": dead,
+            "databricks_account_id": "a",
+            "databricks_token": SecretStr("t"),
+            "databricks_workspace_url_template": dead + "/ws/{deployment_name}",
+            "collect_retry_timeout_s": 2.0,
+            "http_timeout_s": 2.0,
+        }
+    )
     started = time.monotonic()
     with pytest.raises(UnavailableError, match="account"):
         _run(bounded, okta=False)
     assert time.monotonic() - started < 20
 
 
-def test_workspace_filter_matches_truth_for_those_workspaces(small_sandbox: RunningSandbox, settings: Settings,
-                                                             tmp_path: Path) -> None:
-    report = run_collection(small_sandbox.settings(settings), CollectionOptions(workspaces=["dbc-003"], audit_days=0),
-                            export=tmp_path / "one.jsonl")
+def test_workspace_filter_matches_truth_for_those_workspaces(
+    small_sandbox: RunningSandbox, settings: Settings, tmp_path: Path
+) -> None:
+    report = run_collection(
+        small_sandbox.settings(settings),
+        CollectionOptions(workspaces=["dbc-003"], audit_days=0),
+        export=tmp_path / "one.jsonl",
+    )
     keys = {e.key for e in report.result.entitlements()}
     assert [w.deployment_name for w in report.result.workspaces] == ["dbc-003"]
     ws_scope = report.result.workspaces[0].scope
     truth = small_sandbox.truth()
     assert {k for k, r in truth.items() if r["scope"] == ws_scope} == {
-        e.key for e in report.result.scopes[ws_scope].entitlements}
+        e.key for e in report.result.scopes[ws_scope].entitlements
+    }
     assert report.exported == len(keys)

@@ -37,22 +37,31 @@ class RunningSandbox:
             "databricks_token": SecretStr(self.info["databricks_token"]),
             "okta_org_url": self.info["okta_org_url"],
             "okta_token": SecretStr(self.info["okta_token"]),
-            "collect_retry_timeout_s": 20.0, "http_timeout_s": 10.0, "collect_workers": 8,
+            "collect_retry_timeout_s": 20.0,
+            "http_timeout_s": 10.0,
+            "collect_workers": 8,
         }
         values.update(overrides)
         return base.model_copy(update=values)
 
     def env(self) -> dict[str, str]:
         return {
-            "AR_DATABRICKS_ACCOUNT_HOST": self.info["account_host"], "AR_DATABRICKS_ACCOUNT_ID": self.info["account_id"],
+            "AR_DATABRICKS_ACCOUNT_HOST": self.info["account_host"],
+            "AR_DATABRICKS_ACCOUNT_ID": self.info["account_id"],
             "AR_DATABRICKS_WORKSPACE_URL_TEMPLATE": self.info["workspace_url_template"],
-            "AR_DATABRICKS_TOKEN": self.info["databricks_token"], "AR_OKTA_ORG_URL": self.info["okta_org_url"],
+            "AR_DATABRICKS_TOKEN": self.info["databricks_token"],
+            "AR_OKTA_ORG_URL": self.info["okta_org_url"],
             "AR_OKTA_TOKEN": self.info["okta_token"],
         }
 
     def admin(self, method: str, path: str, **kwargs: Any) -> Any:
-        resp = httpx.request(method, f"{self.info['account_host']}/_sandbox/{path}", timeout=60,
-                             headers={"Authorization": f"Bearer {self.info['databricks_token']}"}, **kwargs)
+        resp = httpx.request(
+            method,
+            f"{self.info['account_host']}/_sandbox/{path}",
+            timeout=60,
+            headers={"Authorization": f"Bearer {self.info['databricks_token']}"},
+            **kwargs,
+        )
         resp.raise_for_status()
         return resp
 
@@ -79,9 +88,21 @@ def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 @contextmanager
 def running_sandbox(*args: str, scenario: str = "tiny", seed: int = 7) -> Iterator[RunningSandbox]:
-    cmd = [sys.executable, "-m", "services.cli.main", "sandbox", "up", "--scenario", scenario, "--seed", str(seed),
-           *args]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "services.cli.main",
+        "sandbox",
+        "up",
+        "--scenario",
+        scenario,
+        "--seed",
+        str(seed),
+        *args,
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()

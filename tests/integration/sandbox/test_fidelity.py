@@ -35,15 +35,22 @@ def state() -> SandboxState:
 
 
 def _account(sb: RunningSandbox, token: str | None = None) -> AccountClient:
-    return AccountClient(config=Config(host=sb.info["account_host"], account_id=sb.info["account_id"],
-                                       token=token or sb.info["databricks_token"], auth_type="pat",
-                                       retry_timeout_seconds=10))
+    return AccountClient(
+        config=Config(
+            host=sb.info["account_host"],
+            account_id=sb.info["account_id"],
+            token=token or sb.info["databricks_token"],
+            auth_type="pat",
+            retry_timeout_seconds=10,
+        )
+    )
 
 
 def _workspace(sb: RunningSandbox, deployment: str = "dbc-000") -> WorkspaceClient:
     host = sb.info["workspace_url_template"].format(deployment_name=deployment)
-    return WorkspaceClient(config=Config(host=host, token=sb.info["databricks_token"], auth_type="pat",
-                                         retry_timeout_seconds=10))
+    return WorkspaceClient(
+        config=Config(host=host, token=sb.info["databricks_token"], auth_type="pat", retry_timeout_seconds=10)
+    )
 
 
 def test_scim_paging_with_small_counts(sandbox: RunningSandbox, state: SandboxState) -> None:
@@ -96,27 +103,46 @@ def test_writes_the_enforcer_needs(sandbox: RunningSandbox, state: SandboxState)
     acct, ws = _account(sandbox), _workspace(sandbox, "dbc-001")
     group = next(g for g in acct.groups.list() if len(g.members or []) > 1)
     victim = group.members[0].value  # type: ignore[index]
-    acct.groups.patch(group.id, operations=[iam.Patch(op=iam.PatchOp.REMOVE, path=f'members[value eq "{victim}"]')],
-                      schemas=[iam.PatchSchema.URN_IETF_PARAMS_SCIM_API_MESSAGES_2_0_PATCH_OP])
+    acct.groups.patch(
+        group.id,
+        operations=[iam.Patch(op=iam.PatchOp.REMOVE, path=f'members[value eq "{victim}"]')],
+        schemas=[iam.PatchSchema.URN_IETF_PARAMS_SCIM_API_MESSAGES_2_0_PATCH_OP],
+    )
     assert victim not in {m.value for m in acct.groups.get(group.id).members or []}
 
     job = next(iter(ws.jobs.list()))
     before = ws.permissions.get("jobs", str(job.job_id)).access_control_list or []
-    keep = [iam.AccessControlRequest(user_name=a.user_name, group_name=a.group_name,
-                                     service_principal_name=a.service_principal_name,
-                                     permission_level=iam.PermissionLevel(p.permission_level.value))
-            for a in before for p in a.all_permissions or [] if p.permission_level.value == "IS_OWNER"]
+    keep = [
+        iam.AccessControlRequest(
+            user_name=a.user_name,
+            group_name=a.group_name,
+            service_principal_name=a.service_principal_name,
+            permission_level=iam.PermissionLevel(p.permission_level.value),
+        )
+        for a in before
+        for p in a.all_permissions or []
+        if p.permission_level.value == "IS_OWNER"
+    ]
     ws.permissions.set("jobs", str(job.job_id), access_control_list=keep)
     after = ws.permissions.get("jobs", str(job.job_id)).access_control_list or []
     assert [p.permission_level.value for a in after for p in a.all_permissions or []] == ["IS_OWNER"]
 
     cat = next(iter(ws.catalogs.list()))
     assignment = ws.grants.get("catalog", cat.name).privilege_assignments[0]  # type: ignore[index]
-    ws.grants.update("catalog", cat.name, changes=[catalog.PermissionsChange(
-        principal=assignment.principal, remove=[assignment.privileges[0]])])  # type: ignore[index]
+    ws.grants.update(
+        "catalog",
+        cat.name,
+        changes=[
+            catalog.PermissionsChange(principal=assignment.principal, remove=[assignment.privileges[0]])
+        ],
+    )  # type: ignore[index]
     left = ws.grants.get("catalog", cat.name).privilege_assignments or []
-    assert assignment.privileges[0] not in [p for a in left if a.principal == assignment.principal  # type: ignore[index]
-                                            for p in a.privileges or []]
+    assert assignment.privileges[0] not in [
+        p
+        for a in left
+        if a.principal == assignment.principal  # type: ignore[index]
+        for p in a.privileges or []
+    ]
 
     wid = next(w.workspace_id for w in acct.workspaces.list() if w.deployment_name == "dbc-001")
     pid = next(iter(acct.workspace_assignment.list(wid))).principal.principal_id  # type: ignore[union-attr]

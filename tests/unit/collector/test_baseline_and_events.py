@@ -36,12 +36,28 @@ class Recorder:
 def result_with(states: list[ScopeState]) -> CollectionResult:
     result = CollectionResult("01RUN", 1, 2)
     result.scopes = {s.scope: s for s in states}
-    result.identities = [{
-        "source": "joined", "identity_type": "user", "id": "1", "name": "ada@example.com", "email": "ada@example.com",
-        "status": "ACTIVE", "okta_id": "00u1", "databricks_ids": ["1"], "manager_id": None, "manager_email": None,
-        "department": "Eng", "title": None, "user_type": "employee", "owners": [], "approvers": [], "members": [],
-        "flags": [], "attributes": {"databricks_active": "true"},
-    }]
+    result.identities = [
+        {
+            "source": "joined",
+            "identity_type": "user",
+            "id": "1",
+            "name": "ada@example.com",
+            "email": "ada@example.com",
+            "status": "ACTIVE",
+            "okta_id": "00u1",
+            "databricks_ids": ["1"],
+            "manager_id": None,
+            "manager_email": None,
+            "department": "Eng",
+            "title": None,
+            "user_type": "employee",
+            "owners": [],
+            "approvers": [],
+            "members": [],
+            "flags": [],
+            "attributes": {"databricks_active": "true"},
+        }
+    ]
     return result
 
 
@@ -63,7 +79,9 @@ def test_diff_first_baseline_then_changes(tmp_path: Path) -> None:
 
 
 def test_partial_scope_emits_no_changes_and_keeps_its_baseline(
-    tmp_path: Path, codec: EventCodec, factory: EventFactory,
+    tmp_path: Path,
+    codec: EventCodec,
+    factory: EventFactory,
 ) -> None:
     store = BaselineStore(f"sqlite:///{tmp_path / 'b.db'}")
     store.replace("workspace:5", "01A", 1, [ent("CAN_VIEW"), ent("CAN_MANAGE")])
@@ -74,25 +92,38 @@ def test_partial_scope_emits_no_changes_and_keeps_its_baseline(
     summary = publish_result(recorder, factory, result_with([partial, done]), store)
     types = [e.event_type for e in recorder.events]
     assert types.count("entitlement.observed") == 2 and types.count("identity.observed") == 1
-    assert types.count("entitlement.removed") == 1 and types.count("entitlement.granted") == 1  # workspace:6 only
-    assert all(e.payload["entitlement"]["scope"] == "workspace:6" for e in recorder.events
-               if e.event_type in ("entitlement.removed", "entitlement.granted"))
+    assert (
+        types.count("entitlement.removed") == 1 and types.count("entitlement.granted") == 1
+    )  # workspace:6 only
+    assert all(
+        e.payload["entitlement"]["scope"] == "workspace:6"
+        for e in recorder.events
+        if e.event_type in ("entitlement.removed", "entitlement.granted")
+    )
     assert types[-1] == "collection.completed"
     completed = recorder.events[-1].payload
-    assert {s["scope"]: s["status"] for s in completed["scopes"]} == {"workspace:5": "partial",
-                                                                      "workspace:6": "complete"}
+    assert {s["scope"]: s["status"] for s in completed["scopes"]} == {
+        "workspace:5": "partial",
+        "workspace:6": "complete",
+    }
     assert completed["counts"]["removed"] == 1
     assert summary.baselines_replaced == ["workspace:6"]
     kept = store.load("workspace:5")
     assert kept is not None and kept.run_id == "01A" and len(kept.entitlements) == 2
 
 
-def test_observed_event_carries_last_used_and_key(codec: EventCodec, factory: EventFactory, tmp_path: Path) -> None:
+def test_observed_event_carries_last_used_and_key(
+    codec: EventCodec, factory: EventFactory, tmp_path: Path
+) -> None:
     from dataclasses import replace
 
     recorder = Recorder(codec)
     used = replace(ent("CAN_VIEW"), last_used_at=1_780_000_000_000_000)
-    publish_result(recorder, factory, result_with([complete("workspace:5", [used])]),
-                   BaselineStore(f"sqlite:///{tmp_path / 'b.db'}"))
+    publish_result(
+        recorder,
+        factory,
+        result_with([complete("workspace:5", [used])]),
+        BaselineStore(f"sqlite:///{tmp_path / 'b.db'}"),
+    )
     observed = next(e for e in recorder.events if e.event_type == "entitlement.observed")
     assert observed.key == used.key and observed.payload["last_used_at"] == 1_780_000_000_000_000

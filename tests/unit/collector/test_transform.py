@@ -14,8 +14,15 @@ from services.collector.errors import IncompletePayloadError
 from services.collector.identities import all_identities
 from services.collector.okta_collect import OktaSnapshot
 from services.collector.transform import (
-    Tally, acl_entitlements, assignment_entitlements, catalog_tags, grant_entitlements, job_resource,
-    object_resource, uc_resource, workspace_ref,
+    Tally,
+    acl_entitlements,
+    assignment_entitlements,
+    catalog_tags,
+    grant_entitlements,
+    job_resource,
+    object_resource,
+    uc_resource,
+    workspace_ref,
 )
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -32,9 +39,12 @@ def okta() -> OktaSnapshot:
 
 @pytest.fixture
 def directory(okta: OktaSnapshot) -> Directory:
-    return Directory(load("databricks/scim_users.json")["Resources"], load("databricks/scim_groups.json")["Resources"],
-                     load("databricks/scim_service_principals.json")["Resources"],
-                     OktaIndex.build(okta.users, okta.groups))
+    return Directory(
+        load("databricks/scim_users.json")["Resources"],
+        load("databricks/scim_groups.json")["Resources"],
+        load("databricks/scim_service_principals.json")["Resources"],
+        OktaIndex.build(okta.users, okta.groups),
+    )
 
 
 def keys(entitlements: list[Entitlement]) -> set[str]:
@@ -43,8 +53,10 @@ def keys(entitlements: list[Entitlement]) -> set[str]:
 
 def test_key_layout_is_stable() -> None:
     assert entitlement_key("user", "1", "job", "5/9", "CAN_VIEW") == "user:1|job:5/9|CAN_VIEW|direct"
-    assert entitlement_key("user", "1", "job", "5/9", "CAN_VIEW", ("g1", "g2"), "/directories/3") == \
-        "user:1|job:5/9|CAN_VIEW|via:g1>g2|from:/directories/3"
+    assert (
+        entitlement_key("user", "1", "job", "5/9", "CAN_VIEW", ("g1", "g2"), "/directories/3")
+        == "user:1|job:5/9|CAN_VIEW|via:g1>g2|from:/directories/3"
+    )
 
 
 def test_join_is_case_insensitive_and_by_external_id(directory: Directory) -> None:
@@ -69,8 +81,13 @@ def test_workspace_assignments_expand_groups_and_tolerate_unknowns(directory: Di
     ws = workspace_ref(load("databricks/workspaces.json")[0])
     assert ws.production and ws.scope == "workspace:5001"
     tally = Tally()
-    got = keys(list(assignment_entitlements(directory, ws, load("databricks/assignments.json")["permission_assignments"],
-                                            tally)))
+    got = keys(
+        list(
+            assignment_entitlements(
+                directory, ws, load("databricks/assignments.json")["permission_assignments"], tally
+            )
+        )
+    )
     assert "group:202|workspace:5001|USER|direct" in got
     assert "user:101|workspace:5001|USER|via:202" in got
     assert "user:102|workspace:5001|USER|via:202>203" in got
@@ -99,8 +116,12 @@ def test_notebook_inherited_entry_records_its_parent(directory: Directory) -> No
     ws = workspace_ref(load("databricks/workspaces.json")[1])
     resource = object_resource(ws, {"path": "/Shared/x/nb", "object_type": "NOTEBOOK", "object_id": 1001})
     assert resource is not None and not resource.production
-    got = {e.key: e for e in acl_entitlements(directory, ws.scope, resource,
-                                              load("databricks/notebook_permissions.json"), Tally())}
+    got = {
+        e.key: e
+        for e in acl_entitlements(
+            directory, ws.scope, resource, load("databricks/notebook_permissions.json"), Tally()
+        )
+    }
     inherited = got["user:101|notebook:5002/1001|CAN_EDIT|direct|from:/directories/1000"]
     assert inherited.inherited and inherited.inherited_from == "/directories/1000"
     assert not got["user:101|notebook:5002/1001|CAN_RUN|direct"].inherited
@@ -111,8 +132,17 @@ def test_unity_catalog_grants_by_principal_name(directory: Directory) -> None:
     resource = uc_resource("catalog", "ms-1", info, catalog_tags(info))
     assert resource.production and dict(resource.tags) == {"approver": "ada.lopez@example.com"}
     tally = Tally()
-    got = keys(list(grant_entitlements(directory, "metastore:ms-1", resource,
-                                       load("databricks/catalog_grants.json")["privilege_assignments"], tally)))
+    got = keys(
+        list(
+            grant_entitlements(
+                directory,
+                "metastore:ms-1",
+                resource,
+                load("databricks/catalog_grants.json")["privilege_assignments"],
+                tally,
+            )
+        )
+    )
     assert "group:203|catalog:ms-1/prod_sales|SELECT|direct" in got
     assert "user:102|catalog:ms-1/prod_sales|SELECT|via:203" in got
     assert "service_principal:301|catalog:ms-1/prod_sales|ALL_PRIVILEGES|direct" in got
@@ -154,6 +184,7 @@ def test_without_okta_nothing_is_called_an_orphan(directory: Directory) -> None:
 def test_record_round_trip(directory: Directory) -> None:
     ws = workspace_ref(load("databricks/workspaces.json")[0])
     perms = load("databricks/job_permissions.json")
-    for e in acl_entitlements(directory, ws.scope, job_resource(ws, load("databricks/job.json"), perms), perms,
-                              Tally()):
+    for e in acl_entitlements(
+        directory, ws.scope, job_resource(ws, load("databricks/job.json"), perms), perms, Tally()
+    ):
         assert entitlement_from_record(e.as_record()) == e

@@ -36,8 +36,11 @@ def test_default_scenario_has_the_briefs_numbers(default_state) -> None:  # type
     assert 0.10 <= no_approver / len(s.groups) <= 0.20
     nested = sum(1 for g in s.groups.values() if any(m in s.groups for m in g.members))
     assert nested >= 10
-    drift = sum(1 for u in s.users.values() if u.okta_status in ("DEPROVISIONED", "SUSPENDED") and u.active
-                and u.okta_id and u.in_databricks)
+    drift = sum(
+        1
+        for u in s.users.values()
+        if u.okta_status in ("DEPROVISIONED", "SUSPENDED") and u.active and u.okta_id and u.in_databricks
+    )
     assert 0.01 <= drift / len(s.users) <= 0.06
     assert sum(u.user_type == "contractor" for u in s.users.values()) > 50
     assert len([w for w in s.workspaces.values() if w.tags.get("incident") == "over-provisioned"]) == 2
@@ -49,8 +52,11 @@ def test_default_scenario_has_the_briefs_numbers(default_state) -> None:  # type
 def test_over_provisioned_workspaces_give_a_broad_group_manage_on_prod_jobs(default_state) -> None:  # type: ignore[no-untyped-def]
     broad = next(g.id for g in default_state.groups.values() if g.display_name == "all-engineers")
     for ws in (w for w in default_state.workspaces.values() if w.tags.get("incident")):
-        assert all(any(g.principal_id == broad and g.privilege == "CAN_MANAGE" for g in j.acl)
-                   for j in ws.jobs if j.production)
+        assert all(
+            any(g.principal_id == broad and g.privilege == "CAN_MANAGE" for g in j.acl)
+            for j in ws.jobs
+            if j.production
+        )
 
 
 def test_same_seed_same_truth_other_seed_other_truth() -> None:
