@@ -83,6 +83,12 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--rate-limit", type=float, default=20.0, help="requests/s per workspace token")
     parser.add_argument("--scenario", default="default")
+    parser.add_argument(
+        "--pace",
+        type=float,
+        default=0.0,
+        help="client-side calls/s per workspace (AR_COLLECT_WORKSPACE_RPS); 0: rely on 429 Retry-After",
+    )
     args = parser.parse_args()
     from services.core.logging import configure_logging
 
@@ -99,7 +105,10 @@ def main() -> int:
         tempfile.TemporaryDirectory() as tmp,
         running_sandbox(*sandbox_args, scenario=args.scenario) as sandbox,
     ):
-        settings = settings_for(sandbox, Path(tmp), args.workers)
+        pace = args.pace
+        settings = settings_for(sandbox, Path(tmp), args.workers).model_copy(
+            update={"collect_workspace_rps": pace}
+        )
         import okta.client  # noqa: F401  the SDKs are imported once per process, not per run
 
         before = sandbox.stats()
@@ -125,7 +134,8 @@ def main() -> int:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"scenario {args.scenario}: latency {args.latency_ms:.0f} ms, "
-        f"rate limit {args.rate_limit:.0f} req/s per workspace, {args.workers} workers"
+        f"rate limit {args.rate_limit:.0f} req/s per workspace, paced at {pace:.1f} calls/s, "
+        f"{args.workers} workers"
     )
     print(
         f"collected {counts.get('entitlements', 0)} entitlements, {counts.get('identities', 0)} identities, "

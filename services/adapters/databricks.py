@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -70,6 +71,7 @@ class DatabricksTarget:
     token: str
     retry_timeout_s: float
     http_timeout_s: float
+    workspace_rps: float = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DatabricksTarget:
@@ -88,14 +90,15 @@ class DatabricksTarget:
         template = str(settings.databricks_workspace_url_template)
         if "{deployment_name}" not in template:
             raise ConfigError("AR_DATABRICKS_WORKSPACE_URL_TEMPLATE must contain {deployment_name}")
-        assert settings.databricks_token is not None
+        token = settings.databricks_token.get_secret_value() if settings.databricks_token else ""
         return cls(
             str(settings.databricks_account_host).rstrip("/"),
             str(settings.databricks_account_id),
             template,
-            settings.databricks_token.get_secret_value(),
+            token,
             settings.collect_retry_timeout_s,
             settings.http_timeout_s,
+            settings.collect_workspace_rps,
         )
 
 
@@ -118,9 +121,35 @@ def _as_dicts(items: Iterable[Any]) -> list[dict[str, Any]]:
     return [item.as_dict() for item in items]
 
 
+class Pacer:
+    """Spaces calls per key (a workspace, or the account) to at most ``rate`` per second, so a
+    known rate limit is respected up front instead of discovered through 429s. Calls that page
+    make several requests per call: the pace is per call."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._next: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def delay(self, key: str) -> float:
+        with self._lock:
+            return max(0.0, self._next.get(key, 0.0) - time.monotonic())
+
+    def acquire(self, key: str) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next.get(key, now))
+            self._next[key] = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
 class DatabricksAdapter:
     def __init__(self, target: DatabricksTarget) -> None:
         self.target = target
+        self.pacer = Pacer(target.workspace_rps)
         self._account: AccountClient | None = None
         self._workspaces: dict[str, WorkspaceClient] = {}
         self._lock = threading.Lock()
@@ -135,8 +164,10 @@ class DatabricksAdapter:
             **extra,
         )
 
-    def call(self, where: str, fn: Callable[[], T]) -> T:
-        """Run one SDK call for ``where`` (a workspace or "account"), classifying every failure."""
+    def call(self, where: str, fn: Callable[[], T], api: str | None = None) -> T:
+        """Run one SDK call for ``where`` (a workspace or "account"), classifying every failure.
+        ``api`` is the API the call really goes to, for pacing (default: ``where``)."""
+        self.pacer.acquire(api or where)
         try:
             return _with_retries(fn)
         except AccessReviewError:
@@ -199,7 +230,9 @@ class DatabricksAdapter:
         return self.call("account", lambda: _as_dicts(self.account().service_principals.list()))
 
     def list_assignments(self, workspace_id: int, where: str) -> list[dict[str, Any]]:
-        return self.call(where, lambda: _as_dicts(self.account().workspace_assignment.list(workspace_id)))
+        return self.call(
+            where, lambda: _as_dicts(self.account().workspace_assignment.list(workspace_id)), api="account"
+        )
 
     # -- workspace objects ----------------------------------------------------------------------
     def list_jobs(self, ws: str) -> list[dict[str, Any]]:

@@ -105,10 +105,7 @@ def _read_account(adapter: DatabricksAdapter) -> tuple[list[dict[str, Any]], ...
         return tuple(f.result() for f in futures)
 
 
-def _okta_result(future: Future[OktaSnapshot] | None, scope: ScopeState) -> OktaSnapshot | None:
-    if future is None:
-        scope.fail("Okta is not configured (AR_OKTA_ORG_URL)")
-        return None
+def _okta_result(future: Future[OktaSnapshot], scope: ScopeState) -> OktaSnapshot | None:
     try:
         snapshot = future.result()
     except AccessReviewError as exc:
@@ -132,6 +129,9 @@ def collect(
     )
     adapter = DatabricksAdapter(DatabricksTarget.from_settings(settings))
     okta_target = OktaTarget.from_settings(settings) if (options.okta and settings.okta_org_url) else None
+    result.parameters["okta"] = "yes" if okta_target else "no"
+    if options.okta and okta_target is None:
+        log.warning("Okta is not configured (AR_OKTA_ORG_URL): identities are not joined to Okta")
     okta_pool = ThreadPoolExecutor(1, thread_name_prefix="okta")
     okta_future = (
         okta_pool.submit(collect_okta_blocking, okta_target, settings.collect_okta_concurrency)
@@ -149,8 +149,9 @@ def collect(
         account.entitlements, account.ok_tasks, account.calls = list(directory.memberships()), 1, 4
         tasks = DatabricksTasks(adapter, directory, options.audit_days)
         scopes = scheduler.run(t for ws in result.workspaces for t in tasks.workspace_tasks(ws))
-        okta_scope = scopes["okta"] = ScopeState("okta")
-        okta = _okta_result(okta_future, okta_scope)
+        okta = None
+        if okta_future is not None:
+            okta = _okta_result(okta_future, scopes.setdefault("okta", ScopeState("okta")))
     finally:
         okta_pool.shutdown(wait=False, cancel_futures=True)
     if okta is not None:

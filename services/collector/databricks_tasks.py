@@ -39,7 +39,8 @@ MAX_TREE_DEPTH = 12
 class MetastoreRouter:
     """Which workspaces reach which metastore; picks one per Unity Catalog call."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: Callable[[str], float] | None = None) -> None:
+        self._delay = delay or (lambda where: 0.0)
         self._lock = threading.Lock()
         self._attached: dict[str, list[str]] = {}
         self._turn = itertools.count()
@@ -61,10 +62,12 @@ class MetastoreRouter:
             start = next(self._turn)
         if not attached:
             raise UnavailableError(f"metastore {metastore_id}: no reachable workspace is attached")
+        rotated = attached[start % len(attached) :] + attached[: start % len(attached)]
+        rotated.sort(key=lambda ws: self._delay(f"workspace {ws}"))  # stable: round-robin among idle ones
         last: UnavailableError | None = None
-        for n in range(min(attempts, len(attached))):
+        for ws in rotated[:attempts]:
             try:
-                return fn(attached[(start + n) % len(attached)])
+                return fn(ws)
             except UnavailableError as exc:
                 last = exc
         assert last is not None
@@ -75,7 +78,7 @@ class DatabricksTasks:
     def __init__(self, adapter: DatabricksAdapter, directory: Directory, audit_days: int = 90) -> None:
         self.adapter = adapter
         self.directory = directory
-        self.router = MetastoreRouter()
+        self.router = MetastoreRouter(adapter.pacer.delay)
         self.audit_days = audit_days
 
     def workspace_tasks(self, ws: WorkspaceRef) -> list[Task]:

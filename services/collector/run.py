@@ -37,7 +37,8 @@ def run_collection(
 ) -> RunReport:
     def announce(result: CollectionResult) -> None:
         if sink is not None:
-            scopes = ["account", "okta"] + [w.scope for w in result.workspaces]
+            scopes = ["account"] + (["okta"] if result.parameters.get("okta") == "yes" else [])
+            scopes += [w.scope for w in result.workspaces]
             sink.publisher.publish(started_event(sink.factory, result.run_id, scopes, result.parameters))
 
     result = collect(settings, options, progress, stop_event, on_started=announce)

@@ -59,6 +59,7 @@ class FaultsMiddleware:
         response = self._refuse(path, headers.get("authorization", ""))
         if response is not None:
             self.rt.refused[str(response.status_code)] += 1
+            self.rt.refused_by_area[self._area(path)] += 1
             await response(scope, receive, send)
             return
         self.rt.requests[self._area(path)] += 1

@@ -42,6 +42,7 @@ class SandboxRuntime:
         self.statements: dict[str, list[list[str]]] = {}
         self.requests: dict[str, int] = defaultdict(int)  # served, per workspace / account / okta
         self.refused: dict[str, int] = defaultdict(int)  # answered by the faults layer, per status
+        self.refused_by_area: dict[str, int] = defaultdict(int)
         self.reindex()
 
     def reindex(self) -> None:

@@ -80,6 +80,7 @@ def admin_routes(rt: SandboxRuntime, okta: OktaApi, dbx: DatabricksApi) -> list[
             "requests": dict(rt.requests),
             "total": sum(rt.requests.values()),
             "refused": dict(rt.refused),
+            "refused_by_area": dict(rt.refused_by_area),
         }
 
     return [
