@@ -1,7 +1,8 @@
-"""Sandbox Databricks: account API, SCIM, object permissions, jobs, compute and workspace tree.
+"""Sandbox Databricks: account API, object permissions, jobs, compute and workspace tree.
 
 Workspaces live under ``/ws/<deployment_name>`` (the SDK keeps a path prefix in host). Unity
-Catalog and SQL statements are in :mod:`services.sandbox.databricks_uc`.
+Catalog and SQL statements are in :mod:`services.sandbox.databricks_uc`, SCIM in
+:mod:`services.sandbox.databricks_scim`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Mount
 
+from services.sandbox.databricks_scim import ScimApi
 from services.sandbox.model import Compute, Grant, Job, Workspace, WsObject
 from services.sandbox.runtime import SandboxRuntime
 from services.sandbox.wire import (
@@ -21,12 +23,9 @@ from services.sandbox.wire import (
     not_found,
     render_acl,
     route,
-    scim_page,
     token_page,
 )
 
-SCIM_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
-SCIM_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 OBJECT_TYPES = {
     "jobs": "job",
     "clusters": "cluster",
@@ -47,109 +46,6 @@ class DatabricksApi:
         if ws is None:
             raise not_found(f"Workspace {request.path_params['deployment']}")
         return ws
-
-    def _parents(self) -> dict[str, list[dict[str, str]]]:
-        parents: dict[str, list[dict[str, str]]] = {}
-        for g in self.rt.state.groups.values():
-            for m in g.members:
-                parents.setdefault(m, []).append({"value": g.id, "display": g.display_name, "type": "direct"})
-        return parents
-
-    def _user(self, uid: str, parents: dict[str, list[dict[str, str]]]) -> dict[str, Any]:
-        u = self.rt.state.users[uid]
-        return {
-            "schemas": [SCIM_USER],
-            "id": u.id,
-            "userName": u.user_name,
-            "displayName": u.display_name,
-            "active": u.active,
-            "emails": [{"value": u.user_name, "primary": True, "type": "work"}],
-            "name": {"givenName": u.given_name, "familyName": u.family_name},
-            "groups": parents.get(uid, []),
-            "entitlements": [],
-        }
-
-    def _group(self, gid: str, parents: dict[str, list[dict[str, str]]]) -> dict[str, Any]:
-        s = self.rt.state
-        g = s.groups[gid]
-        members = []
-        for m in g.members:
-            kind, ref = (
-                ("Users", s.users[m].display_name)
-                if m in s.users
-                else (
-                    ("Groups", s.groups[m].display_name)
-                    if m in s.groups
-                    else ("ServicePrincipals", s.service_principals[m].display_name)
-                )
-            )
-            members.append({"value": m, "display": ref, "$ref": f"{kind}/{m}"})
-        out = {
-            "schemas": [SCIM_GROUP],
-            "id": g.id,
-            "displayName": g.display_name,
-            "members": members,
-            "groups": parents.get(gid, []),
-            "entitlements": [],
-            "meta": {"resourceType": "Group"},
-        }
-        if g.okta_id:
-            out["externalId"] = g.okta_id
-        return out
-
-    # -- SCIM ---------------------------------------------------------------------------------
-    async def scim_users(self, request: Request) -> dict[str, Any]:
-        parents = self._parents()
-        users = [self._user(u.id, parents) for u in self.rt.state.users.values() if u.in_databricks]
-        return scim_page(request, users)
-
-    async def scim_groups(self, request: Request) -> dict[str, Any]:
-        parents = self._parents()
-        return scim_page(request, [self._group(gid, parents) for gid in self.rt.state.groups])
-
-    async def scim_service_principals(self, request: Request) -> dict[str, Any]:
-        parents = self._parents()
-        sps = [
-            {
-                "id": sp.id,
-                "applicationId": sp.application_id,
-                "displayName": sp.display_name,
-                "active": sp.active,
-                "groups": parents.get(sp.id, []),
-                "entitlements": [],
-            }
-            for sp in self.rt.state.service_principals.values()
-        ]
-        return scim_page(request, sps)
-
-    async def scim_me(self, request: Request) -> dict[str, Any]:
-        first = next(iter(self.rt.state.users))
-        return self._user(first, self._parents())
-
-    async def scim_group(self, request: Request) -> dict[str, Any]:
-        gid = request.path_params["gid"]
-        if gid not in self.rt.state.groups:
-            raise ApiError(404, "RESOURCE_DOES_NOT_EXIST", f"Group with id {gid} not found.")
-        return self._group(gid, self._parents())
-
-    async def scim_patch_group(self, request: Request) -> dict[str, Any]:
-        gid = request.path_params["gid"]
-        group = self.rt.state.groups.get(gid)
-        if group is None:
-            raise ApiError(404, "RESOURCE_DOES_NOT_EXIST", f"Group with id {gid} not found.")
-        for op in (await json_body(request)).get("Operations") or []:
-            if str(op.get("op", "")).lower() != "remove":
-                raise bad_request(f"unsupported SCIM patch op {op.get('op')!r}")
-            path = str(op.get("path", ""))
-            if path.startswith("members[value eq"):
-                ids = [path.split('"')[1]]
-            elif path == "members":
-                ids = [str(v.get("value")) for v in op.get("value") or []]
-            else:
-                raise bad_request(f"unsupported SCIM patch path {path!r}")
-            group.members = [m for m in group.members if m not in ids]
-        self.rt.changed()
-        return {}
 
     # -- account ------------------------------------------------------------------------------
     def _account(self, request: Request) -> None:
@@ -360,18 +256,18 @@ class DatabricksApi:
         return {"account_id": self.rt.state.account_id, "cloud": "aws"}
 
 
-def databricks_routes(api: DatabricksApi, uc_routes: list[Any]) -> list[Any]:
+def databricks_routes(api: DatabricksApi, scim_api: ScimApi, uc_routes: list[Any]) -> list[Any]:
     acct = "/api/2.0/accounts/{aid}"
     scim = [
-        route("/Users", api.scim_users),
-        route("/Groups", api.scim_groups),
-        route("/ServicePrincipals", api.scim_service_principals),
-        route("/Groups/{gid}", api.scim_group),
-        route("/Groups/{gid}", api.scim_patch_group, methods=["PATCH"]),
+        route("/Users", scim_api.scim_users),
+        route("/Groups", scim_api.scim_groups),
+        route("/ServicePrincipals", scim_api.scim_service_principals),
+        route("/Groups/{gid}", scim_api.scim_group),
+        route("/Groups/{gid}", scim_api.scim_patch_group, methods=["PATCH"]),
     ]
     workspace = [
         route("/.well-known/databricks-config", api.well_known),
-        Mount("/api/2.0/preview/scim/v2", routes=[route("/Me", api.scim_me), *scim]),
+        Mount("/api/2.0/preview/scim/v2", routes=[route("/Me", scim_api.scim_me), *scim]),
         route("/api/2.0/permissions/{kind}/{oid}", api.get_permissions),
         route("/api/2.0/permissions/{kind}/{oid}", api.write_permissions, methods=["PUT", "PATCH"]),
         route("/api/{v}/jobs/list", api.jobs_list),

@@ -22,6 +22,7 @@ from starlette.responses import Response
 
 from services.collector.entitlement import to_json_line
 from services.sandbox.databricks_api import DatabricksApi, databricks_routes
+from services.sandbox.databricks_scim import ScimApi
 from services.sandbox.databricks_uc import UnityCatalogApi, uc_routes
 from services.sandbox.drift import apply_drift
 from services.sandbox.faults import FaultsMiddleware
@@ -94,7 +95,9 @@ def admin_routes(rt: SandboxRuntime, okta: OktaApi, dbx: DatabricksApi) -> list[
 def build_apps(rt: SandboxRuntime, seed: int) -> tuple[Any, Any]:
     dbx = DatabricksApi(rt)
     okta = OktaApi(rt)
-    routes = admin_routes(rt, okta, dbx) + databricks_routes(dbx, uc_routes(UnityCatalogApi(dbx)))
+    routes = admin_routes(rt, okta, dbx) + databricks_routes(
+        dbx, ScimApi(rt), uc_routes(UnityCatalogApi(dbx))
+    )
     databricks_app = FaultsMiddleware(Starlette(routes=routes), rt, okta=False, seed=seed)
     okta_app = FaultsMiddleware(Starlette(routes=okta_routes(okta)), rt, okta=True, seed=seed + 1)
     return databricks_app, okta_app
