@@ -17,6 +17,7 @@ import resource
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -24,7 +25,7 @@ from pydantic import SecretStr
 from services.adapters.databricks import DatabricksAdapter, DatabricksTarget
 from services.collector.collect import CollectionOptions
 from services.collector.publish import export_jsonl
-from services.collector.run import run_collection
+from services.collector.run import RunReport, run_collection
 from services.core.settings import Settings
 from tests.integration.sandbox.harness import RunningSandbox, running_sandbox
 
@@ -77,22 +78,19 @@ def settings_for(sandbox: RunningSandbox, data_dir: Path, workers: int) -> Setti
     )
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=32)
-    parser.add_argument("--latency-ms", type=float, default=50.0)
-    parser.add_argument("--rate-limit", type=float, default=20.0, help="requests/s per workspace token")
-    parser.add_argument("--scenario", default="default")
-    parser.add_argument(
-        "--pace",
-        type=float,
-        default=0.0,
-        help="client-side calls/s per workspace (AR_COLLECT_WORKSPACE_RPS); 0: rely on 429 Retry-After",
-    )
-    args = parser.parse_args()
-    from services.core.logging import configure_logging
+@dataclass
+class Figures:
+    report: RunReport
+    wall: float
+    served: int
+    refused: dict[str, int]
+    exported: int
+    export_s: float
+    seq_calls: int
+    seq_wall: float
 
-    configure_logging("WARNING", "console", "bench")
+
+def measure(args: argparse.Namespace) -> Figures:
     sandbox_args = [
         "--latency-ms",
         str(args.latency_ms),
@@ -105,10 +103,8 @@ def main() -> int:
         tempfile.TemporaryDirectory() as tmp,
         running_sandbox(*sandbox_args, scenario=args.scenario) as sandbox,
     ):
-        pace = args.pace
-        settings = settings_for(sandbox, Path(tmp), args.workers).model_copy(
-            update={"collect_workspace_rps": pace}
-        )
+        settings = settings_for(sandbox, Path(tmp), args.workers)
+        settings = settings.model_copy(update={"collect_workspace_rps": args.pace})
         import okta.client  # noqa: F401  the SDKs are imported once per process, not per run
 
         before = sandbox.stats()
@@ -125,34 +121,60 @@ def main() -> int:
         seq_started = time.perf_counter()
         seq_calls = sequential_sample(adapter, subset)
         seq_wall = time.perf_counter() - seq_started
-    served = after["total"] - before["total"]
     refused = {k: v - before["refused"].get(k, 0) for k, v in after["refused"].items()}
-    total_requests = served + sum(refused.values())
-    per_call = seq_wall / seq_calls
-    sequential_estimate = per_call * served
-    counts = report.result.counts()
+    return Figures(
+        report, wall, after["total"] - before["total"], refused, exported, export_s, seq_calls, seq_wall
+    )
+
+
+def print_figures(args: argparse.Namespace, f: Figures) -> None:
+    counts = f.report.result.counts()
+    total = f.served + sum(f.refused.values())
+    per_call = f.seq_wall / f.seq_calls
+    estimate = per_call * f.served
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"scenario {args.scenario}: latency {args.latency_ms:.0f} ms, "
-        f"rate limit {args.rate_limit:.0f} req/s per workspace, paced at {pace:.1f} calls/s, "
-        f"{args.workers} workers"
+        f"scenario {args.scenario}: latency {args.latency_ms:.0f} ms, rate limit {args.rate_limit:.0f} req/s "
+        f"per workspace, paced at {args.pace:.1f} calls/s, {args.workers} workers"
     )
     print(
         f"collected {counts.get('entitlements', 0)} entitlements, {counts.get('identities', 0)} identities, "
         f"{counts.get('scopes_complete', 0)} scopes complete, {counts.get('scopes_partial', 0)} partial, "
         f"{counts.get('scopes_failed', 0)} failed"
     )
-    print(f"requests: {served} served + {sum(refused.values())} refused {refused} = {total_requests}")
-    print(f"requests/s: {total_requests / wall:.0f}")
-    print(f"wall time: {wall:.1f} s (target <= 60 s); export of {exported} lines: {export_s:.1f} s more")
+    print(f"requests: {f.served} served + {sum(f.refused.values())} refused {f.refused} = {total}")
+    print(f"requests/s: {total / f.wall:.0f}")
     print(
-        f"sequential loop: {seq_calls} calls in {seq_wall:.1f} s = {per_call * 1000:.1f} ms/call -> "
-        f"{sequential_estimate:.0f} s for {served} requests"
+        f"wall time: {f.wall:.1f} s (target <= 60 s); export of {f.exported} lines: {f.export_s:.1f} s more"
     )
-    print(f"ratio: {sequential_estimate / wall:.1f}x (target >= 15x)")
+    print(
+        f"sequential loop: {f.seq_calls} calls in {f.seq_wall:.1f} s = {per_call * 1000:.1f} ms/call -> "
+        f"{estimate:.0f} s for {f.served} requests"
+    )
+    print(f"ratio: {estimate / f.wall:.1f}x (target >= 15x)")
     print(f"peak memory: {peak_mb:.0f} MB (target <= 500 MB)")
-    incomplete = counts.get("scopes_partial", 0) + counts.get("scopes_failed", 0)
-    return 1 if incomplete else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=32)
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--rate-limit", type=float, default=20.0, help="requests/s per workspace token")
+    parser.add_argument("--scenario", default="default")
+    parser.add_argument(
+        "--pace",
+        type=float,
+        default=0.0,
+        help="client-side calls/s per workspace (AR_COLLECT_WORKSPACE_RPS); 0: rely on 429s",
+    )
+    args = parser.parse_args()
+    from services.core.logging import configure_logging
+
+    configure_logging("WARNING", "console", "bench")
+    figures = measure(args)
+    print_figures(args, figures)
+    counts = figures.report.result.counts()
+    return 1 if counts.get("scopes_partial", 0) + counts.get("scopes_failed", 0) else 0
 
 
 if __name__ == "__main__":
