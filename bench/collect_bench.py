@@ -27,7 +27,7 @@ from services.collector.collect import CollectionOptions
 from services.collector.publish import export_jsonl
 from services.collector.run import RunReport, run_collection
 from services.core.settings import Settings
-from tests.integration.sandbox.harness import RunningSandbox, running_sandbox
+from services.sandbox.process import RunningSandbox, running_sandbox
 
 
 def sequential_sample(adapter: DatabricksAdapter, deployments: list[str]) -> int:

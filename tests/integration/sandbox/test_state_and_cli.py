@@ -1,4 +1,4 @@
-"""``sandbox up --state FILE`` survives a restart; ``truth`` and ``drift`` work on a running sandbox and on a file."""
+"""``sandbox up --state FILE`` survives a restart; ``truth`` and ``drift`` work live and on a file."""
 
 from __future__ import annotations
 
@@ -51,7 +51,9 @@ def test_state_file_keeps_drift_across_restarts(tmp_path: Path) -> None:
 
 def test_bad_arguments_are_one_line_errors(tmp_path: Path) -> None:
     unknown = _cli("truth", "--scenario", "enormous")
-    assert unknown.returncode == 2 and "unknown scenario" in unknown.stderr and "Traceback" not in unknown.stderr
+    assert (
+        unknown.returncode == 2 and "unknown scenario" in unknown.stderr and "Traceback" not in unknown.stderr
+    )
     garbage = tmp_path / "garbage.json"
     garbage.write_text('{"not": "a state"}')
     bad_state = _cli("truth", "--state", str(garbage))
