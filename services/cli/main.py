@@ -35,7 +35,7 @@ def _register() -> None:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
             if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
-                continue  # that package is not installed in this build
+                continue  # that service is not part of this installation
             raise
         app.add_typer(module.app, name=name)
     for module_name in COMMANDS:
