@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from services.adapters.databricks import DatabricksAdapter
-from services.collector.directory import Directory
+from services.collector.directory import Directory, required_field
 from services.collector.scheduler import Task, TaskOutput
 from services.collector.transform import (
     WorkspaceRef,
@@ -114,7 +114,8 @@ class DatabricksTasks:
     def jobs(self, ws: WorkspaceRef) -> TaskOutput:
         out = TaskOutput(calls=1)
         for job in self.adapter.list_jobs(ws.deployment_name):
-            perms = self.adapter.get_permissions(ws.deployment_name, "jobs", str(job.get("job_id")))
+            job_id = required_field(job, "job_id", f"job in workspace {ws.deployment_name}")
+            perms = self.adapter.get_permissions(ws.deployment_name, "jobs", job_id)
             out.calls += 1
             resource = job_resource(ws, job, perms)
             out.entitlements.extend(acl_entitlements(self.directory, ws.scope, resource, perms, out.tally))

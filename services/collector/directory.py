@@ -52,7 +52,7 @@ class OktaIndex:
         return self.groups_by_id.get(external_id or "") or self.groups_by_name.get(name)
 
 
-def _required(item: dict[str, Any], name: str, what: str) -> str:
+def required_field(item: dict[str, Any], name: str, what: str) -> str:
     value = item.get(name)
     if value in (None, ""):
         raise IncompletePayloadError(f"{what} without required field {name!r}: {str(item)[:160]}")
@@ -68,15 +68,15 @@ class Directory:
         okta: OktaIndex | None = None,
     ) -> None:
         self.okta = okta or OktaIndex()
-        self.raw_users = {_required(u, "id", "SCIM user"): u for u in users}
-        self.raw_groups = {_required(g, "id", "SCIM group"): g for g in groups}
-        self.raw_sps = {_required(s, "id", "SCIM service principal"): s for s in service_principals}
+        self.raw_users = {required_field(u, "id", "SCIM user"): u for u in users}
+        self.raw_groups = {required_field(g, "id", "SCIM group"): g for g in groups}
+        self.raw_sps = {required_field(s, "id", "SCIM service principal"): s for s in service_principals}
         self.principals: dict[str, Principal] = {}
         self.by_user_name: dict[str, Principal] = {}
         self.by_group_name: dict[str, Principal] = {}
         self.by_app_id: dict[str, Principal] = {}
         for sid, sp in self.raw_sps.items():
-            app_id = _required(sp, "applicationId", "SCIM service principal")
+            app_id = required_field(sp, "applicationId", "SCIM service principal")
             self.principals[sid] = self.by_app_id[app_id] = Principal("service_principal", sid, app_id)
         self.join_okta(self.okta)
         self.members: dict[str, list[str]] = {
@@ -90,12 +90,12 @@ class Directory:
         the old objects, see :func:`rejoin`."""
         self.okta = okta
         for uid, u in self.raw_users.items():
-            name = _required(u, "userName", "SCIM user")
+            name = required_field(u, "userName", "SCIM user")
             okta_user = okta.user(name)
             p = Principal("user", uid, name, name, str(okta_user["id"]) if okta_user else None)
             self.principals[uid] = self.by_user_name[name.lower()] = p
         for gid, g in self.raw_groups.items():
-            name = _required(g, "displayName", "SCIM group")
+            name = required_field(g, "displayName", "SCIM group")
             okta_group = okta.group(g.get("externalId"), name)
             p = Principal("group", gid, name, None, str(okta_group["id"]) if okta_group else None)
             self.principals[gid] = self.by_group_name[name] = p

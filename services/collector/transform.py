@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.collector.directory import Directory, _required
+from services.collector.directory import Directory, required_field
 from services.collector.entitlement import Entitlement, Resource
 
 OBJECT_TYPE_PATHS = {
@@ -54,9 +54,9 @@ class WorkspaceRef:
 def workspace_ref(raw: dict[str, Any]) -> WorkspaceRef:
     tags = {str(k): str(v) for k, v in (raw.get("custom_tags") or {}).items()}
     return WorkspaceRef(
-        workspace_id=_required(raw, "workspace_id", "workspace"),
+        workspace_id=required_field(raw, "workspace_id", "workspace"),
         name=str(raw.get("workspace_name") or raw["workspace_id"]),
-        deployment_name=_required(raw, "deployment_name", "workspace"),
+        deployment_name=required_field(raw, "deployment_name", "workspace"),
         production=tags.get("env", "").lower() in ("prod", "production"),
         tags=tuple(sorted(tags.items())),
     )
@@ -119,7 +119,7 @@ def owner_of(permissions: dict[str, Any]) -> str | None:
 
 
 def job_resource(ws: WorkspaceRef, job: dict[str, Any], permissions: dict[str, Any]) -> Resource:
-    job_id = _required(job, "job_id", "job")
+    job_id = required_field(job, "job_id", "job")
     settings = job.get("settings") or {}
     tags = {str(k): str(v) for k, v in (settings.get("tags") or {}).items()}
     run_as = settings.get("run_as") or {}
@@ -143,7 +143,7 @@ def job_resource(ws: WorkspaceRef, job: dict[str, Any], permissions: dict[str, A
 
 def compute_resource(ws: WorkspaceRef, kind: str, item: dict[str, Any]) -> Resource:
     id_field, name_field = ("cluster_id", "cluster_name") if kind == "cluster" else ("id", "name")
-    item_id = _required(item, id_field, kind)
+    item_id = required_field(item, id_field, kind)
     return Resource(
         kind,
         f"{ws.workspace_id}/{item_id}",
@@ -158,11 +158,11 @@ def object_resource(ws: WorkspaceRef, item: dict[str, Any]) -> Resource | None:
     kind = str(item.get("object_type") or "").lower()
     if kind not in ("notebook", "directory"):
         return None
-    object_id = _required(item, "object_id", "workspace object")
+    object_id = required_field(item, "object_id", "workspace object")
     return Resource(
         kind,
         f"{ws.workspace_id}/{object_id}",
-        _required(item, "path", "workspace object"),
+        required_field(item, "path", "workspace object"),
         ws.workspace_id,
         ws.name,
         ws.production,
@@ -179,7 +179,7 @@ def uc_resource(
 ) -> Resource:
     if kind == "metastore":
         return Resource("metastore", metastore_id, metastore_name or metastore_id, owner=info.get("owner"))
-    full_name = _required(info, "full_name", kind)
+    full_name = required_field(info, "full_name", kind)
     catalog = full_name.split(".")[0]
     return Resource(
         kind,

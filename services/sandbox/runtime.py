@@ -23,6 +23,7 @@ class Faults:
     error_rate: float = 0.0
     down: set[str] = field(default_factory=set)  # deployment names answering 503
     revoked: set[str] = field(default_factory=set)  # deployment names refusing the token (401)
+    corrupt: set[str] = field(default_factory=set)  # deployment names whose job list lacks a job_id
 
 
 class SandboxRuntime:

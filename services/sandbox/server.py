@@ -64,6 +64,8 @@ def admin_routes(rt: SandboxRuntime, okta: OktaApi, dbx: DatabricksApi) -> list[
             f.down = set(body["down"] or [])
         if "revoked" in body:
             f.revoked = set(body["revoked"] or [])
+        if "corrupt" in body:
+            f.corrupt = set(body["corrupt"] or [])
         for name in ("latency_ms", "rate_limit", "okta_rate_limit", "error_rate"):
             if name in body:
                 setattr(f, name, float(body[name]))

@@ -148,6 +148,21 @@ def test_a_revoked_token_fails_only_its_workspace_with_a_clear_reason(
     assert "workspace dbc-002" in (scope.reason or "") and "rejected the token" in (scope.reason or "")
 
 
+def test_a_payload_missing_a_required_field_fails_its_scope_loudly(
+    small_sandbox: RunningSandbox, settings: Settings
+) -> None:
+    small_sandbox.faults(corrupt=["dbc-001"])
+    try:
+        result = _run(small_sandbox.settings(settings), workspaces=["dbc-001", "dbc-002"], okta=False).result
+    finally:
+        small_sandbox.faults(corrupt=[])
+    states = {w.deployment_name: result.scopes[w.scope] for w in result.workspaces}
+    assert states["dbc-001"].status == "partial"
+    assert "job in workspace dbc-001 without required field 'job_id'" in (states["dbc-001"].reason or "")
+    assert states["dbc-002"].status == "complete"
+    assert not any(e.resource.type == "job" for e in states["dbc-001"].entitlements)  # no half-read jobs
+
+
 def test_bad_account_token_is_a_clear_error(small_sandbox: RunningSandbox, settings: Settings) -> None:
     from pydantic import SecretStr
 
