@@ -24,8 +24,9 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("services.cli.schemas", "schemas"),
     ("services.cli.events", "events"),
     ("services.ledger.cli", "ledger"),
+    ("services.sandbox.cli", "sandbox"),
 )
-COMMANDS: tuple[str, ...] = ("services.cli.stack",)
+COMMANDS: tuple[str, ...] = ("services.cli.stack", "services.collector.cli")
 
 
 def _register() -> None:

@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     collect_workers: int = Field(16, ge=1, le=256)
     collect_interval_s: float = Field(86400.0, gt=0)
     http_timeout_s: float = Field(30.0, gt=0)
+    collect_retry_timeout_s: float = Field(60.0, gt=0, description="give up retrying one API call after this")
+    collect_workspace_rps: float = Field(0.0, ge=0, description="pace calls per workspace; 0 relies on 429s")
+    collect_okta_concurrency: int = Field(8, ge=1, le=64, description="Okta requests in flight")
+    collect_audit_days: int = Field(90, ge=0, description="'last used' look-back; 0 skips the audit query")
 
     # -- web and notifications -----------------------------------------------------------
     web_host: str = "127.0.0.1"

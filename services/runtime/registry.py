@@ -29,6 +29,8 @@ class ServiceSpec:
 
 _DECLARED: tuple[ServiceSpec, ...] = (
     ServiceSpec("ledger", "appends every event to hash-chained, signed segments", "services.ledger.service:run"),
+    ServiceSpec("collector", "collects Databricks entitlements and Okta identities on an interval",
+                "services.collector.service:run"),
 )
 
 

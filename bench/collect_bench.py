@@ -1,0 +1,181 @@
+"""Collection benchmark: the default scenario through the real SDKs, against a slow, rate-limited sandbox.
+
+Starts ``accessreview sandbox up --scenario default --latency-ms 50 --rate-limit R`` and runs a
+full collection (Databricks + Okta, export to a temporary file, no broker). In the same run it
+times a plain sequential loop over the same adapter (SDK) calls on a subset (two workspaces and
+one catalog) and extrapolates it to the full run's request count.
+
+Prints: requests served and refused (429/5xx), requests/s, wall time, the ratio to the
+sequential loop, and the collector's peak memory (ru_maxrss). Targets: <= 60 s wall, >= 15x,
+<= 500 MB. Options: ``--workers``, ``--latency-ms``, ``--rate-limit``, ``--scenario``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from services.adapters.databricks import DatabricksAdapter, DatabricksTarget
+from services.collector.collect import CollectionOptions
+from services.collector.publish import export_jsonl
+from services.collector.run import RunReport, run_collection
+from services.core.settings import Settings
+from services.sandbox.process import RunningSandbox, running_sandbox
+
+
+def sequential_sample(adapter: DatabricksAdapter, deployments: list[str]) -> int:
+    """The collector's calls for a few workspaces and one catalog, one after another. Returns calls made."""
+    calls = 0
+    for ws in deployments:
+        for fn in (adapter.list_jobs, adapter.list_clusters, adapter.list_warehouses):
+            items = fn(ws)
+            calls += 1
+            kind = {adapter.list_jobs: "jobs", adapter.list_clusters: "clusters"}.get(fn, "warehouses")
+            for item in items:
+                oid = item.get("job_id") or item.get("cluster_id") or item.get("id")
+                adapter.get_permissions(ws, kind, str(oid))
+                calls += 1
+    ws = deployments[0]
+    catalog = adapter.list_catalogs(ws)[0]["name"]
+    calls += 1
+    for schema in adapter.list_schemas(ws, catalog)[:3]:
+        tables = adapter.list_tables(ws, catalog, schema["name"])
+        calls += 2
+        adapter.list_grants(ws, "schema", schema["full_name"])
+        for table in tables:
+            adapter.list_grants(ws, "table", table["full_name"])
+            calls += 1
+    return calls
+
+
+def settings_for(sandbox: RunningSandbox, data_dir: Path, workers: int) -> Settings:
+    base = Settings(
+        env="test",
+        data_dir=data_dir,
+        kafka_bootstrap="",
+        database_url="",
+        ledger_store="",
+        log_level="WARNING",
+    )
+    return base.model_copy(
+        update={
+            "databricks_account_host": sandbox.info["account_host"],
+            "databricks_account_id": sandbox.info["account_id"],
+            "databricks_workspace_url_template": sandbox.info["workspace_url_template"],
+            "databricks_token": SecretStr(sandbox.info["databricks_token"]),
+            "okta_org_url": sandbox.info["okta_org_url"],
+            "okta_token": SecretStr(sandbox.info["okta_token"]),
+            "collect_workers": workers,
+            "collect_retry_timeout_s": 120.0,
+        }
+    )
+
+
+@dataclass
+class Figures:
+    report: RunReport
+    wall: float
+    served: int
+    refused: dict[str, int]
+    exported: int
+    export_s: float
+    seq_calls: int
+    seq_wall: float
+
+
+def measure(args: argparse.Namespace) -> Figures:
+    sandbox_args = [
+        "--latency-ms",
+        str(args.latency_ms),
+        "--rate-limit",
+        str(args.rate_limit),
+        "--okta-rate-limit",
+        str(args.rate_limit * 5),
+    ]
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_sandbox(*sandbox_args, scenario=args.scenario) as sandbox,
+    ):
+        settings = settings_for(sandbox, Path(tmp), args.workers)
+        settings = settings.model_copy(update={"collect_workspace_rps": args.pace})
+        import okta.client  # noqa: F401  the SDKs are imported once per process, not per run
+
+        before = sandbox.stats()
+        started = time.perf_counter()
+        report = run_collection(settings, CollectionOptions(workers=args.workers, audit_days=90))
+        wall = time.perf_counter() - started
+        after = sandbox.stats()
+        export_started = time.perf_counter()
+        exported = export_jsonl(report.result, Path(tmp) / "export.jsonl")
+        export_s = time.perf_counter() - export_started
+        adapter = DatabricksAdapter(DatabricksTarget.from_settings(settings))
+        subset = [w.deployment_name for w in report.result.workspaces[:2]]
+        adapter.list_jobs(subset[0])  # client construction outside the timing, as in the full run
+        seq_started = time.perf_counter()
+        seq_calls = sequential_sample(adapter, subset)
+        seq_wall = time.perf_counter() - seq_started
+    refused = {k: v - before["refused"].get(k, 0) for k, v in after["refused"].items()}
+    return Figures(
+        report, wall, after["total"] - before["total"], refused, exported, export_s, seq_calls, seq_wall
+    )
+
+
+def print_figures(args: argparse.Namespace, f: Figures) -> None:
+    counts = f.report.result.counts()
+    total = f.served + sum(f.refused.values())
+    per_call = f.seq_wall / f.seq_calls
+    estimate = per_call * f.served
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"scenario {args.scenario}: latency {args.latency_ms:.0f} ms, rate limit {args.rate_limit:.0f} req/s "
+        f"per workspace, paced at {args.pace:.1f} calls/s, {args.workers} workers"
+    )
+    print(
+        f"collected {counts.get('entitlements', 0)} entitlements, {counts.get('identities', 0)} identities, "
+        f"{counts.get('scopes_complete', 0)} scopes complete, {counts.get('scopes_partial', 0)} partial, "
+        f"{counts.get('scopes_failed', 0)} failed"
+    )
+    print(f"requests: {f.served} served + {sum(f.refused.values())} refused {f.refused} = {total}")
+    print(f"requests/s: {total / f.wall:.0f}")
+    print(
+        f"wall time: {f.wall:.1f} s (target <= 60 s); export of {f.exported} lines: {f.export_s:.1f} s more"
+    )
+    print(
+        f"sequential loop: {f.seq_calls} calls in {f.seq_wall:.1f} s = {per_call * 1000:.1f} ms/call -> "
+        f"{estimate:.0f} s for {f.served} requests"
+    )
+    print(f"ratio: {estimate / f.wall:.1f}x (target >= 15x)")
+    print(f"peak memory: {peak_mb:.0f} MB (target <= 500 MB)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=32)
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--rate-limit", type=float, default=20.0, help="requests/s per workspace token")
+    parser.add_argument("--scenario", default="default")
+    parser.add_argument(
+        "--pace",
+        type=float,
+        default=0.0,
+        help="client-side calls/s per workspace (AR_COLLECT_WORKSPACE_RPS); 0: rely on 429s",
+    )
+    args = parser.parse_args()
+    from services.core.logging import configure_logging
+
+    configure_logging("WARNING", "console", "bench")
+    figures = measure(args)
+    print_figures(args, figures)
+    counts = figures.report.result.counts()
+    return 1 if counts.get("scopes_partial", 0) + counts.get("scopes_failed", 0) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

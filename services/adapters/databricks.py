@@ -1,0 +1,322 @@
+"""The one place that talks to Databricks, through the official ``databricks-sdk``.
+
+An :class:`DatabricksAdapter` holds the AccountClient and one WorkspaceClient per workspace
+(host from ``AR_DATABRICKS_WORKSPACE_URL_TEMPLATE``). Every method returns plain wire-format
+dicts (``as_dict()`` of the SDK's objects) so transforms stay pure and testable on canned
+payloads. It owns:
+
+- retries: the SDK retries 429 (honouring ``Retry-After``), 503 and connection errors itself,
+  bounded by ``retry_timeout_seconds``; we add a few backed-off attempts for other 5xx;
+- pagination: the SDK's iterators page for us; ``grants`` uses ``grants.list`` (pages itself);
+- error classification: every failure leaves as an :class:`AccessReviewError` naming the
+  workspace (or the account) — bad tokens become :class:`AuthenticationError`, exhausted
+  retries and unreachable hosts :class:`UnavailableError` — never a raw SDK exception.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from databricks.sdk import AccountClient, WorkspaceClient
+from databricks.sdk.config import Config
+from databricks.sdk.errors import (
+    DatabricksError,
+    DeadlineExceeded,
+    InternalError,
+    NotFound,
+    PermissionDenied,
+    TemporarilyUnavailable,
+    TooManyRequests,
+    Unauthenticated,
+)
+from requests.exceptions import RequestException
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+from services.core.errors import (
+    AccessReviewError,
+    AuthenticationError,
+    ConfigError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnavailableError,
+)
+from services.core.settings import Settings
+
+T = TypeVar("T")
+# Environment variables requests consults on every call when ``trust_env`` is on.
+PROXY_ENV = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
+CA_BUNDLE_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+RETRYABLE = (InternalError, DeadlineExceeded)
+AUDIT_QUERY = """
+SELECT user_identity.email AS email,
+       CASE service_name WHEN 'jobs' THEN 'job' WHEN 'clusters' THEN 'cluster' END AS object_type,
+       COALESCE(request_params['job_id'], request_params['cluster_id']) AS object_id,
+       MAX(event_time) AS last_used
+FROM system.access.audit
+WHERE workspace_id = :workspace_id AND event_date >= :since AND service_name IN ('jobs', 'clusters')
+GROUP BY 1, 2, 3
+"""
+
+
+@dataclass(frozen=True)
+class DatabricksTarget:
+    account_host: str
+    account_id: str
+    workspace_url_template: str
+    token: str
+    retry_timeout_s: float
+    http_timeout_s: float
+    workspace_rps: float = 0.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DatabricksTarget:
+        missing = [
+            n
+            for n in (
+                "databricks_account_host",
+                "databricks_account_id",
+                "databricks_workspace_url_template",
+                "databricks_token",
+            )
+            if not getattr(settings, n)
+        ]
+        if missing:
+            raise ConfigError("Databricks collection needs " + ", ".join("AR_" + m.upper() for m in missing))
+        template = str(settings.databricks_workspace_url_template)
+        if "{deployment_name}" not in template:
+            raise ConfigError("AR_DATABRICKS_WORKSPACE_URL_TEMPLATE must contain {deployment_name}")
+        token = settings.databricks_token.get_secret_value() if settings.databricks_token else ""
+        return cls(
+            str(settings.databricks_account_host).rstrip("/"),
+            str(settings.databricks_account_id),
+            template,
+            token,
+            settings.collect_retry_timeout_s,
+            settings.http_timeout_s,
+            settings.collect_workspace_rps,
+        )
+
+
+def _skip_environment_lookups(client: Any) -> Any:
+    """requests re-reads proxy and CA settings from the environment on every call (about a
+    millisecond of CPU each, which caps a threaded collector). When no proxy variable is set we
+    apply the CA bundle variable once, as requests would, and switch the per-call lookup off."""
+    if any(name.lower() in PROXY_ENV for name in os.environ):
+        return client
+    session = getattr(getattr(getattr(client, "api_client", None), "_api_client", None), "_session", None)
+    if session is not None:
+        bundle = next((os.environ[n] for n in CA_BUNDLE_ENV if os.environ.get(n)), None)
+        if bundle and session.verify is True:
+            session.verify = bundle
+        session.trust_env = False
+    return client
+
+
+def _as_dicts(items: Iterable[Any]) -> list[dict[str, Any]]:
+    return [item.as_dict() for item in items]
+
+
+class Pacer:
+    """Spaces calls per key (a workspace, or the account) to at most ``rate`` per second, so a
+    known rate limit is respected up front instead of discovered through 429s. Calls that page
+    make several requests per call: the pace is per call."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._next: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def delay(self, key: str) -> float:
+        with self._lock:
+            return max(0.0, self._next.get(key, 0.0) - time.monotonic())
+
+    def acquire(self, key: str) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next.get(key, now))
+            self._next[key] = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
+class DatabricksAdapter:
+    def __init__(self, target: DatabricksTarget) -> None:
+        self.target = target
+        self.pacer = Pacer(target.workspace_rps)
+        self._account: AccountClient | None = None
+        self._workspaces: dict[str, WorkspaceClient] = {}
+        self._lock = threading.Lock()
+
+    def _config(self, host: str, **extra: Any) -> Config:
+        return Config(
+            host=host,
+            token=self.target.token,
+            auth_type="pat",
+            retry_timeout_seconds=int(self.target.retry_timeout_s),
+            http_timeout_seconds=int(self.target.http_timeout_s),
+            **extra,
+        )
+
+    def call(self, where: str, fn: Callable[[], T], api: str | None = None) -> T:
+        """Run one SDK call for ``where`` (a workspace or "account"), classifying every failure.
+        ``api`` is the API the call really goes to, for pacing (default: ``where``)."""
+        self.pacer.acquire(api or where)
+        try:
+            return _with_retries(fn)
+        except AccessReviewError:
+            raise
+        except Unauthenticated as exc:
+            raise AuthenticationError(
+                f"{where}: Databricks rejected the token ({exc})", where=where
+            ) from None
+        except PermissionDenied as exc:
+            raise PermissionDeniedError(f"{where}: permission denied ({exc})", where=where) from None
+        except NotFound as exc:
+            raise NotFoundError(f"{where}: not found ({exc})", where=where) from None
+        except (TooManyRequests, TemporarilyUnavailable, InternalError, DeadlineExceeded) as exc:
+            raise UnavailableError(
+                f"{where}: Databricks kept failing ({type(exc).__name__}: {exc})", where=where
+            ) from None
+        except TimeoutError as exc:
+            cause = exc.__cause__ or exc
+            raise UnavailableError(
+                f"{where}: gave up after {self.target.retry_timeout_s:.0f} s of retries "
+                f"({type(cause).__name__}: {str(cause)[:200]})",
+                where=where,
+            ) from None
+        except (DatabricksError, RequestException, ValueError) as exc:
+            raise UnavailableError(f"{where}: {type(exc).__name__}: {str(exc)[:300]}", where=where) from None
+
+    # -- clients ------------------------------------------------------------------------------
+    def account(self) -> AccountClient:
+        with self._lock:
+            if self._account is None:
+                cfg = self._config(self.target.account_host, account_id=self.target.account_id)
+                self._account = _skip_environment_lookups(
+                    self.call("account", lambda: AccountClient(config=cfg))
+                )
+            return self._account
+
+    def workspace(self, deployment_name: str) -> WorkspaceClient:
+        with self._lock:
+            client = self._workspaces.get(deployment_name)
+        if client is None:
+            host = self.target.workspace_url_template.format(deployment_name=deployment_name)
+            client = _skip_environment_lookups(
+                self.call(f"workspace {deployment_name}", lambda: WorkspaceClient(config=self._config(host)))
+            )
+            with self._lock:
+                client = self._workspaces.setdefault(deployment_name, client)
+        return client
+
+    # -- account ------------------------------------------------------------------------------
+    def list_workspaces(self) -> list[dict[str, Any]]:
+        return self.call("account", lambda: _as_dicts(self.account().workspaces.list()))
+
+    def list_users(self) -> list[dict[str, Any]]:
+        return self.call("account", lambda: _as_dicts(self.account().users.list()))
+
+    def list_groups(self) -> list[dict[str, Any]]:
+        return self.call("account", lambda: _as_dicts(self.account().groups.list()))
+
+    def list_service_principals(self) -> list[dict[str, Any]]:
+        return self.call("account", lambda: _as_dicts(self.account().service_principals.list()))
+
+    def list_assignments(self, workspace_id: int, where: str) -> list[dict[str, Any]]:
+        return self.call(
+            where, lambda: _as_dicts(self.account().workspace_assignment.list(workspace_id)), api="account"
+        )
+
+    # -- workspace objects ----------------------------------------------------------------------
+    def list_jobs(self, ws: str) -> list[dict[str, Any]]:
+        return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).jobs.list(limit=100)))
+
+    def list_clusters(self, ws: str) -> list[dict[str, Any]]:
+        return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).clusters.list()))
+
+    def list_warehouses(self, ws: str) -> list[dict[str, Any]]:
+        return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).warehouses.list()))
+
+    def list_directory(self, ws: str, path: str) -> list[dict[str, Any]]:
+        return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).workspace.list(path)))
+
+    def get_permissions(self, ws: str, object_type: str, object_id: str) -> dict[str, Any]:
+        return self.call(
+            f"workspace {ws}", lambda: self.workspace(ws).permissions.get(object_type, object_id).as_dict()
+        )
+
+    # -- Unity Catalog --------------------------------------------------------------------------
+    def current_metastore(self, ws: str) -> dict[str, Any]:
+        return self.call(f"workspace {ws}", lambda: self.workspace(ws).metastores.current().as_dict())
+
+    def current_metastore_summary(self, ws: str) -> dict[str, Any]:
+        return self.call(f"workspace {ws}", lambda: self.workspace(ws).metastores.summary().as_dict())
+
+    def list_catalogs(self, ws: str) -> list[dict[str, Any]]:
+        return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).catalogs.list()))
+
+    def list_schemas(self, ws: str, catalog: str) -> list[dict[str, Any]]:
+        return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).schemas.list(catalog)))
+
+    def list_tables(self, ws: str, catalog: str, schema: str) -> list[dict[str, Any]]:
+        return self.call(
+            f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).tables.list(catalog, schema))
+        )
+
+    def list_volumes(self, ws: str, catalog: str, schema: str) -> list[dict[str, Any]]:
+        return self.call(
+            f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).volumes.list(catalog, schema))
+        )
+
+    def list_grants(self, ws: str, securable_type: str, full_name: str) -> list[dict[str, Any]]:
+        """Direct grants on one securable (``securable_type`` lowercase: catalog, schema, ...)."""
+        return self.call(
+            f"workspace {ws}",
+            lambda: _as_dicts(self.workspace(ws).grants.list(securable_type.lower(), full_name)),
+        )
+
+    def audit_last_used(self, ws: str, warehouse_id: str, workspace_id: str, since: str) -> list[list[str]]:
+        """Rows of (email, object_type, object_id, last_used) from ``system.access.audit``."""
+        from databricks.sdk.service.sql import StatementParameterListItem
+
+        def run() -> list[list[str]]:
+            api = self.workspace(ws).statement_execution
+            resp = api.execute_statement(
+                statement=AUDIT_QUERY,
+                warehouse_id=warehouse_id,
+                wait_timeout="30s",
+                parameters=[
+                    StatementParameterListItem(name="workspace_id", value=workspace_id),
+                    StatementParameterListItem(name="since", value=since, type="DATE"),
+                ],
+            )
+            state = resp.status.state.value if resp.status and resp.status.state else "UNKNOWN"
+            if state != "SUCCEEDED":
+                error = resp.status.error.message if resp.status and resp.status.error else state
+                raise UnavailableError(f"workspace {ws}: audit query {state}: {error}")
+            rows = list(resp.result.data_array or []) if resp.result else []
+            chunk = resp.result.next_chunk_index if resp.result else None
+            while chunk is not None:
+                part = api.get_statement_result_chunk_n(resp.statement_id or "", chunk)
+                rows.extend(part.data_array or [])
+                chunk = part.next_chunk_index
+            return rows
+
+        return self.call(f"workspace {ws}", run)
+
+
+@retry(
+    retry=retry_if_exception_type(RETRYABLE),
+    stop=stop_after_attempt(4),
+    wait=wait_random_exponential(multiplier=0.3, max=4),
+    reraise=True,
+)
+def _with_retries(fn: Callable[[], T]) -> T:
+    return fn()

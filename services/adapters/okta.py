@@ -1,0 +1,204 @@
+"""The one place that talks to Okta, through the official ``okta`` SDK (async).
+
+:class:`OktaAdapter` returns plain wire-format dicts (the SDK models' ``to_dict()``). It owns:
+
+- paging: cursor ``after`` from the ``Link`` header, followed until no ``rel="next"``, with a
+  guard against a repeated cursor (a server bug must not loop forever);
+- retries: the SDK retries 429/503/504 (sleeping until ``X-Rate-Limit-Reset``) up to
+  ``rateLimit.maxRetries``; we raise that bound;
+- error classification: the SDK returns errors instead of raising; we raise
+  :class:`AuthenticationError` for a rejected token and :class:`UnavailableError` otherwise;
+- the https check: the SDK refuses http URLs; for a loopback org (the sandbox) only, we set
+  ``OKTA_TESTING_TESTINGDISABLEHTTPSCHECK`` while the client is constructed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from services.core.errors import AccessReviewError, AuthenticationError, ConfigError, UnavailableError
+from services.core.settings import Settings
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+PAGE_LIMIT = 200
+_ENV_LOCK = threading.Lock()
+HTTPS_CHECK_ENV = "OKTA_TESTING_TESTINGDISABLEHTTPSCHECK"
+
+
+@dataclass(frozen=True)
+class OktaTarget:
+    org_url: str
+    token: str
+    timeout_s: float
+    max_retries: int = 6
+    page_limit: int = PAGE_LIMIT
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OktaTarget:
+        if not settings.okta_org_url or not settings.okta_token:
+            raise ConfigError("Okta collection needs AR_OKTA_ORG_URL and AR_OKTA_TOKEN")
+        return cls(
+            settings.okta_org_url.rstrip("/"), settings.okta_token.get_secret_value(), settings.http_timeout_s
+        )
+
+
+def is_loopback(url: str) -> bool:
+    return (urlparse(url).hostname or "") in LOOPBACK
+
+
+def next_cursor(headers: Any) -> str | None:
+    from okta.pagination import PaginationHelper
+
+    return PaginationHelper.extract_next_cursor(dict(headers or {}))
+
+
+class OktaAdapter:
+    def __init__(self, target: OktaTarget) -> None:
+        self.target = target
+        self._client: Any = None
+
+    def client(self) -> Any:
+        if self._client is None:
+            from okta.client import Client
+
+            config = {
+                "orgUrl": self.target.org_url,
+                "token": self.target.token,
+                "requestTimeout": int(self.target.timeout_s),
+                "rateLimit": {"maxRetries": self.target.max_retries},
+                "logging": {"enabled": False},
+            }
+            if urlparse(self.target.org_url).scheme == "http" and not is_loopback(self.target.org_url):
+                raise ConfigError(
+                    f"AR_OKTA_ORG_URL {self.target.org_url}: plain http is only allowed for a loopback "
+                    "sandbox"
+                )
+            with _ENV_LOCK:
+                previous = os.environ.get(HTTPS_CHECK_ENV)
+                if is_loopback(self.target.org_url):
+                    os.environ[HTTPS_CHECK_ENV] = "true"
+                try:
+                    self._client = Client(config)
+                except (ValueError, TypeError) as exc:
+                    raise ConfigError(f"Okta client: {exc}") from None
+                finally:
+                    if previous is None:
+                        os.environ.pop(HTTPS_CHECK_ENV, None)
+                    else:
+                        os.environ[HTTPS_CHECK_ENV] = previous
+        return self._client
+
+    def _raise(self, what: str, err: Any) -> None:
+        status = getattr(err, "status", None)
+        text = getattr(err, "message", None) or str(err) or type(err).__name__
+        if status == 401:
+            raise AuthenticationError(
+                f"okta {self.target.org_url}: the API token was rejected ({text.strip()})"
+            )
+        raise UnavailableError(f"okta {self.target.org_url}: {what} failed ({str(text).strip()[:300]})")
+
+    async def _call(self, what: str, fn: Callable[[], Awaitable[Any]]) -> tuple[Any, Any]:
+        try:
+            result = await asyncio.wait_for(
+                fn(), timeout=self.target.timeout_s * (self.target.max_retries + 1)
+            )
+        except AccessReviewError:
+            raise
+        except (TimeoutError, OSError, ValueError) as exc:
+            raise UnavailableError(
+                f"okta {self.target.org_url}: {what} failed ({type(exc).__name__}: {exc})"
+            ) from None
+        data, resp, err = result if len(result) == 3 else (None, result[0], result[1])
+        if err is not None:
+            self._raise(what, err)
+        return data, resp
+
+    async def _all_pages(
+        self, what: str, call: Callable[[str | None], Awaitable[Any]]
+    ) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        cursor: str | None = None
+        seen: set[str] = set()
+        while True:
+            data, resp = await self._call(what, lambda c=cursor: call(c))  # type: ignore[misc]
+            items.extend(_to_dict(d) for d in data or [])
+            cursor = next_cursor(getattr(resp, "headers", None))
+            if not cursor or not data:
+                return items
+            if cursor in seen:
+                raise UnavailableError(
+                    f"okta {self.target.org_url}: {what}: the server repeated cursor {cursor!r}"
+                )
+            seen.add(cursor)
+
+    async def list_users(self) -> list[dict[str, Any]]:
+        """Every user, every status (the plain listing omits DEPROVISIONED ones)."""
+        client, limit = self.client(), self.target.page_limit
+        active = await self._all_pages(
+            "list users", lambda after: client.list_users(after=after, limit=limit)
+        )
+        gone = await self._all_pages(
+            "list deprovisioned users",
+            lambda after: client.list_users(after=after, limit=limit, filter='status eq "DEPROVISIONED"'),
+        )
+        return active + gone
+
+    async def list_groups(self) -> list[dict[str, Any]]:
+        client, limit = self.client(), self.target.page_limit
+        return await self._all_pages(
+            "list groups", lambda after: client.list_groups(after=after, limit=limit)
+        )
+
+    async def list_group_users(self, group_id: str) -> list[dict[str, Any]]:
+        client, limit = self.client(), self.target.page_limit
+        return await self._all_pages(
+            f"list members of group {group_id}",
+            lambda after: client.list_group_users(group_id, after=after, limit=limit),
+        )
+
+    async def list_group_owners(self, group_id: str) -> list[dict[str, Any]]:
+        data, _resp = await self._call(
+            f"list owners of group {group_id}", lambda: self.client().list_group_owners(group_id)
+        )
+        return [_to_dict(d) for d in data or []]
+
+    async def unassign_user_from_group(self, group_id: str, user_id: str) -> None:
+        await self._call(
+            f"remove user {user_id} from group {group_id}",
+            lambda: self.client().unassign_user_from_group(group_id, user_id),
+        )
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        session = getattr(getattr(client, "_request_executor", None), "_http_client", None)
+        closer = getattr(getattr(session, "_session", None), "close", None)
+        if closer is not None:
+            await closer()
+
+
+def _to_dict(model: Any) -> dict[str, Any]:
+    """The wire form of an SDK model: ``to_dict()`` drops read-only fields such as ``id``, so dump
+    every field by alias, unwrap anyOf wrappers and lift custom profile attributes."""
+    raw = (
+        model if isinstance(model, dict) else model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    )
+    return _flatten(raw)  # type: ignore[no-any-return]
+
+
+def _flatten(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_flatten(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "actual_instance" in value:
+        return _flatten(value["actual_instance"] or {})
+    out = {k: _flatten(v) for k, v in value.items() if k not in ("additional_properties", "any_of_schemas")}
+    for key, extra in (value.get("additional_properties") or {}).items():
+        out.setdefault(key, extra)
+    return out

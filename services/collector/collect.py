@@ -1,0 +1,182 @@
+"""Use case: one collection run over Databricks and Okta.
+
+1. In parallel: Okta (own thread, own event loop) and the account (SCIM users, groups, service
+   principals; workspaces). Without the account nothing can be resolved: its failure ends the
+   run with an error naming the account. An Okta failure only marks the ``okta`` scope failed.
+2. The principal directory (Databricks joined to Okta) and the ``account`` scope (memberships).
+3. Every selected workspace and the metastores they reach, on a bounded worker pool; each scope
+   complete, partial or failed on its own.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from services.adapters.databricks import DatabricksAdapter, DatabricksTarget
+from services.adapters.okta import OktaTarget
+from services.collector.databricks_tasks import DatabricksTasks
+from services.collector.directory import Directory, OktaIndex
+from services.collector.entitlement import Entitlement
+from services.collector.identities import all_identities
+from services.collector.okta_collect import OktaSnapshot, collect_okta_blocking
+from services.collector.scheduler import Scheduler, ScopeState
+from services.collector.transform import WorkspaceRef, workspace_ref
+from services.core.errors import AccessReviewError, UsageError
+from services.core.ids import new_ulid
+from services.core.logging import get_logger
+from services.core.settings import Settings
+
+log = get_logger("collector")
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class CollectionOptions:
+    workspaces: list[str] = field(default_factory=list)  # deployment names, ids or names; empty = all
+    workers: int = 16
+    okta: bool = True
+    audit_days: int = 90
+
+
+@dataclass
+class CollectionResult:
+    run_id: str
+    started_at: int  # microseconds
+    finished_at: int = 0
+    scopes: dict[str, ScopeState] = field(default_factory=dict)
+    identities: list[dict[str, Any]] = field(default_factory=list)
+    workspaces: list[WorkspaceRef] = field(default_factory=list)
+    parameters: dict[str, str] = field(default_factory=dict)
+
+    def entitlements(self) -> Iterator[Entitlement]:
+        for state in self.scopes.values():
+            yield from state.entitlements
+
+    @property
+    def duration_ms(self) -> int:
+        return (self.finished_at - self.started_at) // 1000
+
+    def counts(self) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        for state in self.scopes.values():
+            counts[f"scopes_{state.status}"] += 1
+            counts["entitlements"] += len(state.entitlements)
+            counts["api_calls"] += state.calls
+            counts.update(state.tally.counts)
+        counts["identities"] = len(self.identities)
+        counts["workspaces"] = len(self.workspaces)
+        for identity in self.identities:
+            for flag in identity["flags"]:
+                counts[f"flag_{flag}"] += 1
+        return dict(counts)
+
+
+def _now() -> int:
+    return time.time_ns() // 1000
+
+
+def select_workspaces(all_workspaces: list[WorkspaceRef], wanted: list[str]) -> list[WorkspaceRef]:
+    if not wanted:
+        return all_workspaces
+    chosen = [w for w in all_workspaces if {w.deployment_name, w.workspace_id, w.name} & set(wanted)]
+    unknown = set(wanted) - {v for w in chosen for v in (w.deployment_name, w.workspace_id, w.name)}
+    if unknown:
+        raise UsageError(f"unknown workspace(s): {', '.join(sorted(unknown))}")
+    return chosen
+
+
+def _read_account(adapter: DatabricksAdapter) -> tuple[list[dict[str, Any]], ...]:
+    with ThreadPoolExecutor(4, thread_name_prefix="account") as pool:
+        futures = [
+            pool.submit(fn)
+            for fn in (
+                adapter.list_users,
+                adapter.list_groups,
+                adapter.list_service_principals,
+                adapter.list_workspaces,
+            )
+        ]
+        return tuple(f.result() for f in futures)
+
+
+def _okta_result(future: Future[OktaSnapshot], scope: ScopeState) -> OktaSnapshot | None:
+    try:
+        snapshot = future.result()
+    except AccessReviewError as exc:
+        scope.fail(exc.message)
+        log.warning("okta collection failed", error=exc.message)
+        return None
+    scope.ok_tasks, scope.calls = 1, snapshot.calls
+    return snapshot
+
+
+def collect(
+    settings: Settings,
+    options: CollectionOptions,
+    progress: Progress | None = None,
+    stop_event: threading.Event | None = None,
+    on_started: Callable[[CollectionResult], None] | None = None,
+) -> CollectionResult:
+    """Run one collection; raises only when the account itself cannot be read."""
+    result = CollectionResult(
+        new_ulid(), _now(), parameters={"workspaces": ",".join(options.workspaces) or "*"}
+    )
+    adapter = DatabricksAdapter(DatabricksTarget.from_settings(settings))
+    okta_target = OktaTarget.from_settings(settings) if (options.okta and settings.okta_org_url) else None
+    result.parameters["okta"] = "yes" if okta_target else "no"
+    if options.okta and okta_target is None:
+        log.warning("Okta is not configured (AR_OKTA_ORG_URL): identities are not joined to Okta")
+    okta_pool = ThreadPoolExecutor(1, thread_name_prefix="okta")
+    okta_future = (
+        okta_pool.submit(collect_okta_blocking, okta_target, settings.collect_okta_concurrency)
+        if okta_target
+        else None
+    )
+    try:
+        users, groups, sps, raw_workspaces = _read_account(adapter)
+        directory = Directory(users, groups, sps)  # joined to Okta when Okta has answered, below
+        result.workspaces = select_workspaces([workspace_ref(w) for w in raw_workspaces], options.workspaces)
+        if on_started is not None:
+            on_started(result)
+        scheduler = Scheduler(options.workers, progress, stop_event)
+        account = scheduler.scope("account")
+        account.entitlements, account.ok_tasks, account.calls = list(directory.memberships()), 1, 4
+        tasks = DatabricksTasks(adapter, directory, options.audit_days)
+        scopes = scheduler.run(t for ws in result.workspaces for t in tasks.workspace_tasks(ws))
+        okta = None
+        if okta_future is not None:
+            okta = _okta_result(okta_future, scopes.setdefault("okta", ScopeState("okta")))
+    finally:
+        okta_pool.shutdown(wait=False, cancel_futures=True)
+    if okta is not None:
+        directory.join_okta(OktaIndex.build(okta.users, okta.groups))
+    for state in scopes.values():
+        state.entitlements = directory.rejoin(state.entitlements)
+        _apply_last_used(state)
+        if state.tally.counts:
+            log.info(
+                "tolerated unknown values",
+                scope=state.scope,
+                counts=dict(state.tally.counts),
+                samples=state.tally.samples,
+            )
+    result.scopes = scopes
+    result.identities = all_identities(directory, okta)
+    result.finished_at = _now()
+    return result
+
+
+def _apply_last_used(state: ScopeState) -> None:
+    if not state.last_used:
+        return
+    updated = []
+    for e in state.entitlements:
+        when = state.last_used.get(((e.principal.email or "").lower(), e.resource.type, e.resource.id))
+        updated.append(replace(e, last_used_at=when) if when else e)
+    state.entitlements = updated

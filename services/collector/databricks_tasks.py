@@ -1,0 +1,233 @@
+"""Collection tasks for Databricks: get (adapter) -> transform (pure) per workspace and metastore.
+
+Workspace scope ``workspace:<id>``: assignments (account API), jobs, compute and the "last used"
+audit query, workspace objects, and the metastore assignment. Metastore scope
+``metastore:<id>``: Unity Catalog grants on the metastore, catalogs, schemas, tables and
+volumes. Unity Catalog calls are spread round-robin over the workspaces attached to the
+metastore (each has its own rate limit); a call that fails on one is retried on another.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, TypeVar
+
+from services.adapters.databricks import DatabricksAdapter
+from services.collector.directory import Directory, required_field
+from services.collector.scheduler import Task, TaskOutput
+from services.collector.transform import (
+    WorkspaceRef,
+    acl_entitlements,
+    assignment_entitlements,
+    catalog_tags,
+    compute_resource,
+    grant_entitlements,
+    job_resource,
+    object_resource,
+    uc_resource,
+)
+from services.core.errors import UnavailableError
+
+T = TypeVar("T")
+MAX_TREE_DEPTH = 12
+
+
+class MetastoreRouter:
+    """Which workspaces reach which metastore; picks one per Unity Catalog call."""
+
+    def __init__(self, delay: Callable[[str], float] | None = None) -> None:
+        self._delay = delay or (lambda where: 0.0)
+        self._lock = threading.Lock()
+        self._attached: dict[str, list[str]] = {}
+        self._turn = itertools.count()
+
+    def register(self, metastore_id: str, deployment: str) -> bool:
+        """Attach a workspace; True for the first workspace seen for this metastore."""
+        with self._lock:
+            attached = self._attached.setdefault(metastore_id, [])
+            attached.append(deployment)
+            return len(attached) == 1
+
+    def known(self) -> set[str]:
+        with self._lock:
+            return set(self._attached)
+
+    def call(self, metastore_id: str, fn: Callable[[str], T], attempts: int = 3) -> T:
+        with self._lock:
+            attached = list(self._attached.get(metastore_id, []))
+            start = next(self._turn)
+        if not attached:
+            raise UnavailableError(f"metastore {metastore_id}: no reachable workspace is attached")
+        rotated = attached[start % len(attached) :] + attached[: start % len(attached)]
+        rotated.sort(key=lambda ws: self._delay(f"workspace {ws}"))  # stable: round-robin among idle ones
+        last: UnavailableError | None = None
+        for ws in rotated[:attempts]:
+            try:
+                return fn(ws)
+            except UnavailableError as exc:
+                last = exc
+        assert last is not None
+        raise last
+
+
+class DatabricksTasks:
+    def __init__(self, adapter: DatabricksAdapter, directory: Directory, audit_days: int = 90) -> None:
+        self.adapter = adapter
+        self.directory = directory
+        self.router = MetastoreRouter(adapter.pacer.delay)
+        self.audit_days = audit_days
+
+    def workspace_tasks(self, ws: WorkspaceRef) -> list[Task]:
+        return [
+            Task(ws.scope, f"workspace {ws.deployment_name} assignments", lambda: self.assignments(ws)),
+            Task(
+                ws.scope,
+                f"workspace {ws.deployment_name} metastore",
+                lambda: self.metastore_assignment(ws),
+                0,
+            ),
+            Task(ws.scope, f"workspace {ws.deployment_name} jobs", lambda: self.jobs(ws)),
+            Task(ws.scope, f"workspace {ws.deployment_name} compute", lambda: self.compute(ws)),
+            Task(ws.scope, f"workspace {ws.deployment_name} objects", lambda: self.objects(ws)),
+        ]
+
+    # -- workspace scope ------------------------------------------------------------------------
+    def assignments(self, ws: WorkspaceRef) -> TaskOutput:
+        out = TaskOutput(calls=1)
+        raw = self.adapter.list_assignments(int(ws.workspace_id), f"workspace {ws.deployment_name}")
+        out.entitlements = list(assignment_entitlements(self.directory, ws, raw, out.tally))
+        return out
+
+    def metastore_assignment(self, ws: WorkspaceRef) -> TaskOutput:
+        out = TaskOutput(calls=1)
+        assignment = self.adapter.current_metastore(ws.deployment_name)
+        metastore_id = assignment.get("metastore_id")
+        if metastore_id and self.router.register(str(metastore_id), ws.deployment_name):
+            mid = str(metastore_id)
+            out.followups.append(Task(f"metastore:{mid}", f"metastore {mid}", lambda: self.metastore(mid), 1))
+        return out
+
+    def jobs(self, ws: WorkspaceRef) -> TaskOutput:
+        out = TaskOutput(calls=1)
+        for job in self.adapter.list_jobs(ws.deployment_name):
+            job_id = required_field(job, "job_id", f"job in workspace {ws.deployment_name}")
+            perms = self.adapter.get_permissions(ws.deployment_name, "jobs", job_id)
+            out.calls += 1
+            resource = job_resource(ws, job, perms)
+            out.entitlements.extend(acl_entitlements(self.directory, ws.scope, resource, perms, out.tally))
+        return out
+
+    def compute(self, ws: WorkspaceRef) -> TaskOutput:
+        out = TaskOutput(calls=2)
+        warehouses = self.adapter.list_warehouses(ws.deployment_name)
+        for kind, items, path in (
+            ("cluster", self.adapter.list_clusters(ws.deployment_name), "clusters"),
+            ("warehouse", warehouses, "warehouses"),
+        ):
+            for item in items:
+                resource = compute_resource(ws, kind, item)
+                perms = self.adapter.get_permissions(ws.deployment_name, path, resource.id.split("/", 1)[1])
+                out.calls += 1
+                out.entitlements.extend(
+                    acl_entitlements(self.directory, ws.scope, resource, perms, out.tally)
+                )
+        if warehouses and self.audit_days > 0:
+            since = (datetime.now(UTC) - timedelta(days=self.audit_days)).date().isoformat()
+            rows = self.adapter.audit_last_used(
+                ws.deployment_name, str(warehouses[0]["id"]), ws.workspace_id, since
+            )
+            out.calls += 1
+            out.last_used = last_used_index(ws, rows, out)
+        return out
+
+    def objects(self, ws: WorkspaceRef) -> TaskOutput:
+        out = TaskOutput()
+        stack = [("/", 0)]
+        while stack:
+            path, depth = stack.pop()
+            out.calls += 1
+            for item in self.adapter.list_directory(ws.deployment_name, path):
+                if item.get("object_type") == "DIRECTORY" and depth < MAX_TREE_DEPTH:
+                    stack.append((str(item.get("path")), depth + 1))
+                resource = object_resource(ws, item)
+                if resource is None:
+                    continue
+                kind = "notebooks" if resource.type == "notebook" else "directories"
+                perms = self.adapter.get_permissions(ws.deployment_name, kind, str(item["object_id"]))
+                out.calls += 1
+                out.entitlements.extend(
+                    acl_entitlements(self.directory, ws.scope, resource, perms, out.tally)
+                )
+        return out
+
+    # -- metastore scope ------------------------------------------------------------------------
+    def metastore(self, mid: str) -> TaskOutput:
+        scope, out = f"metastore:{mid}", TaskOutput(calls=3)
+        summary = self.router.call(mid, self.adapter.current_metastore_summary)
+        resource = uc_resource("metastore", mid, summary, (), summary.get("name"))
+        grants = self.router.call(mid, lambda ws: self.adapter.list_grants(ws, "metastore", mid))
+        out.entitlements.extend(grant_entitlements(self.directory, scope, resource, grants, out.tally))
+        for info in self.router.call(mid, self.adapter.list_catalogs):
+            out.followups.append(
+                Task(scope, f"catalog {info.get('name')}", partial(self.catalog, mid, info), 2)
+            )
+        return out
+
+    def catalog(self, mid: str, info: dict[str, Any]) -> TaskOutput:
+        scope, out = f"metastore:{mid}", TaskOutput(calls=2)
+        tags = catalog_tags(info)
+        resource = uc_resource("catalog", mid, info, tags)
+        grants = self.router.call(mid, lambda ws: self.adapter.list_grants(ws, "catalog", resource.name))
+        out.entitlements.extend(grant_entitlements(self.directory, scope, resource, grants, out.tally))
+        for schema in self.router.call(mid, lambda ws: self.adapter.list_schemas(ws, resource.name)):
+            label = f"schema {schema.get('full_name')}"
+            out.followups.append(Task(scope, label, partial(self.schema, mid, schema, tags), 3))
+        return out
+
+    def schema(self, mid: str, info: dict[str, Any], tags: tuple[tuple[str, str], ...]) -> TaskOutput:
+        scope, out = f"metastore:{mid}", TaskOutput(calls=3)
+        resource = uc_resource("schema", mid, info, tags)
+        catalog, schema = resource.name.split(".", 1)
+        securables = [("schema", resource)]
+        for kind, lister in (("table", self.adapter.list_tables), ("volume", self.adapter.list_volumes)):
+            for item in self.router.call(mid, partial(_in_schema, lister, catalog, schema)):
+                securables.append((kind, uc_resource(kind, mid, item, tags)))
+        for kind, res in securables:
+            grants = self.router.call(mid, partial(_grants_of, self.adapter, kind, res.name))
+            out.calls += 1
+            out.entitlements.extend(grant_entitlements(self.directory, scope, res, grants, out.tally))
+        return out
+
+
+def _in_schema(
+    lister: Callable[[str, str, str], list[dict[str, Any]]], catalog: str, schema: str, ws: str
+) -> list[dict[str, Any]]:
+    return lister(ws, catalog, schema)
+
+
+def _grants_of(adapter: DatabricksAdapter, kind: str, full_name: str, ws: str) -> list[dict[str, Any]]:
+    return adapter.list_grants(ws, kind, full_name)
+
+
+def last_used_index(
+    ws: WorkspaceRef, rows: list[list[str]], out: TaskOutput
+) -> dict[tuple[str, str, str], int]:
+    """(email, resource type, resource id) -> last use in microseconds, from audit rows."""
+    index: dict[tuple[str, str, str], int] = {}
+    for row in rows:
+        if len(row) < 4 or not all(row[:4]):
+            out.tally.note("unknown_value", f"audit row without email/object/time in {ws.deployment_name}")
+            continue
+        email, kind, object_id, when = row[:4]
+        try:
+            micros = int(datetime.fromisoformat(when.replace("Z", "+00:00")).timestamp() * 1_000_000)
+        except ValueError:
+            out.tally.note("unknown_value", f"audit time {when!r}")
+            continue
+        key = (email.lower(), kind, f"{ws.workspace_id}/{object_id}")
+        index[key] = max(index.get(key, 0), micros)
+    return index

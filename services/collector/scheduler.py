@@ -1,0 +1,135 @@
+"""A bounded worker pool for collection tasks, with per-scope bookkeeping.
+
+A :class:`Task` belongs to one scope (``account``, ``workspace:<id>``, ``metastore:<id>``) and
+returns a :class:`TaskOutput`: entitlements, follow-up tasks (e.g. a catalog's schemas) and
+what it tolerated. A task that raises marks only its own scope: ``partial`` when other tasks of
+the scope succeeded, ``failed`` when none did; its follow-ups never run. The pool never waits
+on futures from inside a worker, so nested work cannot deadlock it.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from services.collector.entitlement import Entitlement
+from services.collector.transform import Tally
+from services.core.errors import AccessReviewError
+from services.core.logging import get_logger
+
+log = get_logger("collector")
+
+
+@dataclass
+class TaskOutput:
+    entitlements: list[Entitlement] = field(default_factory=list)
+    followups: list[Task] = field(default_factory=list)
+    tally: Tally = field(default_factory=Tally)
+    last_used: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    calls: int = 0
+
+
+@dataclass
+class Task:
+    scope: str
+    label: str
+    run: Callable[[], TaskOutput]
+    priority: int = 5  # lower runs first: the long Unity Catalog chains start early
+
+
+@dataclass
+class ScopeState:
+    scope: str
+    entitlements: list[Entitlement] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    ok_tasks: int = 0
+    tally: Tally = field(default_factory=Tally)
+    last_used: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    calls: int = 0
+
+    @property
+    def status(self) -> str:
+        if not self.errors:
+            return "complete"
+        return "partial" if self.ok_tasks else "failed"
+
+    @property
+    def reason(self) -> str | None:
+        if not self.errors:
+            return None
+        more = f" (+{len(self.errors) - 3} more)" if len(self.errors) > 3 else ""
+        return "; ".join(self.errors[:3]) + more
+
+    def fail(self, message: str) -> None:
+        self.errors.append(message)
+
+
+class Scheduler:
+    def __init__(
+        self,
+        workers: int,
+        on_progress: Callable[[int, int], None] | None = None,
+        stop_event: threading.Event | None = None,
+    ) -> None:
+        self.workers = workers
+        self.on_progress = on_progress or (lambda done, total: None)
+        self.stop_event = stop_event
+        self.scopes: dict[str, ScopeState] = {}
+
+    def scope(self, name: str) -> ScopeState:
+        return self.scopes.setdefault(name, ScopeState(name))
+
+    def run(self, tasks: Iterable[Task]) -> dict[str, ScopeState]:
+        """Run every task and its follow-ups; at most ``workers`` in flight, lowest priority first."""
+        done = total = 0
+        order = itertools.count()
+        ready: list[tuple[int, int, Task]] = []
+
+        def enqueue(task: Task) -> None:
+            nonlocal total
+            self.scope(task.scope)
+            heapq.heappush(ready, (task.priority, next(order), task))
+            total += 1
+
+        for task in tasks:
+            enqueue(task)
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="collect") as pool:
+            pending: dict[Future[TaskOutput], Task] = {}
+            while ready or pending:
+                while ready and len(pending) < self.workers:
+                    task = heapq.heappop(ready)[2]
+                    pending[pool.submit(task.run)] = task
+                finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    for followup in self._record(pending.pop(future), future):
+                        if self.stop_event is not None and self.stop_event.is_set():
+                            self.scope(followup.scope).fail(f"{followup.label}: stopped before it ran")
+                            continue
+                        enqueue(followup)
+                    done += 1
+                self.on_progress(done, total)
+        return self.scopes
+
+    def _record(self, task: Task, future: Future[TaskOutput]) -> list[Task]:
+        state = self.scope(task.scope)
+        try:
+            output = future.result()
+        except AccessReviewError as exc:
+            state.fail(exc.message if task.label in exc.message else f"{task.label}: {exc.message}")
+            log.warning("collection task failed", scope=task.scope, task=task.label, error=exc.message)
+            return []
+        except Exception as exc:  # a bug in a transform must not take the other scopes down
+            state.fail(f"{task.label}: unexpected {type(exc).__name__}: {exc}")
+            log.exception("collection task crashed", scope=task.scope, task=task.label)
+            return []
+        state.ok_tasks += 1
+        state.entitlements.extend(output.entitlements)
+        state.last_used.update(output.last_used)
+        state.calls += output.calls
+        state.tally.counts.update(output.tally.counts)
+        state.tally.samples.extend(output.tally.samples[: max(0, 5 - len(state.tally.samples))])
+        return output.followups

@@ -1,0 +1,210 @@
+"""Pure transforms: Databricks wire-format payloads -> normalized entitlements.
+
+No I/O here: every function takes the dicts an adapter returned (or canned payloads in tests)
+and the principal :class:`Directory`. Unknown principals and unknown permission levels are
+tolerated and counted in :class:`Tally` (and logged by the caller); a payload missing a field the
+normalized form needs raises :class:`IncompletePayloadError`, which fails that scope's task.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.collector.directory import Directory, required_field
+from services.collector.entitlement import Entitlement, Resource
+
+OBJECT_TYPE_PATHS = {
+    "job": "jobs",
+    "cluster": "clusters",
+    "warehouse": "warehouses",
+    "notebook": "notebooks",
+    "directory": "directories",
+}
+
+
+@dataclass
+class Tally:
+    """What was tolerated: kept for the completion counts and logged once per scope."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    samples: list[str] = field(default_factory=list)
+
+    def note(self, kind: str, detail: str) -> None:
+        self.counts[kind] += 1
+        if len(self.samples) < 5:
+            self.samples.append(f"{kind}: {detail}")
+
+
+@dataclass(frozen=True)
+class WorkspaceRef:
+    workspace_id: str
+    name: str
+    deployment_name: str
+    production: bool
+    tags: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def scope(self) -> str:
+        return f"workspace:{self.workspace_id}"
+
+
+def workspace_ref(raw: dict[str, Any]) -> WorkspaceRef:
+    tags = {str(k): str(v) for k, v in (raw.get("custom_tags") or {}).items()}
+    return WorkspaceRef(
+        workspace_id=required_field(raw, "workspace_id", "workspace"),
+        name=str(raw.get("workspace_name") or raw["workspace_id"]),
+        deployment_name=required_field(raw, "deployment_name", "workspace"),
+        production=tags.get("env", "").lower() in ("prod", "production"),
+        tags=tuple(sorted(tags.items())),
+    )
+
+
+def workspace_resource(ws: WorkspaceRef) -> Resource:
+    return Resource(
+        "workspace", ws.workspace_id, ws.name, ws.workspace_id, ws.name, ws.production, None, ws.tags
+    )
+
+
+def assignment_entitlements(
+    directory: Directory, ws: WorkspaceRef, assignments: list[dict[str, Any]], tally: Tally
+) -> Iterator[Entitlement]:
+    resource = workspace_resource(ws)
+    for item in assignments:
+        raw = item.get("principal") or {}
+        principal = directory.principals.get(str(raw.get("principal_id", "")))
+        if principal is None:
+            tally.note("unknown_principal", f"assignment in {ws.deployment_name}: {raw}")
+            continue
+        perms = item.get("permissions") or []
+        if not perms:
+            tally.note("unknown_value", f"assignment without known permissions for {principal.name}")
+        for perm in perms:
+            yield from directory.expand(ws.scope, principal, resource, str(perm))
+
+
+def acl_entitlements(
+    directory: Directory, scope: str, resource: Resource, permissions: dict[str, Any], tally: Tally
+) -> Iterator[Entitlement]:
+    """Entitlements from an object's ``access_control_list`` (direct and inherited entries)."""
+    for entry in permissions.get("access_control_list") or []:
+        principal = directory.by_acl_entry(entry)
+        if principal is None:
+            tally.note(
+                "unknown_principal", f"{resource.type} {resource.id}: {entry.get('display_name') or entry}"
+            )
+            continue
+        for perm in entry.get("all_permissions") or []:
+            level = perm.get("permission_level")
+            if not level:
+                tally.note("unknown_value", f"{resource.type} {resource.id}: permission level not understood")
+                continue
+            parents = perm.get("inherited_from_object") or []
+            inherited_from = str(parents[0]) if perm.get("inherited") and parents else None
+            if perm.get("inherited") and not parents:
+                inherited_from = "(parent)"
+            yield from directory.expand(scope, principal, resource, str(level), inherited_from)
+
+
+def owner_of(permissions: dict[str, Any]) -> str | None:
+    for entry in permissions.get("access_control_list") or []:
+        for perm in entry.get("all_permissions") or []:
+            if perm.get("permission_level") == "IS_OWNER":
+                return str(
+                    entry.get("user_name") or entry.get("service_principal_name") or entry.get("group_name")
+                )
+    return None
+
+
+def job_resource(ws: WorkspaceRef, job: dict[str, Any], permissions: dict[str, Any]) -> Resource:
+    job_id = required_field(job, "job_id", "job")
+    settings = job.get("settings") or {}
+    tags = {str(k): str(v) for k, v in (settings.get("tags") or {}).items()}
+    run_as = settings.get("run_as") or {}
+    run_as_name = (
+        run_as.get("user_name") or run_as.get("service_principal_name") or job.get("run_as_user_name")
+    )
+    if run_as_name:
+        tags["run_as"] = str(run_as_name)
+    production = tags.get("env", "").lower() in ("prod", "production")
+    return Resource(
+        "job",
+        f"{ws.workspace_id}/{job_id}",
+        str(settings.get("name") or job_id),
+        ws.workspace_id,
+        ws.name,
+        production,
+        owner_of(permissions),
+        tuple(sorted(tags.items())),
+    )
+
+
+def compute_resource(ws: WorkspaceRef, kind: str, item: dict[str, Any]) -> Resource:
+    id_field, name_field = ("cluster_id", "cluster_name") if kind == "cluster" else ("id", "name")
+    item_id = required_field(item, id_field, kind)
+    return Resource(
+        kind,
+        f"{ws.workspace_id}/{item_id}",
+        str(item.get(name_field) or item_id),
+        ws.workspace_id,
+        ws.name,
+        ws.production,
+    )
+
+
+def object_resource(ws: WorkspaceRef, item: dict[str, Any]) -> Resource | None:
+    kind = str(item.get("object_type") or "").lower()
+    if kind not in ("notebook", "directory"):
+        return None
+    object_id = required_field(item, "object_id", "workspace object")
+    return Resource(
+        kind,
+        f"{ws.workspace_id}/{object_id}",
+        required_field(item, "path", "workspace object"),
+        ws.workspace_id,
+        ws.name,
+        ws.production,
+    )
+
+
+# -- Unity Catalog -------------------------------------------------------------------------------
+def uc_resource(
+    kind: str,
+    metastore_id: str,
+    info: dict[str, Any],
+    catalog_tags: tuple[tuple[str, str], ...],
+    metastore_name: str | None = None,
+) -> Resource:
+    if kind == "metastore":
+        return Resource("metastore", metastore_id, metastore_name or metastore_id, owner=info.get("owner"))
+    full_name = required_field(info, "full_name", kind)
+    catalog = full_name.split(".")[0]
+    return Resource(
+        kind,
+        f"{metastore_id}/{full_name}",
+        full_name,
+        None,
+        None,
+        catalog.startswith("prod_"),
+        info.get("owner"),
+        catalog_tags,
+    )
+
+
+def catalog_tags(info: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((str(k), str(v)) for k, v in (info.get("properties") or {}).items()))
+
+
+def grant_entitlements(
+    directory: Directory, scope: str, resource: Resource, assignments: list[dict[str, Any]], tally: Tally
+) -> Iterator[Entitlement]:
+    for item in assignments:
+        principal = directory.by_name(str(item.get("principal") or ""))
+        if principal is None:
+            tally.note("unknown_principal", f"{resource.type} {resource.name}: {item.get('principal')}")
+            continue
+        privileges = item.get("privileges") or []
+        for privilege in privileges:
+            yield from directory.expand(scope, principal, resource, str(privilege))

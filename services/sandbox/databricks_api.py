@@ -1,0 +1,299 @@
+"""Sandbox Databricks: account API, object permissions, jobs, compute and workspace tree.
+
+Workspaces live under ``/ws/<deployment_name>`` (the SDK keeps a path prefix in host). Unity
+Catalog and SQL statements are in :mod:`services.sandbox.databricks_uc`, SCIM in
+:mod:`services.sandbox.databricks_scim`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.routing import Mount
+
+from services.sandbox.databricks_scim import ScimApi
+from services.sandbox.model import Compute, Grant, Job, Workspace, WsObject
+from services.sandbox.runtime import SandboxRuntime
+from services.sandbox.wire import (
+    ApiError,
+    bad_request,
+    int_param,
+    json_body,
+    not_found,
+    render_acl,
+    route,
+    token_page,
+)
+
+OBJECT_TYPES = {
+    "jobs": "job",
+    "clusters": "cluster",
+    "warehouses": "warehouses",
+    "notebooks": "notebook",
+    "directories": "directory",
+}
+OBJECT_KINDS = {"notebooks": "NOTEBOOK", "directories": "DIRECTORY"}
+
+
+class DatabricksApi:
+    def __init__(self, rt: SandboxRuntime) -> None:
+        self.rt = rt
+
+    # -- helpers ------------------------------------------------------------------------------
+    def ws(self, request: Request) -> Workspace:
+        ws = self.rt.workspace(request.path_params["deployment"])
+        if ws is None:
+            raise not_found(f"Workspace {request.path_params['deployment']}")
+        return ws
+
+    # -- account ------------------------------------------------------------------------------
+    def _account(self, request: Request) -> None:
+        if request.path_params["aid"] != self.rt.state.account_id:
+            raise not_found(f"Account {request.path_params['aid']}")
+
+    async def workspaces(self, request: Request) -> list[dict[str, Any]]:
+        self._account(request)
+        return [
+            {
+                "workspace_id": w.workspace_id,
+                "workspace_name": w.name,
+                "deployment_name": w.deployment_name,
+                "workspace_status": "RUNNING",
+                "custom_tags": w.tags,
+                "aws_region": "us-east-1",
+            }
+            for w in self.rt.state.workspaces.values()
+        ]
+
+    def _ws_by_id(self, request: Request) -> Workspace:
+        self._account(request)
+        wid = request.path_params["wid"]
+        ws = self.rt.state.workspaces.get(int(wid)) if wid.isdigit() else None
+        if ws is None:
+            raise not_found(f"Workspace {request.path_params['wid']}")
+        return ws
+
+    async def assignments(self, request: Request) -> dict[str, Any]:
+        ws, s = self._ws_by_id(request), self.rt.state
+        out = []
+        for pid, perms in ws.assignments.items():
+            kind, name = s.principal_name(pid)
+            field = {
+                "user": "user_name",
+                "group": "group_name",
+                "service_principal": "service_principal_name",
+            }[kind]
+            display = name if kind != "service_principal" else s.service_principals[pid].display_name
+            out.append(
+                {
+                    "principal": {"principal_id": int(pid), field: name, "display_name": display},
+                    "permissions": perms,
+                }
+            )
+        return {"permission_assignments": out}
+
+    async def put_assignment(self, request: Request) -> dict[str, Any]:
+        ws = self._ws_by_id(request)
+        pid = request.path_params["pid"]
+        perms = (await json_body(request)).get("permissions") or []
+        if (
+            pid not in self.rt.state.users
+            and pid not in self.rt.state.groups
+            and pid not in self.rt.state.service_principals
+        ):
+            raise not_found(f"Principal {pid}")
+        ws.assignments[pid] = [str(p) for p in perms]
+        self.rt.changed()
+        return {}
+
+    async def delete_assignment(self, request: Request) -> dict[str, Any]:
+        ws = self._ws_by_id(request)
+        if ws.assignments.pop(request.path_params["pid"], None) is None:
+            raise not_found(f"Permission assignment for principal {request.path_params['pid']}")
+        self.rt.changed()
+        return {}
+
+    # -- object permissions -------------------------------------------------------------------
+    def _object(self, ws: Workspace, kind: str, oid: str) -> Job | Compute | WsObject:
+        if kind == "jobs":
+            job = self.rt.jobs.get((ws.workspace_id, int(oid) if oid.isdigit() else -1))
+            if job is not None:
+                return job
+        elif kind in ("clusters", "warehouses"):
+            for item in ws.clusters if kind == "clusters" else ws.warehouses:
+                if item.id == oid:
+                    return item
+        elif kind in ("notebooks", "directories"):
+            for obj in ws.objects:
+                if str(obj.object_id) == oid and obj.object_type == OBJECT_KINDS[kind]:
+                    return obj
+        else:
+            raise bad_request(f"unsupported object type {kind!r}")
+        raise not_found(f"{OBJECT_TYPES[kind].capitalize()} {oid}")
+
+    def _acl(self, ws: Workspace, obj: Job | Compute | WsObject) -> list[dict[str, Any]]:
+        if isinstance(obj, Job):
+            return render_acl(self.rt.state, [Grant(obj.owner_id, "IS_OWNER"), *obj.acl])
+        inherited: list[tuple[Grant, str]] = []
+        if isinstance(obj, WsObject) and obj.object_type == "NOTEBOOK":
+            parent_path = obj.path.rsplit("/", 1)[0]
+            for d in ws.objects:
+                if d.object_type == "DIRECTORY" and d.path == parent_path:
+                    inherited = [(g, f"/directories/{d.object_id}") for g in d.acl]
+        return render_acl(self.rt.state, obj.acl, inherited)
+
+    async def get_permissions(self, request: Request) -> dict[str, Any]:
+        ws, kind, oid = self.ws(request), request.path_params["kind"], request.path_params["oid"]
+        obj = self._object(ws, kind, oid)
+        return {
+            "object_id": f"/{kind}/{oid}",
+            "object_type": OBJECT_TYPES[kind],
+            "access_control_list": self._acl(ws, obj),
+        }
+
+    async def write_permissions(self, request: Request) -> dict[str, Any]:
+        ws, kind, oid = self.ws(request), request.path_params["kind"], request.path_params["oid"]
+        obj = self._object(ws, kind, oid)
+        grants = []
+        for entry in (await json_body(request)).get("access_control_list") or []:
+            pid = self.rt.principal_id(entry)
+            if pid is None:
+                raise bad_request(f"unknown principal in {entry}")
+            level = str(entry.get("permission_level", ""))
+            if level == "IS_OWNER" and isinstance(obj, Job):
+                obj.owner_id = pid
+            elif level:
+                grants.append(Grant(pid, level))
+        if request.method == "PUT":
+            obj.acl = grants
+        else:
+            obj.acl += [g for g in grants if all(g != old for old in obj.acl)]
+        self.rt.changed()
+        return await self.get_permissions(request)
+
+    # -- jobs, compute, workspace tree --------------------------------------------------------
+    def _job(self, ws: Workspace, job: Job, full: bool) -> dict[str, Any]:
+        s = self.rt.state
+        kind, run_as = s.principal_name(job.run_as_id)
+        settings: dict[str, Any] = {
+            "name": job.name,
+            "tags": job.tags,
+            "format": "MULTI_TASK",
+            "max_concurrent_runs": 1,
+            "run_as": {"user_name" if kind == "user" else "service_principal_name": run_as},
+        }
+        out = {
+            "job_id": job.job_id,
+            "creator_user_name": s.principal_name(job.creator_id)[1],
+            "created_time": job.created_time,
+            "settings": settings,
+        }
+        if full:
+            out["run_as_user_name"] = run_as
+        return out
+
+    async def jobs_list(self, request: Request) -> dict[str, Any]:
+        ws = self.ws(request)
+        limit = int_param(request, "limit", 20, low=0, high=100) or 20
+        page, token = token_page(request, ws.jobs, "limit", limit)
+        out: dict[str, Any] = {"jobs": [self._job(ws, j, False) for j in page], "has_more": token is not None}
+        if ws.deployment_name in self.rt.faults.corrupt and out["jobs"]:
+            del out["jobs"][0]["job_id"]  # a broken payload: the collector must fail this scope, loudly
+        if token:
+            out["next_page_token"] = token
+        return out
+
+    async def jobs_get(self, request: Request) -> dict[str, Any]:
+        ws = self.ws(request)
+        job = self.rt.jobs.get((ws.workspace_id, int_param(request, "job_id", -1, low=-1)))
+        if job is None:
+            raise ApiError(
+                400, "INVALID_PARAMETER_VALUE", f"Job {request.query_params.get('job_id')} does not exist."
+            )
+        return self._job(ws, job, True)
+
+    async def clusters_list(self, request: Request) -> dict[str, Any]:
+        page, token = token_page(request, self.ws(request).clusters, "page_size", 100)
+        out: dict[str, Any] = {
+            "clusters": [{"cluster_id": c.id, "cluster_name": c.name, "state": "TERMINATED"} for c in page]
+        }
+        if token:
+            out["next_page_token"] = token
+        return out
+
+    async def warehouses_list(self, request: Request) -> dict[str, Any]:
+        page, token = token_page(request, self.ws(request).warehouses, "page_size", 100)
+        out: dict[str, Any] = {"warehouses": [{"id": w.id, "name": w.name, "state": "STOPPED"} for w in page]}
+        if token:
+            out["next_page_token"] = token
+        return out
+
+    def _ws_object(self, obj: WsObject) -> dict[str, Any]:
+        return {
+            "path": obj.path,
+            "object_type": obj.object_type,
+            "object_id": obj.object_id,
+            **({"language": "PYTHON"} if obj.object_type == "NOTEBOOK" else {}),
+        }
+
+    async def workspace_list(self, request: Request) -> dict[str, Any]:
+        ws = self.ws(request)
+        path = (request.query_params.get("path") or "/").rstrip("/") or "/"
+        dirs = {"/"} | {o.path for o in ws.objects if o.object_type == "DIRECTORY"}
+        if path not in dirs:
+            raise not_found(f"Path ({path})")
+        children = [self._ws_object(o) for o in ws.objects if (o.path.rsplit("/", 1)[0] or "/") == path]
+        return {"objects": children} if children else {}
+
+    async def workspace_status(self, request: Request) -> dict[str, Any]:
+        ws = self.ws(request)
+        path = request.query_params.get("path") or ""
+        for obj in ws.objects:
+            if obj.path == path:
+                return self._ws_object(obj)
+        raise not_found(f"Path ({path})")
+
+    async def well_known(self, request: Request) -> dict[str, Any]:
+        return {"account_id": self.rt.state.account_id, "cloud": "aws"}
+
+
+def databricks_routes(api: DatabricksApi, scim_api: ScimApi, uc_routes: list[Any]) -> list[Any]:
+    acct = "/api/2.0/accounts/{aid}"
+    scim = [
+        route("/Users", scim_api.scim_users),
+        route("/Groups", scim_api.scim_groups),
+        route("/ServicePrincipals", scim_api.scim_service_principals),
+        route("/Groups/{gid}", scim_api.scim_group),
+        route("/Groups/{gid}", scim_api.scim_patch_group, methods=["PATCH"]),
+    ]
+    workspace = [
+        route("/.well-known/databricks-config", api.well_known),
+        Mount("/api/2.0/preview/scim/v2", routes=[route("/Me", scim_api.scim_me), *scim]),
+        route("/api/2.0/permissions/{kind}/{oid}", api.get_permissions),
+        route("/api/2.0/permissions/{kind}/{oid}", api.write_permissions, methods=["PUT", "PATCH"]),
+        route("/api/{v}/jobs/list", api.jobs_list),
+        route("/api/{v}/jobs/get", api.jobs_get),
+        route("/api/{v}/clusters/list", api.clusters_list),
+        route("/api/2.0/sql/warehouses", api.warehouses_list),
+        route("/api/2.0/workspace/list", api.workspace_list),
+        route("/api/2.0/workspace/get-status", api.workspace_status),
+        *uc_routes,
+    ]
+    return [
+        route("/.well-known/databricks-config", api.well_known),
+        route(f"{acct}/workspaces", api.workspaces),
+        route(f"{acct}/workspaces/{{wid}}/permissionassignments", api.assignments),
+        route(
+            f"{acct}/workspaces/{{wid}}/permissionassignments/principals/{{pid}}",
+            api.put_assignment,
+            methods=["PUT"],
+        ),
+        route(
+            f"{acct}/workspaces/{{wid}}/permissionassignments/principals/{{pid}}",
+            api.delete_assignment,
+            methods=["DELETE"],
+        ),
+        Mount(f"{acct}/scim/v2", routes=scim),
+        Mount("/ws/{deployment}", routes=workspace),
+    ]

@@ -1,0 +1,126 @@
+"""Sandbox Databricks SCIM: users, groups (with members), service principals, ``Me``, remove-member.
+
+Served at the account (``/api/2.0/accounts/{aid}/scim/v2``) and in every workspace
+(``/ws/<name>/api/2.0/preview/scim/v2``), both backed by the account's identities. Paging is
+``startIndex``/``count`` as the SDK expects (it stops on an empty ``Resources``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+from services.sandbox.runtime import SandboxRuntime
+from services.sandbox.wire import ApiError, bad_request, json_body, scim_page
+
+SCIM_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+SCIM_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+
+
+class ScimApi:
+    def __init__(self, rt: SandboxRuntime) -> None:
+        self.rt = rt
+
+    def _parents(self) -> dict[str, list[dict[str, str]]]:
+        parents: dict[str, list[dict[str, str]]] = {}
+        for g in self.rt.state.groups.values():
+            for m in g.members:
+                parents.setdefault(m, []).append({"value": g.id, "display": g.display_name, "type": "direct"})
+        return parents
+
+    def _user(self, uid: str, parents: dict[str, list[dict[str, str]]]) -> dict[str, Any]:
+        u = self.rt.state.users[uid]
+        return {
+            "schemas": [SCIM_USER],
+            "id": u.id,
+            "userName": u.user_name,
+            "displayName": u.display_name,
+            "active": u.active,
+            "emails": [{"value": u.user_name, "primary": True, "type": "work"}],
+            "name": {"givenName": u.given_name, "familyName": u.family_name},
+            "groups": parents.get(uid, []),
+            "entitlements": [],
+        }
+
+    def _group(self, gid: str, parents: dict[str, list[dict[str, str]]]) -> dict[str, Any]:
+        s = self.rt.state
+        g = s.groups[gid]
+        members = []
+        for m in g.members:
+            kind, ref = (
+                ("Users", s.users[m].display_name)
+                if m in s.users
+                else (
+                    ("Groups", s.groups[m].display_name)
+                    if m in s.groups
+                    else ("ServicePrincipals", s.service_principals[m].display_name)
+                )
+            )
+            members.append({"value": m, "display": ref, "$ref": f"{kind}/{m}"})
+        out = {
+            "schemas": [SCIM_GROUP],
+            "id": g.id,
+            "displayName": g.display_name,
+            "members": members,
+            "groups": parents.get(gid, []),
+            "entitlements": [],
+            "meta": {"resourceType": "Group"},
+        }
+        if g.okta_id:
+            out["externalId"] = g.okta_id
+        return out
+
+    # -- SCIM ---------------------------------------------------------------------------------
+    async def scim_users(self, request: Request) -> dict[str, Any]:
+        parents = self._parents()
+        users = [self._user(u.id, parents) for u in self.rt.state.users.values() if u.in_databricks]
+        return scim_page(request, users)
+
+    async def scim_groups(self, request: Request) -> dict[str, Any]:
+        parents = self._parents()
+        return scim_page(request, [self._group(gid, parents) for gid in self.rt.state.groups])
+
+    async def scim_service_principals(self, request: Request) -> dict[str, Any]:
+        parents = self._parents()
+        sps = [
+            {
+                "id": sp.id,
+                "applicationId": sp.application_id,
+                "displayName": sp.display_name,
+                "active": sp.active,
+                "groups": parents.get(sp.id, []),
+                "entitlements": [],
+            }
+            for sp in self.rt.state.service_principals.values()
+        ]
+        return scim_page(request, sps)
+
+    async def scim_me(self, request: Request) -> dict[str, Any]:
+        first = next(iter(self.rt.state.users))
+        return self._user(first, self._parents())
+
+    async def scim_group(self, request: Request) -> dict[str, Any]:
+        gid = request.path_params["gid"]
+        if gid not in self.rt.state.groups:
+            raise ApiError(404, "RESOURCE_DOES_NOT_EXIST", f"Group with id {gid} not found.")
+        return self._group(gid, self._parents())
+
+    async def scim_patch_group(self, request: Request) -> dict[str, Any]:
+        gid = request.path_params["gid"]
+        group = self.rt.state.groups.get(gid)
+        if group is None:
+            raise ApiError(404, "RESOURCE_DOES_NOT_EXIST", f"Group with id {gid} not found.")
+        for op in (await json_body(request)).get("Operations") or []:
+            if str(op.get("op", "")).lower() != "remove":
+                raise bad_request(f"unsupported SCIM patch op {op.get('op')!r}")
+            path = str(op.get("path", ""))
+            if path.startswith("members[value eq"):
+                ids = [path.split('"')[1]]
+            elif path == "members":
+                ids = [str(v.get("value")) for v in op.get("value") or []]
+            else:
+                raise bad_request(f"unsupported SCIM patch path {path!r}")
+            group.members = [m for m in group.members if m not in ids]
+        self.rt.changed()
+        return {}

@@ -1,0 +1,270 @@
+"""Sandbox Unity Catalog (metastore, catalogs, schemas, tables, volumes, grants) and SQL statements.
+
+A workspace sees the metastore assigned to it. The SQL statement API answers queries over
+``system.access.audit`` only, with the collector's "last used" shape (email, object_type,
+object_id, last_used) aggregated from the scenario's audit events; it is not a SQL engine.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+
+from services.sandbox.databricks_api import DatabricksApi
+from services.sandbox.model import Grant, Securable, Workspace
+from services.sandbox.wire import ApiError, bad_request, json_body, not_found, route, token_page
+
+UC = "/api/2.1/unity-catalog"
+SECURABLE_TYPES = ("metastore", "catalog", "schema", "table", "volume")
+AUDIT_COLUMNS = (
+    ("email", "STRING"),
+    ("object_type", "STRING"),
+    ("object_id", "STRING"),
+    ("last_used", "TIMESTAMP"),
+)
+CHUNK_ROWS = 200
+
+
+class UnityCatalogApi:
+    def __init__(self, api: DatabricksApi) -> None:
+        self.api = api
+        self.rt = api.rt
+        self._statement_ids = itertools.count(1)
+
+    def _securable(self, ws: Workspace, request: Request) -> Securable:
+        kind, full_name = request.path_params["kind"], request.path_params["full_name"]
+        if kind not in SECURABLE_TYPES:
+            raise bad_request(
+                f"Invalid securable type {kind!r}; expected one of {', '.join(SECURABLE_TYPES)}."
+            )
+        sec = self.rt.state.uc(kind, ws.metastore_id, full_name)
+        if sec is None:
+            raise not_found(f"{kind.capitalize()} '{full_name}'")
+        return sec
+
+    def _info(self, sec: Securable) -> dict[str, Any]:
+        parts = sec.full_name.split(".")
+        out: dict[str, Any] = {
+            "name": sec.name,
+            "full_name": sec.full_name,
+            "metastore_id": sec.metastore_id,
+            "owner": self.rt.state.principal_name(sec.owner_id)[1],
+        }
+        if sec.kind == "catalog":
+            out.update(catalog_type="MANAGED_CATALOG", properties=sec.properties)
+        if sec.kind in ("schema", "table", "volume"):
+            out["catalog_name"] = parts[0]
+        if sec.kind in ("table", "volume"):
+            out["schema_name"] = parts[1]
+            out["table_type" if sec.kind == "table" else "volume_type"] = sec.subtype
+        return out
+
+    def _list(self, request: Request, kind: str, parent: str, key: str) -> dict[str, Any]:
+        ws = self.api.ws(request)
+        items = self.rt.children.get((ws.metastore_id, kind, parent), [])
+        page, token = token_page(request, items, "max_results", 100)
+        out: dict[str, Any] = {key: [self._info(s) for s in page]}
+        if token:
+            out["next_page_token"] = token
+        return out
+
+    async def current_assignment(self, request: Request) -> dict[str, Any]:
+        ws = self.api.ws(request)
+        return {
+            "workspace_id": ws.workspace_id,
+            "metastore_id": ws.metastore_id,
+            "default_catalog_name": "main",
+        }
+
+    async def summary(self, request: Request) -> dict[str, Any]:
+        ws = self.api.ws(request)
+        ms = self.rt.state.uc("metastore", ws.metastore_id, ws.metastore_id)
+        if ms is None:
+            raise not_found(f"Metastore {ws.metastore_id}")
+        return {
+            "metastore_id": ms.metastore_id,
+            "name": ms.properties.get("name"),
+            "region": "us-east-1",
+            "owner": self.rt.state.principal_name(ms.owner_id)[1],
+            "cloud": "aws",
+        }
+
+    async def catalogs(self, request: Request) -> dict[str, Any]:
+        return self._list(request, "catalog", "", "catalogs")
+
+    async def schemas(self, request: Request) -> dict[str, Any]:
+        return self._list(request, "schema", self._required(request, "catalog_name"), "schemas")
+
+    async def tables(self, request: Request) -> dict[str, Any]:
+        parent = f"{self._required(request, 'catalog_name')}.{self._required(request, 'schema_name')}"
+        return self._list(request, "table", parent, "tables")
+
+    async def volumes(self, request: Request) -> dict[str, Any]:
+        parent = f"{self._required(request, 'catalog_name')}.{self._required(request, 'schema_name')}"
+        return self._list(request, "volume", parent, "volumes")
+
+    @staticmethod
+    def _required(request: Request, name: str) -> str:
+        value = request.query_params.get(name)
+        if not value:
+            raise bad_request(f"Missing required field: {name}")
+        return value
+
+    def _assignments(self, grants: list[Grant], principal: str | None) -> list[dict[str, Any]]:
+        by_name: dict[str, list[str]] = {}
+        for g in grants:
+            name = self.rt.state.principal_name(g.principal_id)[1]
+            if principal is None or principal == name:
+                by_name.setdefault(name, []).append(g.privilege)
+        return [{"principal": n, "privileges": p} for n, p in by_name.items()]
+
+    async def grants_get(self, request: Request) -> dict[str, Any]:
+        sec = self._securable(self.api.ws(request), request)
+        items = self._assignments(sec.grants, request.query_params.get("principal"))
+        size_param = "page_size" if "privilege-assignments" in request.url.path else "max_results"
+        page, token = token_page(request, items, size_param, 1000)
+        out: dict[str, Any] = {"privilege_assignments": list(page)}
+        if token:
+            out["next_page_token"] = token
+        return out
+
+    async def grants_update(self, request: Request) -> dict[str, Any]:
+        sec = self._securable(self.api.ws(request), request)
+        for change in (await json_body(request)).get("changes") or []:
+            pid = self.rt.uc_principal_id(str(change.get("principal", "")))
+            if pid is None:
+                raise bad_request(f"Could not find principal with name {change.get('principal')}.")
+            for priv in change.get("add") or []:
+                if not any(g.principal_id == pid and g.privilege == priv for g in sec.grants):
+                    sec.grants.append(Grant(pid, str(priv)))
+            remove = set(change.get("remove") or [])
+            sec.grants = [g for g in sec.grants if not (g.principal_id == pid and g.privilege in remove)]
+        self.rt.changed()
+        return {"privilege_assignments": self._assignments(sec.grants, None)}
+
+    async def effective(self, request: Request) -> dict[str, Any]:
+        ws = self.api.ws(request)
+        sec = self._securable(ws, request)
+        parts = sec.full_name.split(".") if sec.kind != "metastore" else []
+        chain = [("metastore", ws.metastore_id)] + [
+            (kind, ".".join(parts[:n])) for n, kind in ((1, "catalog"), (2, "schema")) if len(parts) > n
+        ]
+        by_name: dict[str, list[dict[str, Any]]] = {}
+        for kind, name in chain:
+            parent = self.rt.state.uc(kind, ws.metastore_id, name)
+            for g in parent.grants if parent else []:
+                by_name.setdefault(self.rt.state.principal_name(g.principal_id)[1], []).append(
+                    {
+                        "privilege": g.privilege,
+                        "inherited_from_type": kind.upper(),
+                        "inherited_from_name": name,
+                    }
+                )
+        for g in sec.grants:
+            by_name.setdefault(self.rt.state.principal_name(g.principal_id)[1], []).append(
+                {"privilege": g.privilege}
+            )
+        return {"privilege_assignments": [{"principal": n, "privileges": p} for n, p in by_name.items()]}
+
+    # -- SQL statements over the audit table ---------------------------------------------------
+    async def execute(self, request: Request) -> dict[str, Any]:
+        ws = self.api.ws(request)
+        body = await json_body(request)
+        statement = str(body.get("statement", ""))
+        if "system.access.audit" not in statement.lower():
+            raise bad_request(
+                "[TABLE_OR_VIEW_NOT_FOUND] the sandbox answers queries over system.access.audit only"
+            )
+        if not any(w.id == body.get("warehouse_id") for w in ws.warehouses):
+            raise not_found(f"SQL warehouse {body.get('warehouse_id')}")
+        params = {p.get("name"): p.get("value") for p in body.get("parameters") or []}
+        wid = int(params.get("workspace_id") or ws.workspace_id)
+        last: dict[tuple[str, str, str], int] = {}
+        for ev in self.rt.state.audit:
+            if ev.workspace_id == wid:
+                key = (ev.email, ev.object_type, ev.object_id)
+                last[key] = max(last.get(key, 0), ev.event_time)
+        rows = [
+            [e, t, o, datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")]
+            for (e, t, o), ms in sorted(last.items())
+        ]
+        sid = f"01ef{next(self._statement_ids):012x}"
+        self.rt.statements[sid] = rows
+        return {
+            "statement_id": sid,
+            "status": {"state": "SUCCEEDED"},
+            "manifest": self._manifest(rows),
+            "result": self._chunk(rows, 0),
+        }
+
+    def _manifest(self, rows: list[list[str]]) -> dict[str, Any]:
+        chunks = max(1, -(-len(rows) // CHUNK_ROWS))
+        columns = [
+            {"name": n, "type_name": t, "type_text": t, "position": i}
+            for i, (n, t) in enumerate(AUDIT_COLUMNS)
+        ]
+        return {
+            "format": "JSON_ARRAY",
+            "schema": {"column_count": len(columns), "columns": columns},
+            "total_chunk_count": chunks,
+            "total_row_count": len(rows),
+            "truncated": False,
+        }
+
+    @staticmethod
+    def _chunk(rows: list[list[str]], index: int) -> dict[str, Any]:
+        part = rows[index * CHUNK_ROWS : (index + 1) * CHUNK_ROWS]
+        out: dict[str, Any] = {
+            "chunk_index": index,
+            "row_offset": index * CHUNK_ROWS,
+            "row_count": len(part),
+            "data_array": part,
+        }
+        if (index + 1) * CHUNK_ROWS < len(rows):
+            out["next_chunk_index"] = index + 1
+        return out
+
+    def _rows(self, request: Request) -> list[list[str]]:
+        rows = self.rt.statements.get(request.path_params["sid"])
+        if rows is None:
+            raise ApiError(
+                404, "RESOURCE_DOES_NOT_EXIST", f"Statement {request.path_params['sid']} not found."
+            )
+        return rows
+
+    async def get_statement(self, request: Request) -> dict[str, Any]:
+        rows = self._rows(request)
+        return {
+            "statement_id": request.path_params["sid"],
+            "status": {"state": "SUCCEEDED"},
+            "manifest": self._manifest(rows),
+            "result": self._chunk(rows, 0),
+        }
+
+    async def get_chunk(self, request: Request) -> dict[str, Any]:
+        rows = self._rows(request)
+        index = int(request.path_params["n"]) if request.path_params["n"].isdigit() else -1
+        if not 0 <= index < max(1, -(-len(rows) // CHUNK_ROWS)):
+            raise bad_request(f"chunk index {request.path_params['n']} out of range")
+        return self._chunk(rows, index)
+
+
+def uc_routes(uc: UnityCatalogApi) -> list[Any]:
+    return [
+        route(f"{UC}/current-metastore-assignment", uc.current_assignment),
+        route(f"{UC}/metastore_summary", uc.summary),
+        route(f"{UC}/catalogs", uc.catalogs),
+        route(f"{UC}/schemas", uc.schemas),
+        route(f"{UC}/tables", uc.tables),
+        route(f"{UC}/volumes", uc.volumes),
+        route(f"{UC}/permissions/{{kind}}/{{full_name}}", uc.grants_get),
+        route(f"{UC}/permissions/{{kind}}/{{full_name}}", uc.grants_update, methods=["PATCH"]),
+        route(f"{UC}/privilege-assignments/{{kind}}/{{full_name}}", uc.grants_get),
+        route(f"{UC}/effective-permissions/{{kind}}/{{full_name}}", uc.effective),
+        route("/api/2.0/sql/statements", uc.execute, methods=["POST"]),
+        route("/api/2.0/sql/statements/{sid}", uc.get_statement),
+        route("/api/2.0/sql/statements/{sid}/result/chunks/{n}", uc.get_chunk),
+    ]

@@ -1,0 +1,131 @@
+"""ASGI middleware in front of both sandbox APIs: auth, latency, rate limits, injected errors, outages.
+
+- Databricks: ``Authorization: Bearer <token>``; 429 carries an integer ``Retry-After``; injected
+  errors are 503 TEMPORARILY_UNAVAILABLE and 500 INTERNAL_ERROR ("Unexpected error"); a workspace
+  marked down answers 503 to everything.
+- Okta: ``Authorization: SSWS <token>`` (the SDK omits the space; both accepted); 429 and 503
+  carry ``Date`` and ``X-Rate-Limit-Reset`` (without them the SDK crashes).
+Rate limits are per (API, workspace, token): a token bucket of ``rate`` requests per second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from email.utils import formatdate
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from services.sandbox.runtime import SandboxRuntime
+from services.sandbox.wire import databricks_error, okta_error
+
+
+class TokenBucket:
+    def __init__(self) -> None:
+        self.buckets: dict[str, tuple[float, float]] = {}
+
+    def allow(self, key: str, rate: float) -> bool:
+        now = time.monotonic()
+        tokens, last = self.buckets.get(key, (rate, now))
+        tokens = min(rate, tokens + (now - last) * rate)
+        if tokens < 1.0:
+            self.buckets[key] = (tokens, now)
+            return False
+        self.buckets[key] = (tokens - 1.0, now)
+        return True
+
+
+class FaultsMiddleware:
+    def __init__(self, app: ASGIApp, rt: SandboxRuntime, okta: bool, seed: int = 0) -> None:
+        self.app, self.rt, self.okta = app, rt, okta
+        self.bucket = TokenBucket()
+        self.rng = random.Random(seed)
+        self.injected = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if path.endswith("/.well-known/databricks-config"):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        faults = self.rt.faults
+        if faults.latency_ms:
+            await asyncio.sleep(faults.latency_ms / 1000)
+        response = self._refuse(path, headers.get("authorization", ""))
+        if response is not None:
+            self.rt.refused[str(response.status_code)] += 1
+            self.rt.refused_by_area[self._area(path)] += 1
+            await response(scope, receive, send)
+            return
+        self.rt.requests[self._area(path)] += 1
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _area(path: str) -> str:
+        if path.startswith("/ws/"):
+            return path.split("/")[2]
+        return "okta" if path.startswith("/api/v1/") else "account"
+
+    def _refuse(self, path: str, auth: str) -> Any:
+        faults, area = self.rt.faults, self._area(path)
+        if self.okta:
+            token = auth.removeprefix("SSWS").strip()
+            if not auth.startswith("SSWS") or token != self.rt.okta_token:
+                return okta_error(401, "E0000011", "Invalid token provided")
+        else:
+            token = auth.removeprefix("Bearer ").strip()
+            if not auth.startswith("Bearer ") or token != self.rt.databricks_token or area in faults.revoked:
+                return databricks_error(401, "UNAUTHENTICATED", "Invalid access token.")
+        if path.startswith("/_sandbox/"):
+            return None
+        if area in faults.down:
+            return databricks_error(
+                503, "TEMPORARILY_UNAVAILABLE", f"Workspace {area} is unavailable.", {"Retry-After": "1"}
+            )
+        rate = faults.okta_rate_limit if self.okta else faults.rate_limit
+        if rate and not self.bucket.allow(f"{area}|{token}", rate):
+            return self._too_many()
+        if faults.error_rate and self.rng.random() < faults.error_rate:
+            self.injected += 1
+            return self._server_error()
+        return None
+
+    def _okta_limit_headers(self) -> dict[str, str]:
+        now = time.time()
+        return {
+            "Date": formatdate(now, usegmt=True),
+            "X-Rate-Limit-Reset": str(int(now)),
+            "X-Rate-Limit-Limit": "600",
+            "X-Rate-Limit-Remaining": "0",
+        }
+
+    def _too_many(self) -> Any:
+        if self.okta:
+            return okta_error(
+                429,
+                "E0000047",
+                "API call exceeded rate limit due to too many requests.",
+                self._okta_limit_headers(),
+            )
+        return databricks_error(
+            429, "REQUEST_LIMIT_EXCEEDED", "Too many requests. Please retry later.", {"Retry-After": "1"}
+        )
+
+    def _server_error(self) -> Any:
+        if self.okta:
+            return okta_error(
+                503, "E0000010", "Service is temporarily unavailable.", self._okta_limit_headers()
+            )
+        if self.injected % 2:
+            return databricks_error(
+                503,
+                "TEMPORARILY_UNAVAILABLE",
+                "The service is temporarily unavailable.",
+                {"Retry-After": "1"},
+            )
+        return databricks_error(500, "INTERNAL_ERROR", "Unexpected error while serving the request.")

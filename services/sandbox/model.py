@@ -1,0 +1,206 @@
+"""The sandbox's state: a Databricks account and an Okta org as plain dataclasses.
+
+The HTTP servers render this state in the real wire formats; ``sandbox truth`` derives the
+ground-truth entitlements from it without a server; ``--state FILE`` saves and restores it as
+JSON. Grants reference principals by their id (``PrincipalRef``); the servers turn ids into the
+names each API uses (userName, group displayName, service principal applicationId).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Grant:
+    principal_id: str
+    privilege: str
+
+
+@dataclass
+class User:
+    id: str
+    user_name: str  # the email; Okta login
+    given_name: str
+    family_name: str
+    active: bool = True  # in Databricks
+    okta_id: str | None = None  # None: a Databricks-only (orphan) account
+    okta_status: str = "ACTIVE"
+    department: str = ""
+    title: str = ""
+    manager_okta_id: str | None = None
+    user_type: str = "employee"
+    in_databricks: bool = True
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+@dataclass
+class ServicePrincipal:
+    id: str
+    application_id: str
+    display_name: str
+    active: bool = True
+
+
+@dataclass
+class Group:
+    id: str
+    display_name: str
+    members: list[str] = field(default_factory=list)  # principal ids: users, SPs, groups
+    okta_id: str | None = None  # also the Databricks externalId when synced from Okta
+    okta_owner_ids: list[str] = field(default_factory=list)  # Okta user ids
+    approver_attribute: str | None = None  # Okta group profile attribute "approvers"
+
+
+@dataclass
+class WsObject:
+    object_id: int
+    path: str
+    object_type: str  # DIRECTORY | NOTEBOOK
+    acl: list[Grant] = field(default_factory=list)
+
+
+@dataclass
+class Job:
+    job_id: int
+    name: str
+    creator_id: str
+    owner_id: str  # IS_OWNER
+    run_as_id: str
+    production: bool
+    created_time: int
+    tags: dict[str, str] = field(default_factory=dict)
+    acl: list[Grant] = field(default_factory=list)  # besides IS_OWNER
+
+
+@dataclass
+class Compute:
+    id: str
+    name: str
+    acl: list[Grant] = field(default_factory=list)
+
+
+@dataclass
+class Workspace:
+    workspace_id: int
+    name: str
+    deployment_name: str
+    production: bool
+    metastore_id: str
+    tags: dict[str, str] = field(default_factory=dict)
+    assignments: dict[str, list[str]] = field(default_factory=dict)  # principal id -> USER/ADMIN
+    jobs: list[Job] = field(default_factory=list)
+    clusters: list[Compute] = field(default_factory=list)
+    warehouses: list[Compute] = field(default_factory=list)
+    objects: list[WsObject] = field(default_factory=list)
+
+
+@dataclass
+class Securable:
+    """A Unity Catalog metastore, catalog, schema, table or volume."""
+
+    kind: str  # metastore | catalog | schema | table | volume
+    full_name: str
+    metastore_id: str
+    owner_id: str
+    grants: list[Grant] = field(default_factory=list)
+    properties: dict[str, str] = field(default_factory=dict)
+    subtype: str = ""  # table_type / volume_type
+
+    @property
+    def name(self) -> str:
+        return self.full_name.rsplit(".", 1)[-1]
+
+
+@dataclass
+class AuditEvent:
+    workspace_id: int
+    event_time: int  # epoch ms
+    email: str
+    service_name: str
+    action_name: str
+    object_type: str  # job | cluster | warehouse | notebook | table
+    object_id: str
+
+
+@dataclass
+class SandboxState:
+    account_id: str
+    seed: int
+    scenario: str
+    users: dict[str, User] = field(default_factory=dict)
+    service_principals: dict[str, ServicePrincipal] = field(default_factory=dict)
+    groups: dict[str, Group] = field(default_factory=dict)
+    workspaces: dict[int, Workspace] = field(default_factory=dict)
+    securables: dict[str, Securable] = field(default_factory=dict)  # "<kind>:<metastore>:<full_name>"
+    audit: list[AuditEvent] = field(default_factory=list)
+    okta_only_groups: list[str] = field(default_factory=list)
+
+    def principal_name(self, principal_id: str) -> tuple[str, str]:
+        """(type, API name) of a principal: userName, displayName or applicationId."""
+        if principal_id in self.users:
+            return "user", self.users[principal_id].user_name
+        if principal_id in self.groups:
+            return "group", self.groups[principal_id].display_name
+        sp = self.service_principals[principal_id]
+        return "service_principal", sp.application_id
+
+    def metastores(self) -> list[Securable]:
+        return [s for s in self.securables.values() if s.kind == "metastore"]
+
+    def workspace_by_deployment(self, deployment_name: str) -> Workspace | None:
+        for ws in self.workspaces.values():
+            if ws.deployment_name == deployment_name:
+                return ws
+        return None
+
+    def uc(self, kind: str, metastore_id: str, full_name: str) -> Securable | None:
+        return self.securables.get(f"{kind}:{metastore_id}:{full_name}")
+
+    def add_securable(self, securable: Securable) -> None:
+        self.securables[f"{securable.kind}:{securable.metastore_id}:{securable.full_name}"] = securable
+
+
+def save_state(state: SandboxState, path: Path) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(dataclasses.asdict(state)))
+    tmp.replace(path)
+
+
+def load_state(path: Path) -> SandboxState:
+    return _build(SandboxState, json.loads(path.read_text()))
+
+
+def _build(tp: Any, value: Any) -> Any:
+    """Rebuild nested dataclasses, lists and dicts from their JSON form, led by type hints."""
+    if value is None:
+        return None
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        hints = typing.get_type_hints(tp)
+        return typing.cast(Any, tp)(
+            **{
+                f.name: _build(hints[f.name], value[f.name])
+                for f in dataclasses.fields(tp)
+                if f.name in value
+            }
+        )
+    if origin is list:
+        (item,) = typing.get_args(tp)
+        return [_build(item, v) for v in value]
+    if origin is dict:
+        key_tp, val_tp = typing.get_args(tp)
+        return {key_tp(k): _build(val_tp, v) for k, v in value.items()}
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _build(inner[0], value)
+    return value

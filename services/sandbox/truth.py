@@ -1,0 +1,144 @@
+"""Ground truth: every entitlement the sandbox holds, in the normalized form the collectors export.
+
+Derived straight from :class:`SandboxState`, independently of the collectors' code, so that a
+collection compared with it (set equality of keys) checks the collectors end to end.
+
+Rules (the same ones the collectors follow, see docs/collector.md):
+- a grant to a group yields the group's own entitlement (direct) and one per user or service
+  principal reachable through nested groups, ``via_groups`` = group chain outermost first;
+- group membership is an entitlement on the group (privilege ``MEMBER``) for every principal at
+  any depth, ``via_groups`` = the intermediate groups;
+- a notebook inherits its directory's grants (``inherited_from`` = ``/directories/<id>``);
+- scopes: ``account`` (memberships), ``workspace:<id>`` (assignments, object permissions),
+  ``metastore:<id>`` (Unity Catalog grants).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from services.collector.entitlement import MEMBER, Entitlement, Principal, Resource
+from services.sandbox.model import Grant, SandboxState, Securable, Workspace
+
+
+class _Truth:
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+        self.principals: dict[str, Principal] = {}
+        for u in state.users.values():
+            if u.in_databricks:
+                self.principals[u.id] = Principal("user", u.id, u.user_name, u.user_name, u.okta_id)
+        for g in state.groups.values():
+            self.principals[g.id] = Principal("group", g.id, g.display_name, None, g.okta_id)
+        for sp in state.service_principals.values():
+            self.principals[sp.id] = Principal("service_principal", sp.id, sp.application_id)
+
+    def paths(self, group_id: str, seen: tuple[str, ...] = ()) -> Iterator[tuple[str, tuple[str, ...]]]:
+        """(member id, chain of groups below ``group_id``) for every member at any depth."""
+        for member in self.state.groups[group_id].members:
+            if member in seen or member == group_id:
+                continue
+            yield member, ()
+            if member in self.state.groups:
+                for inner, chain in self.paths(member, seen + (group_id,)):
+                    yield inner, (member,) + chain
+
+    def expand(
+        self, scope: str, grant: Grant, resource: Resource, inherited_from: str | None = None
+    ) -> Iterator[Entitlement]:
+        principal = self.principals.get(grant.principal_id)
+        if principal is None:
+            return
+        yield Entitlement(scope, principal, resource, grant.privilege, (), inherited_from)
+        if principal.type != "group":
+            return
+        for member, chain in self.paths(principal.id):
+            target = self.principals.get(member)
+            if target is not None and target.type != "group":
+                yield Entitlement(
+                    scope, target, resource, grant.privilege, (principal.id,) + chain, inherited_from
+                )
+
+    def memberships(self) -> Iterator[Entitlement]:
+        for group in self.state.groups.values():
+            resource = Resource("group", group.id, group.display_name)
+            for member, chain in self.paths(group.id):
+                if member in self.principals:
+                    yield Entitlement("account", self.principals[member], resource, MEMBER, chain)
+
+    def workspace(self, ws: Workspace) -> Iterator[Entitlement]:
+        scope, wid, wname = f"workspace:{ws.workspace_id}", str(ws.workspace_id), ws.name
+        res = Resource(
+            "workspace", wid, wname, wid, wname, ws.production, None, tuple(sorted(ws.tags.items()))
+        )
+        for pid, perms in ws.assignments.items():
+            for perm in perms:
+                yield from self.expand(scope, Grant(pid, perm), res)
+        for job in ws.jobs:
+            owner = self.principals[job.owner_id].name
+            tags = {**job.tags, "run_as": self.principals[job.run_as_id].name}
+            res = Resource(
+                "job",
+                f"{wid}/{job.job_id}",
+                job.name,
+                wid,
+                wname,
+                job.production,
+                owner,
+                tuple(sorted(tags.items())),
+            )
+            for grant in [Grant(job.owner_id, "IS_OWNER"), *job.acl]:
+                yield from self.expand(scope, grant, res)
+        for kind, items in (("cluster", ws.clusters), ("warehouse", ws.warehouses)):
+            for item in items:
+                res = Resource(kind, f"{wid}/{item.id}", item.name, wid, wname, ws.production)
+                for grant in item.acl:
+                    yield from self.expand(scope, grant, res)
+        yield from self._objects(scope, ws)
+
+    def _objects(self, scope: str, ws: Workspace) -> Iterator[Entitlement]:
+        wid = str(ws.workspace_id)
+        directories = {o.path: o for o in ws.objects if o.object_type == "DIRECTORY"}
+        for obj in ws.objects:
+            kind = obj.object_type.lower()
+            res = Resource(kind, f"{wid}/{obj.object_id}", obj.path, wid, ws.name, ws.production)
+            for grant in obj.acl:
+                yield from self.expand(scope, grant, res)
+            parent = directories.get(obj.path.rsplit("/", 1)[0])
+            if obj.object_type == "NOTEBOOK" and parent is not None:
+                for grant in parent.acl:
+                    yield from self.expand(scope, grant, res, f"/directories/{parent.object_id}")
+
+    def unity_catalog(self, sec: Securable) -> Iterator[Entitlement]:
+        catalog = sec.full_name.split(".")[0]
+        catalog_sec = self.state.uc("catalog", sec.metastore_id, catalog)
+        name = sec.properties.get("name", sec.full_name) if sec.kind == "metastore" else sec.full_name
+        rid = sec.metastore_id if sec.kind == "metastore" else f"{sec.metastore_id}/{sec.full_name}"
+        res = Resource(
+            sec.kind,
+            rid,
+            name,
+            None,
+            None,
+            sec.kind != "metastore" and catalog.startswith("prod_"),
+            self.principals[sec.owner_id].name,
+            tuple(sorted(catalog_sec.properties.items()))
+            if catalog_sec is not None and sec.kind != "metastore"
+            else (),
+        )
+        for grant in sec.grants:
+            yield from self.expand(f"metastore:{sec.metastore_id}", grant, res)
+
+
+def truth_entitlements(state: SandboxState, workspace_ids: set[str] | None = None) -> Iterator[Entitlement]:
+    """Every entitlement in ``state`` (optionally only the given workspaces and their metastores)."""
+    truth = _Truth(state)
+    yield from truth.memberships()
+    metastores: set[str] = set()
+    for ws in state.workspaces.values():
+        if workspace_ids is None or str(ws.workspace_id) in workspace_ids:
+            metastores.add(ws.metastore_id)
+            yield from truth.workspace(ws)
+    for sec in state.securables.values():
+        if sec.metastore_id in metastores:
+            yield from truth.unity_catalog(sec)

@@ -1,0 +1,220 @@
+"""The real SDKs against the sandbox, through the real broker: collection equals the ground truth."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from services.collector.collect import CollectionOptions
+from services.collector.run import EventSink, RunReport, baseline_store, run_collection
+from services.core.errors import AuthenticationError, UnavailableError
+from services.core.settings import Settings
+from services.events.codec import EventCodec
+from services.events.envelope import EventFactory, Producer
+from services.events.schemas import SchemaCatalog
+from services.kafka.broker import free_port
+from services.kafka.producer import EventProducer
+from tests.integration.collector.conftest import by_type, read_events
+from tests.integration.sandbox.harness import RunningSandbox, running_sandbox
+
+pytestmark = pytest.mark.integration
+
+
+def _sink(settings: Settings, catalog: SchemaCatalog, codec: EventCodec) -> EventSink:
+    producer = EventProducer(settings, settings.kafka_bootstrap, codec)
+    return EventSink(
+        producer, EventFactory(catalog, Producer("collector", "test", "pytest")), baseline_store(settings)
+    )
+
+
+def _run(settings: Settings, sink: EventSink | None = None, **options: object) -> RunReport:
+    opts = CollectionOptions(workers=settings.collect_workers, audit_days=30, **options)  # type: ignore[arg-type]
+    return run_collection(settings, opts, sink)
+
+
+def test_complete_collection_equals_truth_and_is_published(
+    small_sandbox: RunningSandbox,
+    kafka_settings: Settings,
+    catalog: SchemaCatalog,
+    codec: EventCodec,
+) -> None:
+    settings = small_sandbox.settings(kafka_settings)
+    report = _run(settings, _sink(settings, catalog, codec))
+    result = report.result
+    truth = small_sandbox.truth()
+    assert {s.scope: s.status for s in result.scopes.values() if s.status != "complete"} == {}
+    assert {e.key for e in result.entitlements()} == set(truth)
+    collected = {e.key: e.as_record() for e in result.entitlements()}
+    sample = sorted(truth)[:: max(1, len(truth) // 50)]
+    assert all(collected[k] == truth[k] for k in sample)  # the whole record, not just the key
+
+    events = read_events(settings, codec, "collection.v1", "entitlement.v1", "identity.v1")
+    observed = by_type(events, "entitlement.observed", result.run_id)
+    assert {p["entitlement"]["key"] for p in observed} == set(truth)
+    assert len(observed) == len(truth)
+    (completed,) = by_type(events, "collection.completed", result.run_id)
+    assert {s["status"] for s in completed["scopes"]} == {"complete"}
+    assert completed["counts"]["entitlements"] == len(truth)
+    assert len(by_type(events, "collection.started", result.run_id)) == 1
+    identities = by_type(events, "identity.observed", result.run_id)
+    flags = {f for i in identities for f in i["flags"]}
+    assert {"deactivated_in_okta_active_in_databricks", "no_approver", "contractor"} <= flags
+    groups = [i for i in identities if i["identity_type"] == "group"]
+    assert any(g["owners"] for g in groups) and any(g["approvers"] for g in groups)
+    assert any(p["last_used_at"] for p in observed)
+    assert by_type(events, "entitlement.removed") == [] and by_type(events, "entitlement.granted") == []
+
+
+def test_errors_and_rate_limits_still_give_the_truth(
+    small_sandbox: RunningSandbox, settings: Settings
+) -> None:
+    small_sandbox.faults(error_rate=0.1, rate_limit=15, okta_rate_limit=15)
+    try:
+        before = small_sandbox.stats()["refused"]
+        report = _run(small_sandbox.settings(settings, collect_retry_timeout_s=60))
+        after = small_sandbox.stats()["refused"]
+    finally:
+        small_sandbox.faults(error_rate=0, rate_limit=0, okta_rate_limit=0)
+    assert {s.scope: s.reason for s in report.result.scopes.values() if s.status != "complete"} == {}
+    assert {e.key for e in report.result.entitlements()} == set(small_sandbox.truth())
+    refused = {code: n - before.get(code, 0) for code, n in after.items()}
+    assert (
+        refused.get("429", 0) > 0 and refused.get("500", 0) + refused.get("503", 0) > 0
+    )  # and were absorbed
+
+
+def test_workspace_down_marks_only_its_scope_partial_and_removes_nothing(
+    small_sandbox: RunningSandbox,
+    kafka_settings: Settings,
+    catalog: SchemaCatalog,
+    codec: EventCodec,
+) -> None:
+    settings = small_sandbox.settings(kafka_settings, collect_retry_timeout_s=3)
+    sink = _sink(settings, catalog, codec)
+    first = _run(settings, sink).result
+    small_sandbox.faults(down=["dbc-001"])
+    try:
+        second = _run(settings, sink).result
+    finally:
+        small_sandbox.faults(down=[])
+    down_ws = next(w for w in second.workspaces if w.deployment_name == "dbc-001")
+    states = {s.scope: s for s in second.scopes.values()}
+    assert states[down_ws.scope].status == "partial"  # assignments come from the account API
+    assert "dbc-001" in (states[down_ws.scope].reason or "")
+    assert all(s.status == "complete" for k, s in states.items() if k != down_ws.scope)
+    events = read_events(settings, codec, "entitlement.v1", "collection.v1")
+    assert by_type(events, "entitlement.removed") == []
+    assert by_type(events, "entitlement.granted") == []
+    (completed,) = by_type(events, "collection.completed", second.run_id)
+    assert {s["scope"]: s["status"] for s in completed["scopes"]}[down_ws.scope] == "partial"
+    assert len(list(first.entitlements())) > len(list(second.entitlements()))
+
+
+def test_drift_emits_exactly_the_drifted_changes(
+    kafka_settings: Settings,
+    catalog: SchemaCatalog,
+    codec: EventCodec,
+) -> None:
+    with running_sandbox(scenario="tiny", seed=5) as sandbox:
+        settings = sandbox.settings(kafka_settings)
+        sink = _sink(settings, catalog, codec)
+        first = _run(settings, sink).result
+        before = set(sandbox.truth())
+        assert len(sandbox.drift(seed=3, changes=6)) == 6
+        after = set(sandbox.truth())
+        second = _run(settings, sink).result
+    events = read_events(settings, codec, "entitlement.v1")
+    granted = {p["entitlement"]["key"] for p in by_type(events, "entitlement.granted", second.run_id)}
+    removed = {p["entitlement"]["key"] for p in by_type(events, "entitlement.removed", second.run_id)}
+    assert granted == after - before and granted
+    assert removed == before - after and removed
+    assert all(p["previous_run_id"] == first.run_id for p in by_type(events, "entitlement.removed"))
+
+
+def test_a_revoked_token_fails_only_its_workspace_with_a_clear_reason(
+    small_sandbox: RunningSandbox,
+    settings: Settings,
+) -> None:
+    small_sandbox.faults(revoked=["dbc-002"])
+    try:
+        result = _run(small_sandbox.settings(settings)).result
+    finally:
+        small_sandbox.faults(revoked=[])
+    failed = {s.scope: s for s in result.scopes.values() if s.status != "complete"}
+    (scope,) = [s for s in failed.values() if s.scope.startswith("workspace:")]
+    assert scope.status == "partial"
+    assert "workspace dbc-002" in (scope.reason or "") and "rejected the token" in (scope.reason or "")
+
+
+def test_a_payload_missing_a_required_field_fails_its_scope_loudly(
+    small_sandbox: RunningSandbox, settings: Settings
+) -> None:
+    small_sandbox.faults(corrupt=["dbc-001"])
+    try:
+        result = _run(small_sandbox.settings(settings), workspaces=["dbc-001", "dbc-002"], okta=False).result
+    finally:
+        small_sandbox.faults(corrupt=[])
+    states = {w.deployment_name: result.scopes[w.scope] for w in result.workspaces}
+    assert states["dbc-001"].status == "partial"
+    assert "job in workspace dbc-001 without required field 'job_id'" in (states["dbc-001"].reason or "")
+    assert states["dbc-002"].status == "complete"
+    assert not any(e.resource.type == "job" for e in states["dbc-001"].entitlements)  # no half-read jobs
+
+
+def test_bad_account_token_is_a_clear_error(small_sandbox: RunningSandbox, settings: Settings) -> None:
+    from pydantic import SecretStr
+
+    with pytest.raises(AuthenticationError, match="account: Databricks rejected the token"):
+        _run(small_sandbox.settings(settings, databricks_token=SecretStr("dapi-wrong")), okta=False)
+
+
+def test_bad_okta_token_fails_only_the_okta_scope(small_sandbox: RunningSandbox, settings: Settings) -> None:
+    from pydantic import SecretStr
+
+    result = _run(
+        small_sandbox.settings(settings, okta_token=SecretStr("wrong")), workspaces=["dbc-000"]
+    ).result
+    okta = result.scopes["okta"]
+    assert okta.status == "failed" and "token was rejected" in (okta.reason or "")
+    assert all(s.status == "complete" for s in result.scopes.values() if s.scope != "okta")
+    assert not any("orphan" in i["flags"] for i in result.identities)  # no Okta, no orphan verdicts
+
+
+def test_unreachable_host_gives_up_in_bounded_time(settings: Settings) -> None:
+    from pydantic import SecretStr
+
+    dead = f"http://127.0.0.1:{free_port()}"
+    bounded = settings.model_copy(
+        update={
+            "databricks_account_host": dead,
+            "databricks_account_id": "a",
+            "databricks_token": SecretStr("t"),
+            "databricks_workspace_url_template": dead + "/ws/{deployment_name}",
+            "collect_retry_timeout_s": 2.0,
+            "http_timeout_s": 2.0,
+        }
+    )
+    started = time.monotonic()
+    with pytest.raises(UnavailableError, match="account"):
+        _run(bounded, okta=False)
+    assert time.monotonic() - started < 20
+
+
+def test_workspace_filter_matches_truth_for_those_workspaces(
+    small_sandbox: RunningSandbox, settings: Settings, tmp_path: Path
+) -> None:
+    report = run_collection(
+        small_sandbox.settings(settings),
+        CollectionOptions(workspaces=["dbc-003"], audit_days=0),
+        export=tmp_path / "one.jsonl",
+    )
+    keys = {e.key for e in report.result.entitlements()}
+    assert [w.deployment_name for w in report.result.workspaces] == ["dbc-003"]
+    ws_scope = report.result.workspaces[0].scope
+    truth = small_sandbox.truth()
+    assert {k for k, r in truth.items() if r["scope"] == ws_scope} == {
+        e.key for e in report.result.scopes[ws_scope].entitlements
+    }
+    assert report.exported == len(keys)

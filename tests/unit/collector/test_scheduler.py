@@ -1,0 +1,109 @@
+"""The worker pool's bookkeeping: per-scope status, follow-ups, priorities, and the metastore router."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from services.collector.databricks_tasks import MetastoreRouter
+from services.collector.entitlement import Entitlement, Principal, Resource
+from services.collector.scheduler import Scheduler, Task, TaskOutput
+from services.core.errors import AuthenticationError, UnavailableError
+
+P = Principal("user", "1", "a@example.com")
+
+
+def ent(scope: str, n: int) -> Entitlement:
+    return Entitlement(scope, P, Resource("job", f"w/{n}", "j"), "CAN_VIEW")
+
+
+def test_scopes_are_complete_partial_or_failed_on_their_own() -> None:
+    def ok(scope: str, n: int) -> TaskOutput:
+        return TaskOutput([ent(scope, n)])
+
+    def boom() -> TaskOutput:
+        raise AuthenticationError("workspace dbc-2: Databricks rejected the token")
+
+    def crash() -> TaskOutput:
+        raise KeyError("a transform bug")
+
+    tasks = [
+        Task("workspace:1", "ws1 jobs", lambda: ok("workspace:1", 1)),
+        Task("workspace:2", "ws2 jobs", lambda: ok("workspace:2", 2)),
+        Task("workspace:2", "ws2 compute", boom),
+        Task("workspace:3", "ws3 jobs", boom),
+        Task("workspace:4", "ws4 jobs", crash),
+    ]
+    scopes = Scheduler(3).run(tasks)
+    assert {k: s.status for k, s in scopes.items()} == {
+        "workspace:1": "complete",
+        "workspace:2": "partial",
+        "workspace:3": "failed",
+        "workspace:4": "failed",
+    }
+    assert scopes["workspace:2"].reason == "ws2 compute: workspace dbc-2: Databricks rejected the token"
+    assert "unexpected KeyError" in (scopes["workspace:4"].reason or "")
+    assert len(scopes["workspace:2"].entitlements) == 1
+
+
+def test_follow_ups_run_and_a_failed_task_has_none() -> None:
+    def parent() -> TaskOutput:
+        return TaskOutput(
+            followups=[Task("m", f"child {n}", lambda n=n: TaskOutput([ent("m", n)])) for n in range(5)]
+        )
+
+    def failing_parent() -> TaskOutput:
+        raise UnavailableError("metastore x: down")
+
+    progress: list[tuple[int, int]] = []
+    scopes = Scheduler(2, on_progress=lambda d, t: progress.append((d, t))).run(
+        [Task("m", "parent", parent), Task("n", "parent", failing_parent)]
+    )
+    assert len(scopes["m"].entitlements) == 5 and scopes["m"].status == "complete"
+    assert scopes["n"].status == "failed" and scopes["n"].entitlements == []
+    assert progress[-1] == (7, 7)
+
+
+def test_lower_priority_numbers_start_first() -> None:
+    started: list[str] = []
+    lock = threading.Lock()
+
+    def record(name: str) -> TaskOutput:
+        with lock:
+            started.append(name)
+        return TaskOutput()
+
+    tasks = [Task("s", f"late {n}", lambda n=n: record(f"late {n}"), 5) for n in range(3)]
+    tasks.append(Task("s", "urgent", lambda: record("urgent"), 0))
+    Scheduler(1).run(tasks)
+    assert started[0] == "urgent"
+
+
+def test_stop_event_keeps_follow_ups_from_starting() -> None:
+    stop = threading.Event()
+
+    def parent() -> TaskOutput:
+        stop.set()
+        return TaskOutput(followups=[Task("m", "child", lambda: TaskOutput([ent("m", 1)]))])
+
+    scopes = Scheduler(2, stop_event=stop).run([Task("m", "parent", parent)])
+    assert scopes["m"].status == "partial" and "stopped before it ran" in (scopes["m"].reason or "")
+
+
+def test_router_spreads_calls_and_fails_over() -> None:
+    router = MetastoreRouter()
+    assert router.register("m1", "dbc-a") is True
+    assert router.register("m1", "dbc-b") is False
+    used: list[str] = []
+
+    def flaky(ws: str) -> str:
+        used.append(ws)
+        if ws == "dbc-a":
+            raise UnavailableError("workspace dbc-a: down")
+        return ws
+
+    assert {router.call("m1", flaky) for _ in range(4)} == {"dbc-b"}
+    assert "dbc-a" in used  # tried, failed over
+    with pytest.raises(UnavailableError, match="no reachable workspace"):
+        router.call("m2", flaky)
