@@ -46,7 +46,7 @@ TOPICS: tuple[TopicSpec, ...] = (
     ),
     TopicSpec(
         "campaign.v1", "campaign launched and closed", 3, "campaign id",
-        ("campaign.launched", "campaign.closed"), ("campaign",), ("notifier", "ledger"),
+        ("campaign.launched", "campaign.closed", "campaign.group_adopted"), ("campaign",), ("notifier", "ledger"),
     ),
     TopicSpec(
         "review-task.v1", "review items routed to reviewers and escalations", 6, "task id",

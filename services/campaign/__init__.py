@@ -1,0 +1,1 @@
+"""Campaign service: turns collected access into routed review tasks, records decisions, escalates and closes."""
