@@ -113,6 +113,7 @@ def launch_campaign(deps: CampaignDeps, definition: CampaignDefinition, launched
                 "reviewer": routing.reviewer, "reviewer_level": level,
                 "provenance": [s.as_record() for s in routing.steps], "risk_flags": flags,
                 "recommended_action": recommended_action(flags), "due_at": due_us,
+                "last_used_at": last_used.get(item["key"]),
             }, correlation_id=campaign_id, subject_key=task_id, causation_id=launched.event_id))
             per_reviewer[routing.reviewer].append(task_id)
     for reviewer, task_ids in sorted(per_reviewer.items()):

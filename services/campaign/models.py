@@ -74,6 +74,8 @@ class Identity(Base):
     detail_json: Mapped[str] = mapped_column(Text, default="{}")  # owners, approvers, members, flags, ids
     observed_at: Mapped[int] = mapped_column(BigInteger)
 
+    __table_args__ = (Index("ix_cmp_identities_email", "email"),)
+
 
 class Campaign(Base):
     __tablename__ = "cmp_campaigns"
@@ -114,6 +116,7 @@ class ReviewTask(Base):
     provenance_json: Mapped[str] = mapped_column(Text)
     risk_flags: Mapped[str] = mapped_column(String(500), default="")  # space separated
     recommended_action: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    last_used_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     due_at: Mapped[int] = mapped_column(BigInteger)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     decision: Mapped[str | None] = mapped_column(String(16), nullable=True)

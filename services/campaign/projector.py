@@ -122,7 +122,8 @@ def _task_row(e: Event) -> dict[str, Any]:
         "privilege": ent["privilege"], "reviewer": p["reviewer"], "original_reviewer": p["reviewer"],
         "reviewer_level": p.get("reviewer_level", 1), "routed_by": assigned,
         "provenance_json": json.dumps(list(p["provenance"])), "risk_flags": " ".join(p.get("risk_flags") or []),
-        "recommended_action": p.get("recommended_action"), "due_at": normalize(p["due_at"]), "escalation_level": 0,
+        "recommended_action": p.get("recommended_action"),
+        "last_used_at": normalize(p.get("last_used_at")), "due_at": normalize(p["due_at"]), "escalation_level": 0,
     }
 
 

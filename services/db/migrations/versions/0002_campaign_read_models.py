@@ -1,8 +1,8 @@
-"""campaign read models
+"""campaign read models: collection facts, identities, campaigns, tasks, decisions, escalations, revocations, link uses, adoptions
 
 Revision ID: 0002_campaign
 Revises: 0001
-Create Date: 2026-11-21 21:24:57.722627
+Create Date: 2026-11-21
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-
     op.create_table('cmp_campaigns',
     sa.Column('campaign_id', sa.String(length=64), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -114,6 +113,9 @@ def upgrade() -> None:
     sa.Column('observed_at', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cmp_identities'))
     )
+    with op.batch_alter_table('cmp_identities', schema=None) as batch_op:
+        batch_op.create_index('ix_cmp_identities_email', ['email'], unique=False)
+
     op.create_table('cmp_link_uses',
     sa.Column('link_token_id', sa.String(length=64), nullable=False),
     sa.Column('reviewer', sa.String(length=320), nullable=False),
@@ -136,6 +138,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('run_id', 'key', name=op.f('pk_cmp_observed_entitlements'))
     )
     with op.batch_alter_table('cmp_observed_entitlements', schema=None) as batch_op:
+        batch_op.create_index('ix_cmp_observed_principal', ['principal_id'], unique=False)
         batch_op.create_index('ix_cmp_observed_run_scope', ['run_id', 'scope'], unique=False)
 
     op.create_table('cmp_revocations',
@@ -169,6 +172,7 @@ def upgrade() -> None:
     sa.Column('provenance_json', sa.Text(), nullable=False),
     sa.Column('risk_flags', sa.String(length=500), nullable=False),
     sa.Column('recommended_action', sa.String(length=16), nullable=True),
+    sa.Column('last_used_at', sa.BigInteger(), nullable=True),
     sa.Column('due_at', sa.BigInteger(), nullable=False),
     sa.Column('escalation_level', sa.Integer(), nullable=False),
     sa.Column('decision', sa.String(length=16), nullable=True),
@@ -184,9 +188,7 @@ def upgrade() -> None:
 
 
 
-
 def downgrade() -> None:
-
     with op.batch_alter_table('cmp_tasks', schema=None) as batch_op:
         batch_op.drop_index('ix_cmp_tasks_campaign_reviewer')
         batch_op.drop_index('ix_cmp_tasks_campaign_key')
@@ -198,9 +200,13 @@ def downgrade() -> None:
     op.drop_table('cmp_revocations')
     with op.batch_alter_table('cmp_observed_entitlements', schema=None) as batch_op:
         batch_op.drop_index('ix_cmp_observed_run_scope')
+        batch_op.drop_index('ix_cmp_observed_principal')
 
     op.drop_table('cmp_observed_entitlements')
     op.drop_table('cmp_link_uses')
+    with op.batch_alter_table('cmp_identities', schema=None) as batch_op:
+        batch_op.drop_index('ix_cmp_identities_email')
+
     op.drop_table('cmp_identities')
     op.drop_table('cmp_group_adoptions')
     with op.batch_alter_table('cmp_grant_changes', schema=None) as batch_op:
@@ -219,4 +225,3 @@ def downgrade() -> None:
     op.drop_table('cmp_decisions')
     op.drop_table('cmp_collection_scopes')
     op.drop_table('cmp_campaigns')
-
