@@ -24,6 +24,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("services.cli.schemas", "schemas"),
     ("services.cli.events", "events"),
     ("services.ledger.cli", "ledger"),
+    ("services.campaign.cli", "campaign"),
 )
 COMMANDS: tuple[str, ...] = ("services.cli.stack",)
 

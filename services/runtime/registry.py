@@ -29,6 +29,8 @@ class ServiceSpec:
 
 _DECLARED: tuple[ServiceSpec, ...] = (
     ServiceSpec("ledger", "appends every event to hash-chained, signed segments", "services.ledger.service:run"),
+    ServiceSpec("campaign", "routes review items, records decisions, escalates and closes; serves the review pages",
+                "services.campaign.service:run", web=True),
 )
 
 
