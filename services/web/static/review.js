@@ -9,8 +9,7 @@
     rows.forEach(function (r) { r.classList.remove("current"); });
     var row = rows[current];
     row.classList.add("current");
-    var target = row.querySelector("input.just") || row.querySelector("input[type=checkbox]");
-    if (target) target.focus({ preventScroll: true });
+    row.focus({ preventScroll: true });
     row.scrollIntoView({ block: "nearest" });
   }
   function row() { return rows[current]; }
