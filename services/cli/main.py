@@ -34,8 +34,8 @@ def _register() -> None:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
+            if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+                continue  # that sub-command's package is not part of this build
             raise
         app.add_typer(module.app, name=name)
     for module_name in COMMANDS:

@@ -50,8 +50,9 @@ def inbox(request: Request, campaign_id: str, view: str = Query("resource", patt
 @router.post("/campaigns/{campaign_id}/decisions")
 def decide(request: Request, campaign_id: str, csrf_token: str = Form(""), decision: str = Form(...),
            task_id: list[str] = Form(default_factory=list), justification: str = Form(""), delegate_to: str = Form(""),
-           all_matching: str = Form(""), view: str = Form("resource"), status: str = Form("pending"),
-           risk: str = Form(""), page: int = Form(1)) -> Response:
+           all_matching: str = Form(""), view: str = Query("resource", pattern="^(resource|person)$"),
+           status: str = Query("pending", pattern="^(pending|decided|all)$"), risk: str = Query("", max_length=40),
+           page: int = Query(1, ge=1)) -> Response:
     state = web_state(request)
     state.sessions.check_csrf(request, csrf_token)
     actor = current_actor(request)

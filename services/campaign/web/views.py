@@ -15,7 +15,7 @@ from services.campaign.queries import get_campaign
 from services.campaign.risk import HIGH_RISK
 from services.core.errors import NotFoundError, PermissionDeniedError
 
-PAGE_SIZE = 100
+PAGE_SIZE = 50
 FLAG_LABELS = {
     "privileged": ("Privileged", "high"), "production": ("Production", "mid"), "deactivated": ("Deactivated in Okta", "high"),
     "orphaned": ("Orphaned", "high"), "dormant": ("Unused 90 days", "mid"), "dormant_unknown": ("Usage unknown", ""),

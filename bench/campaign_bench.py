@@ -1,0 +1,206 @@
+"""Campaign benchmark: launch over the default-size scenario, inbox p95 under 50 reviewers, decisions/s.
+
+    python -m bench.campaign_bench [--quick] [--no-broker]
+
+1. collects (projects) a generated scenario of > 50k entitlements, then times ``launch_campaign``
+   (population freeze + hash, routing, risk flags, events published to a real broker, projected);
+2. starts a real uvicorn server (separate process) on loopback and drives it with httpx: 50
+   signed-in reviewers open their inbox with a think time (p50/p95/p99), then the same without
+   think time (throughput);
+3. 50 reviewers post single decisions as fast as they can: decisions recorded per second (each
+   one published to the broker and projected before the answer), plus one bulk decision.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+
+from services.campaign import models as m
+from services.campaign.definition import CampaignDefinition
+from services.campaign.launch_campaign import launch_campaign
+from services.campaign.wiring import build_deps
+from services.core.settings import Settings
+from services.events.codec import EventCodec
+from services.events.schemas import SchemaCatalog
+from services.kafka.broker import EmbeddedBroker, free_port, wait_for_port
+from services.web.app import link_signer
+from tests.unit.campaign.scenario import LARGE, SMALL, generate
+
+REVIEWERS = 50
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def launch_phase(settings: Settings, quick: bool) -> tuple[str, object]:
+    producer = None
+    if settings.kafka_bootstrap:
+        from services.kafka.admin import ensure_topics
+        from services.kafka.producer import EventProducer
+
+        ensure_topics(settings, settings.kafka_bootstrap)
+        producer = EventProducer(settings, settings.kafka_bootstrap, EventCodec(SchemaCatalog(settings.schema_dir)))
+    deps = build_deps(settings, producer=None)
+    scenario = generate(deps.sink.factory, SMALL if quick else LARGE)
+    started = time.perf_counter()
+    deps.sink.emit(scenario.events)
+    print(f"collect:   projected {len(scenario.events)} collector events in {time.perf_counter() - started:.1f} s")
+    deps.sink.producer = producer
+    started = time.perf_counter()
+    result = launch_campaign(deps, CampaignDefinition(name="bench"), "admin@corp.example")
+    took = time.perf_counter() - started
+    where = "published to the broker and projected" if producer else "projected (no broker)"
+    print(f"launch:    {result.population_count} items -> {result.tasks} tasks, {result.reviewers} reviewers, "
+          f"{where} in {took:.1f} s (target <= 15 s) {_verdict(took <= 15 and result.population_count >= (0 if quick else 50_000))}")
+    return result.campaign_id, deps
+
+
+def _start_server(settings: Settings, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    cmd = [sys.executable, "-m", "uvicorn", "bench.campaign_server:app", "--factory", "--host", "127.0.0.1",
+           "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    proc = subprocess.Popen(cmd, env=env, cwd=Path(__file__).resolve().parents[1])
+    if not wait_for_port("127.0.0.1", port, 30):
+        proc.kill()
+        raise SystemExit("the bench server did not start")
+    return proc, f"http://127.0.0.1:{port}"
+
+
+async def _sign_in(client: httpx.AsyncClient, settings: Settings, reviewer: str, campaign_id: str) -> str:
+    token, _ = link_signer(settings).mint(reviewer, campaign_id)
+    page = await client.post(f"/r/{token}", follow_redirects=True)
+    page.raise_for_status()
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+
+
+async def _inbox_load(base: str, settings: Settings, campaign_id: str, reviewers: list[str], seconds: float,
+                      think_s: float) -> tuple[list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    stop_at = time.monotonic() + seconds
+
+    async def reviewer_loop(email: str) -> None:
+        nonlocal errors
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            await _sign_in(client, settings, email, campaign_id)
+            await asyncio.sleep(random.random() * max(think_s, 0.05))
+            while time.monotonic() < stop_at:
+                started = time.perf_counter()
+                response = await client.get(f"/campaigns/{campaign_id}/inbox",
+                                            params={"view": random.choice(["resource", "person"]), "status": "all"})
+                latencies.append((time.perf_counter() - started) * 1000)
+                errors += response.status_code != 200
+                if think_s:
+                    await asyncio.sleep(random.uniform(0.5, 1.5) * think_s)
+
+    await asyncio.gather(*(reviewer_loop(r) for r in reviewers))
+    return latencies, errors
+
+
+async def _decision_load(base: str, settings: Settings, campaign_id: str, work: dict[str, list[str]]) -> tuple[int, float, int]:
+    recorded = 0
+    errors = 0
+
+    async def reviewer_loop(email: str, task_ids: list[str]) -> None:
+        nonlocal recorded, errors
+        async with httpx.AsyncClient(base_url=base, timeout=30, headers={"accept": "application/json"}) as client:
+            csrf = await _sign_in(client, settings, email, campaign_id)
+            for task_id in task_ids:
+                response = await client.post(f"/campaigns/{campaign_id}/decisions", data={
+                    "csrf_token": csrf, "task_id": task_id, "decision": "approve", "justification": "bench: still needed"})
+                if response.status_code == 200:
+                    recorded += 1
+                else:
+                    errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(reviewer_loop(r, ids) for r, ids in work.items()))
+    return recorded, time.perf_counter() - started, errors
+
+
+def web_phase(settings: Settings, env: dict[str, str], campaign_id: str, deps: object, quick: bool) -> None:
+    with deps.sessions() as session:  # type: ignore[attr-defined]
+        rows = session.execute(select(m.ReviewTask.reviewer, func.count()).where(m.ReviewTask.campaign_id == campaign_id)
+                               .group_by(m.ReviewTask.reviewer).order_by(func.count().desc()).limit(REVIEWERS))
+        reviewers = [r for r, _ in rows]
+        tasks = session.execute(select(m.ReviewTask.reviewer, m.ReviewTask.task_id).where(
+            m.ReviewTask.campaign_id == campaign_id, m.ReviewTask.reviewer.in_(reviewers)))
+        work: dict[str, list[str]] = {}
+        for reviewer, task_id in tasks:
+            work.setdefault(reviewer, []).append(task_id)
+    proc, base = _start_server(settings, env)
+    try:
+        seconds = 5 if quick else 15
+        lat, err = asyncio.run(_inbox_load(base, settings, campaign_id, reviewers, seconds, think_s=1.0))
+        print(f"inbox:     {len(reviewers)} reviewers (~1 s think time), {len(lat)} pages in {seconds} s: "
+              f"p50 {_pct(lat, .5):.0f} ms, p95 {_pct(lat, .95):.0f} ms, p99 {_pct(lat, .99):.0f} ms, errors {err} "
+              f"(target p95 <= 100 ms) {_verdict(_pct(lat, .95) <= 100 and not err)}")
+        lat, err = asyncio.run(_inbox_load(base, settings, campaign_id, reviewers, 5, think_s=0))
+        print(f"inbox:     {len(reviewers)} reviewers, no think time: {len(lat) / 5:.0f} pages/s, "
+              f"p50 {_pct(lat, .5):.0f} ms, p95 {_pct(lat, .95):.0f} ms, errors {err} (saturation, for information)")
+        per_reviewer = 20 if quick else 60
+        batch = {r: ids[:per_reviewer] for r, ids in work.items()}
+        recorded, took, err = asyncio.run(_decision_load(base, settings, campaign_id, batch))
+        rate = recorded / took if took else 0.0
+        print(f"decisions: {recorded} single decisions by {len(batch)} reviewers over HTTP in {took:.1f} s: "
+              f"{rate:.0f}/s, errors {err} (target >= 500/s) {_verdict(rate >= 500 and not err)}")
+        bulk_reviewer = max(work, key=lambda r: len(work[r]))
+        bulk_ids = work[bulk_reviewer][per_reviewer:per_reviewer + 1000]
+        if bulk_ids:
+            async def bulk() -> float:
+                async with httpx.AsyncClient(base_url=base, timeout=120, headers={"accept": "application/json"}) as c:
+                    csrf = await _sign_in(c, settings, bulk_reviewer, campaign_id)
+                    t0 = time.perf_counter()
+                    r = await c.post(f"/campaigns/{campaign_id}/decisions", data={
+                        "csrf_token": csrf, "task_id": bulk_ids, "decision": "revoke", "justification": "bench bulk"})
+                    r.raise_for_status()
+                    return time.perf_counter() - t0
+            took = asyncio.run(bulk())
+            print(f"decisions: one bulk revoke of {len(bulk_ids)} items in {took:.2f} s: {len(bulk_ids) / took:.0f}/s")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small scenario, short runs (smoke test)")
+    parser.add_argument("--no-broker", action="store_true", help="project only, publish nothing")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ar-campaign-bench-") as tmp:
+        broker = None if args.no_broker else EmbeddedBroker().start()
+        try:
+            overrides = {"AR_ENV": "test", "AR_DATA_DIR": tmp, "AR_SESSION_COOKIE_SECURE": "false",
+                         "AR_KAFKA_BOOTSTRAP": broker.bootstrap if broker else "", "AR_KAFKA_TOPIC_PREFIX": "bench.",
+                         "AR_LOG_LEVEL": "WARNING"}
+            env = {**os.environ, **overrides, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+            os.environ.update(overrides)
+            settings = Settings.load()
+            campaign_id, deps = launch_phase(settings, args.quick)
+            web_phase(settings, env, campaign_id, deps, args.quick)
+        finally:
+            if broker is not None:
+                broker.stop()
+
+
+if __name__ == "__main__":
+    main()
