@@ -18,7 +18,6 @@ import asyncio
 import os
 import random
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -58,26 +57,50 @@ def launch_phase(settings: Settings, quick: bool) -> tuple[str, object]:
         from services.kafka.producer import EventProducer
 
         ensure_topics(settings, settings.kafka_bootstrap)
-        producer = EventProducer(settings, settings.kafka_bootstrap, EventCodec(SchemaCatalog(settings.schema_dir)))
+        producer = EventProducer(
+            settings, settings.kafka_bootstrap, EventCodec(SchemaCatalog(settings.schema_dir))
+        )
     deps = build_deps(settings, producer=None)
     scenario = generate(deps.sink.factory, SMALL if quick else LARGE)
     started = time.perf_counter()
     deps.sink.emit(scenario.events)
-    print(f"collect:   projected {len(scenario.events)} collector events in {time.perf_counter() - started:.1f} s")
+    print(
+        f"collect:   projected {len(scenario.events)} collector events in {time.perf_counter() - started:.1f} s"
+    )
     deps.sink.producer = producer
     started = time.perf_counter()
     result = launch_campaign(deps, CampaignDefinition(name="bench"), "admin@corp.example")
     took = time.perf_counter() - started
     where = "published to the broker and projected" if producer else "projected (no broker)"
-    print(f"launch:    {result.population_count} items -> {result.tasks} tasks, {result.reviewers} reviewers, "
-          f"{where} in {took:.1f} s (target <= 15 s) {_verdict(took <= 15 and result.population_count >= (0 if quick else 50_000))}")
+    print(
+        f"launch:    {result.population_count} items -> {result.tasks} tasks, {result.reviewers} reviewers, "
+        f"{where} in {took:.1f} s (target <= 15 s) {_verdict(took <= 15 and result.population_count >= (0 if quick else 50_000))}"
+    )
     return result.campaign_id, deps
 
 
 def _start_server(settings: Settings, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", "bench.campaign_server:app", "--factory", "--host", "127.0.0.1",
-           "--port", str(port), "--log-level", "warning", "--no-access-log", "--loop", "auto", "--http", "auto"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.campaign_server:app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--timeout-keep-alive",
+        "60",
+        "--loop",
+        "auto",
+        "--http",
+        "auto",
+    ]
     proc = subprocess.Popen(cmd, env=env, cwd=Path(__file__).resolve().parents[1])
     if not wait_for_port("127.0.0.1", port, 30):
         proc.kill()
@@ -92,8 +115,9 @@ async def _sign_in(client: httpx.AsyncClient, settings: Settings, reviewer: str,
     return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
 
 
-async def _signed_in_clients(base: str, settings: Settings, campaign_id: str, reviewers: list[str],
-                             json_api: bool = False) -> list[tuple[httpx.AsyncClient, str]]:
+async def _signed_in_clients(
+    base: str, settings: Settings, campaign_id: str, reviewers: list[str], json_api: bool = False
+) -> list[tuple[httpx.AsyncClient, str]]:
     headers = {"accept": "application/json"} if json_api else {}
     clients = [httpx.AsyncClient(base_url=base, timeout=60, headers=headers) for _ in reviewers]
     csrfs = []
@@ -102,8 +126,9 @@ async def _signed_in_clients(base: str, settings: Settings, campaign_id: str, re
     return list(zip(clients, csrfs, strict=True))
 
 
-async def _inbox_load(base: str, settings: Settings, campaign_id: str, reviewers: list[str], seconds: float,
-                      think_s: float) -> tuple[list[float], int]:
+async def _inbox_load(
+    base: str, settings: Settings, campaign_id: str, reviewers: list[str], seconds: float, think_s: float
+) -> tuple[list[float], int]:
     latencies: list[float] = []
     errors = 0
     sessions = await _signed_in_clients(base, settings, campaign_id, reviewers)
@@ -114,10 +139,15 @@ async def _inbox_load(base: str, settings: Settings, campaign_id: str, reviewers
         await asyncio.sleep(random.random() * think_s)
         while time.monotonic() < stop_at:
             started = time.perf_counter()
-            response = await client.get(f"/campaigns/{campaign_id}/inbox",
-                                        params={"view": random.choice(["resource", "person"]), "status": "all"})
+            try:
+                response = await client.get(
+                    f"/campaigns/{campaign_id}/inbox",
+                    params={"view": random.choice(["resource", "person"]), "status": "all"},
+                )
+                errors += response.status_code != 200
+            except httpx.HTTPError:
+                errors += 1
             latencies.append((time.perf_counter() - started) * 1000)
-            errors += response.status_code != 200
             if think_s:
                 await asyncio.sleep(random.uniform(0.5, 1.5) * think_s)
 
@@ -129,7 +159,9 @@ async def _inbox_load(base: str, settings: Settings, campaign_id: str, reviewers
     return latencies, errors
 
 
-async def _decision_load(base: str, settings: Settings, campaign_id: str, work: dict[str, list[str]]) -> tuple[int, float, int]:
+async def _decision_load(
+    base: str, settings: Settings, campaign_id: str, work: dict[str, list[str]]
+) -> tuple[int, float, int]:
     recorded = 0
     errors = 0
     sessions = await _signed_in_clients(base, settings, campaign_id, list(work), json_api=True)
@@ -137,8 +169,19 @@ async def _decision_load(base: str, settings: Settings, campaign_id: str, work: 
     async def reviewer_loop(client: httpx.AsyncClient, csrf: str, task_ids: list[str]) -> None:
         nonlocal recorded, errors
         for task_id in task_ids:
-            response = await client.post(f"/campaigns/{campaign_id}/decisions", data={
-                "csrf_token": csrf, "task_id": task_id, "decision": "approve", "justification": "bench: still needed"})
+            try:
+                response = await client.post(
+                    f"/campaigns/{campaign_id}/decisions",
+                    data={
+                        "csrf_token": csrf,
+                        "task_id": task_id,
+                        "decision": "approve",
+                        "justification": "bench: still needed",
+                    },
+                )
+            except httpx.HTTPError:
+                errors += 1
+                continue
             if response.status_code == 200:
                 recorded += 1
             else:
@@ -146,7 +189,9 @@ async def _decision_load(base: str, settings: Settings, campaign_id: str, work: 
 
     started = time.perf_counter()
     try:
-        await asyncio.gather(*(reviewer_loop(c, csrf, ids) for (c, csrf), ids in zip(sessions, work.values(), strict=True)))
+        await asyncio.gather(
+            *(reviewer_loop(c, csrf, ids) for (c, csrf), ids in zip(sessions, work.values(), strict=True))
+        )
     finally:
         for client, _ in sessions:
             await client.aclose()
@@ -171,17 +216,27 @@ def pipeline_phase(deps: object, campaign_id: str, work: dict[str, list[str]]) -
         recorded = sum(pool.map(lambda kv: reviewer(*kv), work.items()))
     took = time.perf_counter() - started
     rate = recorded / took if took else 0.0
-    print(f"decisions: {recorded} single decisions by {len(work)} concurrent reviewers through the decision use case "
-          f"(validated, published, projected) in {took:.1f} s: {rate:.0f}/s (target >= 500/s) {_verdict(rate >= 500)}")
+    print(
+        f"decisions: {recorded} single decisions by {len(work)} concurrent reviewers through the decision use case "
+        f"(validated, published, projected) in {took:.1f} s: {rate:.0f}/s (target >= 500/s) {_verdict(rate >= 500)}"
+    )
 
 
 def web_phase(settings: Settings, env: dict[str, str], campaign_id: str, deps: object, quick: bool) -> None:
     with deps.sessions() as session:  # type: ignore[attr-defined]
-        rows = session.execute(select(m.ReviewTask.reviewer, func.count()).where(m.ReviewTask.campaign_id == campaign_id)
-                               .group_by(m.ReviewTask.reviewer).order_by(func.count().desc()).limit(REVIEWERS))
+        rows = session.execute(
+            select(m.ReviewTask.reviewer, func.count())
+            .where(m.ReviewTask.campaign_id == campaign_id)
+            .group_by(m.ReviewTask.reviewer)
+            .order_by(func.count().desc())
+            .limit(REVIEWERS)
+        )
         reviewers = [r for r, _ in rows]
-        tasks = session.execute(select(m.ReviewTask.reviewer, m.ReviewTask.task_id).where(
-            m.ReviewTask.campaign_id == campaign_id, m.ReviewTask.reviewer.in_(reviewers)))
+        tasks = session.execute(
+            select(m.ReviewTask.reviewer, m.ReviewTask.task_id).where(
+                m.ReviewTask.campaign_id == campaign_id, m.ReviewTask.reviewer.in_(reviewers)
+            )
+        )
         work: dict[str, list[str]] = {}
         for reviewer, task_id in tasks:
             work.setdefault(reviewer, []).append(task_id)
@@ -189,35 +244,56 @@ def web_phase(settings: Settings, env: dict[str, str], campaign_id: str, deps: o
     try:
         seconds = 5 if quick else 15
         lat, err = asyncio.run(_inbox_load(base, settings, campaign_id, reviewers, seconds, think_s=1.0))
-        print(f"inbox:     {len(reviewers)} reviewers (~1 s think time), {len(lat)} pages in {seconds} s: "
-              f"p50 {_pct(lat, .5):.0f} ms, p95 {_pct(lat, .95):.0f} ms, p99 {_pct(lat, .99):.0f} ms, errors {err} "
-              f"(target p95 <= 100 ms) {_verdict(_pct(lat, .95) <= 100 and not err)}")
+        print(
+            f"inbox:     {len(reviewers)} reviewers (~1 s think time), {len(lat)} pages in {seconds} s: "
+            f"p50 {_pct(lat, 0.5):.0f} ms, p95 {_pct(lat, 0.95):.0f} ms, p99 {_pct(lat, 0.99):.0f} ms, errors {err} "
+            f"(target p95 <= 100 ms) {_verdict(_pct(lat, 0.95) <= 100 and not err)}"
+        )
         lat, err = asyncio.run(_inbox_load(base, settings, campaign_id, reviewers, 5, think_s=0))
-        print(f"inbox:     {len(reviewers)} reviewers, no think time (saturation): {len(lat) / 5:.0f} pages/s, "
-              f"p50 {_pct(lat, .5):.0f} ms, p95 {_pct(lat, .95):.0f} ms, errors {err}")
+        print(
+            f"inbox:     {len(reviewers)} reviewers, no think time (saturation): {len(lat) / 5:.0f} pages/s, "
+            f"p50 {_pct(lat, 0.5):.0f} ms, p95 {_pct(lat, 0.95):.0f} ms, errors {err}"
+        )
         per_reviewer = 20 if quick else 60
         batch = {r: ids[:per_reviewer] for r, ids in work.items()}
         recorded, took, err = asyncio.run(_decision_load(base, settings, campaign_id, batch))
         rate = recorded / took if took else 0.0
-        print(f"decisions: {recorded} single decisions by {len(batch)} reviewers, one HTTP request per click, in "
-              f"{took:.1f} s: {rate:.0f}/s, errors {err}")
+        print(
+            f"decisions: {recorded} single decisions by {len(batch)} reviewers, one HTTP request per click, in "
+            f"{took:.1f} s: {rate:.0f}/s, errors {err}"
+        )
         bulk_reviewer = max(work, key=lambda r: len(work[r]))
-        bulk_ids = work[bulk_reviewer][per_reviewer:per_reviewer + 1000]
+        bulk_ids = work[bulk_reviewer][per_reviewer : per_reviewer + 1000]
         if bulk_ids:
+
             async def bulk() -> float:
-                async with httpx.AsyncClient(base_url=base, timeout=120, headers={"accept": "application/json"}) as c:
+                async with httpx.AsyncClient(
+                    base_url=base, timeout=120, headers={"accept": "application/json"}
+                ) as c:
                     csrf = await _sign_in(c, settings, bulk_reviewer, campaign_id)
                     t0 = time.perf_counter()
-                    r = await c.post(f"/campaigns/{campaign_id}/decisions", data={
-                        "csrf_token": csrf, "task_id": bulk_ids, "decision": "revoke", "justification": "bench bulk"})
+                    r = await c.post(
+                        f"/campaigns/{campaign_id}/decisions",
+                        data={
+                            "csrf_token": csrf,
+                            "task_id": bulk_ids,
+                            "decision": "revoke",
+                            "justification": "bench bulk",
+                        },
+                    )
                     r.raise_for_status()
                     return time.perf_counter() - t0
+
             took = asyncio.run(bulk())
-            print(f"decisions: one bulk revoke of {len(bulk_ids)} items over HTTP in {took:.2f} s: {len(bulk_ids) / took:.0f}/s")
+            print(
+                f"decisions: one bulk revoke of {len(bulk_ids)} items over HTTP in {took:.2f} s: {len(bulk_ids) / took:.0f}/s"
+            )
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    fresh = {r: ids[per_reviewer + (1000 if r == bulk_reviewer else 0):][:per_reviewer] for r, ids in work.items()}
+    fresh = {
+        r: ids[per_reviewer + (1000 if r == bulk_reviewer else 0) :][:per_reviewer] for r, ids in work.items()
+    }
     pipeline_phase(deps, campaign_id, {r: ids for r, ids in fresh.items() if ids})
 
 
@@ -229,9 +305,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ar-campaign-bench-") as tmp:
         broker = None if args.no_broker else EmbeddedBroker().start()
         try:
-            overrides = {"AR_ENV": "test", "AR_DATA_DIR": tmp, "AR_SESSION_COOKIE_SECURE": "false",
-                         "AR_KAFKA_BOOTSTRAP": broker.bootstrap if broker else "", "AR_KAFKA_TOPIC_PREFIX": "bench.",
-                         "AR_LOG_LEVEL": "WARNING"}
+            overrides = {
+                "AR_ENV": "test",
+                "AR_DATA_DIR": tmp,
+                "AR_SESSION_COOKIE_SECURE": "false",
+                "AR_KAFKA_BOOTSTRAP": broker.bootstrap if broker else "",
+                "AR_KAFKA_TOPIC_PREFIX": "bench.",
+                "AR_LOG_LEVEL": "WARNING",
+            }
             env = {**os.environ, **overrides, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
             os.environ.update(overrides)
             settings = Settings.load()

@@ -89,12 +89,23 @@ class ApproverRules:
                 raise UsageError(f"{where}: needs a non-empty 'match' mapping")
             unknown = set(raw["match"]) - MATCH_KEYS
             if unknown:
-                raise UsageError(f"{where}: unknown match keys {sorted(unknown)}; known: {sorted(MATCH_KEYS)}")
+                raise UsageError(
+                    f"{where}: unknown match keys {sorted(unknown)}; known: {sorted(MATCH_KEYS)}"
+                )
             approvers = raw.get("approvers")
-            if not isinstance(approvers, list) or not approvers or not all(isinstance(a, str) for a in approvers):
+            if (
+                not isinstance(approvers, list)
+                or not approvers
+                or not all(isinstance(a, str) for a in approvers)
+            ):
                 raise UsageError(f"{where}: 'approvers' must be a non-empty list of emails")
-            rules.append(ApproverRule(str(raw.get("name", f"rule {i + 1}")), {k: str(v) for k, v in raw["match"].items()},
-                                      tuple(a.lower() for a in approvers)))
+            rules.append(
+                ApproverRule(
+                    str(raw.get("name", f"rule {i + 1}")),
+                    {k: str(v) for k, v in raw["match"].items()},
+                    tuple(a.lower() for a in approvers),
+                )
+            )
         return cls(rules)
 
     @classmethod

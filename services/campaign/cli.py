@@ -13,7 +13,9 @@ from rich.table import Table
 from services.campaign.actor import Actor
 from services.core.errors import IntegrityError, NotFoundError, UsageError
 
-app = typer.Typer(help="Review campaigns: launch, follow, close, and re-derive populations.", no_args_is_help=True)
+app = typer.Typer(
+    help="Review campaigns: launch, follow, close, and re-derive populations.", no_args_is_help=True
+)
 console = Console()
 
 
@@ -25,12 +27,16 @@ def _deps(publish: bool = True) -> Any:
     producer = None
     if publish:
         if not settings.kafka_bootstrap:
-            raise UsageError("AR_KAFKA_BOOTSTRAP is not set: campaign events must reach the log (start `accessreview up`)")
+            raise UsageError(
+                "AR_KAFKA_BOOTSTRAP is not set: campaign events must reach the log (start `accessreview up`)"
+            )
         from services.events.codec import EventCodec
         from services.events.schemas import SchemaCatalog
         from services.kafka.producer import EventProducer
 
-        producer = EventProducer(settings, settings.kafka_bootstrap, EventCodec(SchemaCatalog(settings.schema_dir)))
+        producer = EventProducer(
+            settings, settings.kafka_bootstrap, EventCodec(SchemaCatalog(settings.schema_dir))
+        )
     return settings, build_deps(settings, producer=producer)
 
 
@@ -59,8 +65,10 @@ def launch(
     if name:
         chosen = chosen.model_copy(update={"name": name})
     result = launch_campaign(deps, chosen, by)
-    console.print(f"launched {result.campaign_id}: {result.population_count} items, {result.tasks} tasks, "
-                  f"{result.reviewers} reviewers")
+    console.print(
+        f"launched {result.campaign_id}: {result.population_count} items, {result.tasks} tasks, "
+        f"{result.reviewers} reviewers"
+    )
     console.print(f"population sha256 {result.population_hash}")
 
 
@@ -73,7 +81,9 @@ def status(campaign_id: str) -> None:
     with deps.sessions() as session:
         d = dashboard(session, campaign_id, deps.clock.micros())
     c = d.campaign
-    console.print(f"{c.name} [{c.status}] due {c.due_at} · {d.decided}/{d.total} decided · overdue {d.overdue_items}")
+    console.print(
+        f"{c.name} [{c.status}] due {c.due_at} · {d.decided}/{d.total} decided · overdue {d.overdue_items}"
+    )
     console.print(f"population {c.population_count} items sha256 {c.population_hash}")
     table = Table("workspace", "decided", "total")
     for name, total, done in d.by_workspace:
@@ -119,11 +129,18 @@ def gaps(campaign_id: str, limit: int = typer.Option(30)) -> None:
     _, deps = _deps(publish=False)
     with deps.sessions() as session:
         report = metadata_gaps(session, campaign_id)
-    console.print(f"explicit approver {report.share_explicit:.1%} · routed to a person automatically "
-                  f"{report.share_automatic:.1%} · security queue {report.share_security_queue:.1%}")
+    console.print(
+        f"explicit approver {report.share_explicit:.1%} · routed to a person automatically "
+        f"{report.share_automatic:.1%} · security queue {report.share_security_queue:.1%}"
+    )
     table = Table("without approver", "workspace", "items", "fallback")
     for gap in report.gaps[:limit]:
-        table.add_row(gap.subject, gap.workspace, str(gap.items), ", ".join(f"{k}={v}" for k, v in gap.routed_by.items()))
+        table.add_row(
+            gap.subject,
+            gap.workspace,
+            str(gap.items),
+            ", ".join(f"{k}={v}" for k, v in gap.routed_by.items()),
+        )
     console.print(table)
 
 
@@ -142,23 +159,36 @@ def population(
     if (from_ledger is None) == (from_jsonl is None):
         raise UsageError("give exactly one of --from-ledger STORE or --from-jsonl FILE")
     settings = load_settings("campaign")
-    source = (lambda: ledger_events(from_ledger, settings)) if from_ledger else (lambda: jsonl_events(from_jsonl))
-    launched = next((e for e in source() if e.event_type == "campaign.launched"
-                     and e.payload["campaign_id"] == campaign_id), None)
+    source = (
+        (lambda: ledger_events(from_ledger, settings)) if from_ledger else (lambda: jsonl_events(from_jsonl))
+    )
+    launched = next(
+        (
+            e
+            for e in source()
+            if e.event_type == "campaign.launched" and e.payload["campaign_id"] == campaign_id
+        ),
+        None,
+    )
     if launched is None:
         raise NotFoundError(f"no campaign.launched event for {campaign_id} in that log")
     definition = CampaignDefinition.from_json(launched.payload["definition_json"])
     digest, count = population_from_events(source(), definition, launched.payload.get("scope_runs") or {})
     console.print(f"re-derived {count} items sha256 {digest}")
-    console.print(f"launch recorded {launched.payload['population_count']} items sha256 {launched.payload['population_hash']}")
+    console.print(
+        f"launch recorded {launched.payload['population_count']} items sha256 {launched.payload['population_hash']}"
+    )
     if (digest, count) != (launched.payload["population_hash"], launched.payload["population_count"]):
         raise IntegrityError("population does NOT match the launch record")
     console.print("MATCH: the population is complete and accurate as recorded at launch")
 
 
 @app.command()
-def link(reviewer: str = typer.Option(..., "--reviewer"), campaign_id: str = typer.Option(None, "--campaign"),
-         base_url: str = typer.Option(None, help="defaults to AR_PUBLIC_BASE_URL")) -> None:
+def link(
+    reviewer: str = typer.Option(..., "--reviewer"),
+    campaign_id: str = typer.Option(None, "--campaign"),
+    base_url: str = typer.Option(None, help="defaults to AR_PUBLIC_BASE_URL"),
+) -> None:
     """Print a one-time sign-in link (campaign-bound for reviewers; unbound for admins and auditors)."""
     from services.cli.common import load_settings
     from services.web.app import link_signer

@@ -30,12 +30,28 @@ def _non_response_decisions(deps: CampaignDeps, tasks: list[m.ReviewTask], defau
             continue
         decision = "revoke" if default == "revoke" else "abstain"
         decision_id = f"d-{new_ulid()}"
-        events.append(deps.sink.new("decision.recorded", {
-            "decision_id": decision_id, "task_id": task.task_id, "campaign_id": task.campaign_id, "reviewer": "system",
-            "decision": decision, "justification": NON_RESPONSE_REVOKED if decision == "revoke" else NON_RESPONSE_KEPT,
-            "delegate_to": None, "auth_method": "system", "link_token_id": None, "ip": None, "user_agent": None,
-            "bulk_id": None, "supersedes": task.decision_id,
-        }, correlation_id=task.campaign_id, subject_key=task.task_id))
+        events.append(
+            deps.sink.new(
+                "decision.recorded",
+                {
+                    "decision_id": decision_id,
+                    "task_id": task.task_id,
+                    "campaign_id": task.campaign_id,
+                    "reviewer": "system",
+                    "decision": decision,
+                    "justification": NON_RESPONSE_REVOKED if decision == "revoke" else NON_RESPONSE_KEPT,
+                    "delegate_to": None,
+                    "auth_method": "system",
+                    "link_token_id": None,
+                    "ip": None,
+                    "user_agent": None,
+                    "bulk_id": None,
+                    "supersedes": task.decision_id,
+                },
+                correlation_id=task.campaign_id,
+                subject_key=task.task_id,
+            )
+        )
         task.decision, task.decision_id, task.decided_by = decision, decision_id, "system"
     return events
 
@@ -46,10 +62,17 @@ def close_campaign(deps: CampaignDeps, campaign_id: str, closed_by: Actor) -> di
         if campaign.status != "open":
             raise ConflictError(f"campaign {campaign_id} is already closed")
         definition = definition_of(campaign)
-        tasks = list(session.scalars(select(m.ReviewTask).where(m.ReviewTask.campaign_id == campaign_id)
-                                     .order_by(m.ReviewTask.entitlement_key, m.ReviewTask.reviewer_level)))
+        tasks = list(
+            session.scalars(
+                select(m.ReviewTask)
+                .where(m.ReviewTask.campaign_id == campaign_id)
+                .order_by(m.ReviewTask.entitlement_key, m.ReviewTask.reviewer_level)
+            )
+        )
         session.expunge_all()
-        escalated = len(set(session.scalars(select(m.Escalation.task_id).where(m.Escalation.campaign_id == campaign_id))))
+        escalated = len(
+            set(session.scalars(select(m.Escalation.task_id).where(m.Escalation.campaign_id == campaign_id)))
+        )
     answered = Counter(t.decision for t in tasks if t.decision is not None)
     unanswered = sum(1 for t in tasks if t.decision is None)
     events = _non_response_decisions(deps, tasks, definition.non_response)
@@ -62,22 +85,42 @@ def close_campaign(deps: CampaignDeps, campaign_id: str, closed_by: Actor) -> di
         reason = task.justification or "revoked by reviewer"
         if task.decided_by == "system":
             reason = NON_RESPONSE_REVOKED
-        events.append(deps.sink.new("revocation.requested", {
-            "revocation_id": revocation_id, "campaign_id": campaign_id, "decision_id": task.decision_id,
-            "task_id": task.task_id, "entitlement": json.loads(task.entitlement_json), "reason": reason,
-            "requested_by": task.decided_by or "system",
-        }, correlation_id=campaign_id, subject_key=task.entitlement_key))
+        events.append(
+            deps.sink.new(
+                "revocation.requested",
+                {
+                    "revocation_id": revocation_id,
+                    "campaign_id": campaign_id,
+                    "decision_id": task.decision_id,
+                    "task_id": task.task_id,
+                    "entitlement": json.loads(task.entitlement_json),
+                    "reason": reason,
+                    "requested_by": task.decided_by or "system",
+                },
+                correlation_id=campaign_id,
+                subject_key=task.entitlement_key,
+            )
+        )
     figures = {
-        "items": len({t.entitlement_key for t in tasks}), "tasks": len(tasks),
-        "approved": answered.get("approve", 0), "revoked": answered.get("revoke", 0),
-        "abstained": answered.get("abstain", 0), "non_response": unanswered,
+        "items": len({t.entitlement_key for t in tasks}),
+        "tasks": len(tasks),
+        "approved": answered.get("approve", 0),
+        "revoked": answered.get("revoke", 0),
+        "abstained": answered.get("abstain", 0),
+        "non_response": unanswered,
         "non_response_revoked": unanswered if definition.non_response == "revoke" else 0,
         "non_response_kept_flagged": unanswered if definition.non_response != "revoke" else 0,
-        "revocations_requested": len(requested), "escalated": escalated,
+        "revocations_requested": len(requested),
+        "escalated": escalated,
         "routed_security_fallback": sum(1 for t in tasks if t.routed_by == "security_fallback"),
     }
-    events.append(deps.sink.new("campaign.closed", {"campaign_id": campaign_id, "figures": figures,
-                                                    "closed_by": closed_by.email},
-                                correlation_id=campaign_id, subject_key=campaign_id))
+    events.append(
+        deps.sink.new(
+            "campaign.closed",
+            {"campaign_id": campaign_id, "figures": figures, "closed_by": closed_by.email},
+            correlation_id=campaign_id,
+            subject_key=campaign_id,
+        )
+    )
     deps.sink.emit(events)
     return figures

@@ -33,7 +33,9 @@ GROUP_ID = "campaign-projector"
 
 def campaign_topics(settings: Settings) -> list[str]:
     """Every topic carrying an event type the projector handles."""
-    return sorted(settings.topic(t.base) for t in TOPICS if any(PROJECTOR.handles(et) for et in t.event_types))
+    return sorted(
+        settings.topic(t.base) for t in TOPICS if any(PROJECTOR.handles(et) for et in t.event_types)
+    )
 
 
 @dataclass
@@ -45,8 +47,16 @@ class LoopStats:
 
 
 class ProjectionLoop:
-    def __init__(self, settings: Settings, bootstrap: str, codec: EventCodec, producer: object,
-                 sessions: sessionmaker[Session], me: Producer, group_id: str = GROUP_ID) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        bootstrap: str,
+        codec: EventCodec,
+        producer: object,
+        sessions: sessionmaker[Session],
+        me: Producer,
+        group_id: str = GROUP_ID,
+    ) -> None:
         self.settings = settings
         self.bootstrap = bootstrap
         self.codec = codec
@@ -82,7 +92,9 @@ class ProjectionLoop:
             events.append(event)
         return events
 
-    def run(self, stop: threading.Event, tick: Callable[[], None] | None = None, tick_every_s: float = 60.0) -> LoopStats:
+    def run(
+        self, stop: threading.Event, tick: Callable[[], None] | None = None, tick_every_s: float = 60.0
+    ) -> LoopStats:
         consumer = make_consumer(self.settings, self.bootstrap, self.group_id)
         consumer.subscribe(campaign_topics(self.settings))
         next_tick = time.monotonic()

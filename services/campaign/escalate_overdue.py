@@ -35,9 +35,14 @@ def escalate_overdue(deps: CampaignDeps, campaign_id: str | None = None) -> int:
             to_security = campaign.due_at + int(policy.to_security_after_days * DAY_US)
             if now_us < min(to_manager, to_security):
                 continue
-            tasks = session.scalars(select(m.ReviewTask).where(
-                m.ReviewTask.campaign_id == campaign.campaign_id, m.ReviewTask.decision.is_(None),
-                m.ReviewTask.escalation_level < 2, m.ReviewTask.reviewer != security))
+            tasks = session.scalars(
+                select(m.ReviewTask).where(
+                    m.ReviewTask.campaign_id == campaign.campaign_id,
+                    m.ReviewTask.decision.is_(None),
+                    m.ReviewTask.escalation_level < 2,
+                    m.ReviewTask.reviewer != security,
+                )
+            )
             notify: dict[str, list[str]] = defaultdict(list)
             for task in tasks:
                 target, level = None, 0
@@ -50,11 +55,23 @@ def escalate_overdue(deps: CampaignDeps, campaign_id: str | None = None) -> int:
                     target, level = security, 2
                 if target is None:
                     continue
-                events.append(deps.sink.new("review_task.escalated", {
-                    "task_id": task.task_id, "campaign_id": task.campaign_id, "from_reviewer": task.reviewer,
-                    "to_reviewer": target, "level": level,
-                    "reason": "overdue: to the reviewer's manager" if level == 1 else "overdue: to security",
-                }, correlation_id=task.campaign_id, subject_key=task.task_id))
+                events.append(
+                    deps.sink.new(
+                        "review_task.escalated",
+                        {
+                            "task_id": task.task_id,
+                            "campaign_id": task.campaign_id,
+                            "from_reviewer": task.reviewer,
+                            "to_reviewer": target,
+                            "level": level,
+                            "reason": "overdue: to the reviewer's manager"
+                            if level == 1
+                            else "overdue: to security",
+                        },
+                        correlation_id=task.campaign_id,
+                        subject_key=task.task_id,
+                    )
+                )
                 notify[target].append(task.task_id)
             for reviewer, task_ids in sorted(notify.items()):
                 events.append(invite(deps.sink, campaign.campaign_id, reviewer, task_ids, "escalation", None))

@@ -42,10 +42,15 @@ def _restore(value: Any) -> Any:
 def event_from_json(obj: dict[str, Any]) -> Event:
     producer = obj["producer"]
     envelope = Envelope(
-        event_id=obj["event_id"], event_type=obj["event_type"], schema_fingerprint=obj.get("schema_fingerprint", ""),
-        occurred_at=_micros(obj["occurred_at"]), produced_at=_micros(obj["produced_at"]),
+        event_id=obj["event_id"],
+        event_type=obj["event_type"],
+        schema_fingerprint=obj.get("schema_fingerprint", ""),
+        occurred_at=_micros(obj["occurred_at"]),
+        produced_at=_micros(obj["produced_at"]),
         producer=Producer(producer["service"], producer["version"], producer["instance"]),
-        correlation_id=obj["correlation_id"], subject_key=obj["subject_key"], causation_id=obj.get("causation_id"),
+        correlation_id=obj["correlation_id"],
+        subject_key=obj["subject_key"],
+        causation_id=obj.get("causation_id"),
     )
     return Event(envelope, _restore(obj["payload"]))
 
@@ -69,5 +74,7 @@ def ledger_events(store: str, settings: Settings) -> Iterator[Event]:
     try:
         reader = importlib.import_module("services.ledger.reader")
     except ModuleNotFoundError:
-        raise UsageError("this build has no ledger read API (services.ledger.reader); use --from-jsonl FILE") from None
+        raise UsageError(
+            "this build has no ledger read API (services.ledger.reader); use --from-jsonl FILE"
+        ) from None
     return reader.iter_events(store, settings)  # type: ignore[no-any-return]

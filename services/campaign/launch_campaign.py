@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy import select
 
 from services.campaign import models as m
+from services.campaign.definition import CampaignDefinition
 from services.campaign.deps import CampaignDeps
 from services.campaign.directory import Directory
 from services.campaign.population import population_digest, select_population
 from services.campaign.queries import certified_keys, latest_complete_runs, load_adoptions, load_directory
 from services.campaign.risk import is_privileged, recommended_action, risk_flags
 from services.campaign.routing import ReviewerResolver, item_kind
-from services.campaign.definition import CampaignDefinition
 from services.core.errors import ConflictError
 from services.core.ids import new_ulid
 from services.events.envelope import Event
@@ -46,7 +46,9 @@ def workspace_admins(observed: list[dict[str, Any]], directory: Directory) -> di
             continue
         principal = record["principal"]
         if principal["type"] == "group":
-            admins[resource["id"]] |= directory.group_member_emails(principal["id"]) or directory.group_member_emails(principal["name"])
+            admins[resource["id"]] |= directory.group_member_emails(
+                principal["id"]
+            ) or directory.group_member_emails(principal["name"])
         else:
             email = directory.email_of(principal.get("email") or principal["name"])
             if email and not directory.is_inactive(email):
@@ -54,13 +56,20 @@ def workspace_admins(observed: list[dict[str, Any]], directory: Directory) -> di
     return {ws: sorted(emails) for ws, emails in admins.items()}
 
 
-def _load_observed(deps: CampaignDeps, scope_runs: dict[str, str]) -> tuple[list[tuple[str, str, dict[str, Any]]], dict[str, int | None]]:
+def _load_observed(
+    deps: CampaignDeps, scope_runs: dict[str, str]
+) -> tuple[list[tuple[str, str, dict[str, Any]]], dict[str, int | None], dict[tuple[str, str], str]]:
     observed: list[tuple[str, str, dict[str, Any]]] = []
     last_used: dict[str, int | None] = {}
+    texts: dict[tuple[str, str], str] = {}
     with deps.sessions() as session:
         rows = session.execute(
-            select(m.ObservedEntitlement.run_id, m.ObservedEntitlement.scope, m.ObservedEntitlement.record_json,
-                   m.ObservedEntitlement.last_used_at).where(m.ObservedEntitlement.run_id.in_(set(scope_runs.values())))
+            select(
+                m.ObservedEntitlement.run_id,
+                m.ObservedEntitlement.scope,
+                m.ObservedEntitlement.record_json,
+                m.ObservedEntitlement.last_used_at,
+            ).where(m.ObservedEntitlement.run_id.in_(set(scope_runs.values())))
         )
         for run_id, scope, record_json, used in rows:
             if scope_runs.get(scope) != run_id:
@@ -68,11 +77,13 @@ def _load_observed(deps: CampaignDeps, scope_runs: dict[str, str]) -> tuple[list
             record = json.loads(record_json)
             observed.append((run_id, scope, record))
             last_used[record["key"]] = used
-    return observed, last_used
+            texts[(scope, record["key"])] = record_json
+    return observed, last_used, texts
 
 
-def launch_campaign(deps: CampaignDeps, definition: CampaignDefinition, launched_by: str,
-                    campaign_id: str | None = None) -> LaunchResult:
+def launch_campaign(
+    deps: CampaignDeps, definition: CampaignDefinition, launched_by: str, campaign_id: str | None = None
+) -> LaunchResult:
     now = deps.clock.now()
     now_us = deps.clock.micros()
     campaign_id = campaign_id or f"c-{new_ulid()}"
@@ -85,47 +96,98 @@ def launch_campaign(deps: CampaignDeps, definition: CampaignDefinition, launched
         certified = certified_keys(session, now_us)
     if not scope_runs:
         raise ConflictError("no complete collection yet: run a collection before launching a campaign")
-    observed, last_used = _load_observed(deps, scope_runs)
+    observed, last_used, texts = _load_observed(deps, scope_runs)
     items = select_population(observed, definition, scope_runs)
-    population_hash, count = population_digest(items)
+    population_hash, count = population_digest(items, texts)
     security = (definition.security_reviewer or deps.security_reviewer).lower()
-    resolver = ReviewerResolver(directory, deps.approvers, security, adoptions,
-                                workspace_admins([r for _, _, r in observed], directory))
+    resolver = ReviewerResolver(
+        directory,
+        deps.approvers,
+        security,
+        adoptions,
+        workspace_admins([r for _, _, r in observed], directory),
+    )
     due_us = int(definition.due_at(now).timestamp() * 1_000_000)
     sink = deps.sink
-    launched = sink.new("campaign.launched", {
-        "campaign_id": campaign_id, "name": definition.name, "definition_json": definition.canonical_json(),
-        "collection_runs": sorted(set(scope_runs.values())), "population_hash": population_hash,
-        "population_count": count, "due_at": due_us, "launched_by": launched_by, "scope_runs": scope_runs,
-    }, correlation_id=campaign_id, subject_key=campaign_id)
+    launched = sink.new(
+        "campaign.launched",
+        {
+            "campaign_id": campaign_id,
+            "name": definition.name,
+            "definition_json": definition.canonical_json(),
+            "collection_runs": sorted(set(scope_runs.values())),
+            "population_hash": population_hash,
+            "population_count": count,
+            "due_at": due_us,
+            "launched_by": launched_by,
+            "scope_runs": scope_runs,
+        },
+        correlation_id=campaign_id,
+        subject_key=campaign_id,
+    )
     events: list[Event] = [launched]
     per_reviewer: dict[str, list[str]] = defaultdict(list)
-    for item in items:
+    task_prefix = f"t-{campaign_id.removeprefix('c-')}-"
+    for number, item in enumerate(items):
         person = directory.find(item["principal"].get("email")) or directory.find(item["principal"]["id"])
         flags = risk_flags(item, person, last_used.get(item["key"]), now_us, certified)
         routings = [resolver.resolve(item)]
         if definition.second_level_for_privileged and is_privileged(item):
             routings.append(resolver.second_level())
         for level, routing in enumerate(routings, start=1):
-            task_id = f"t-{new_ulid()}"
-            events.append(sink.new("review_task.created", {
-                "task_id": task_id, "campaign_id": campaign_id, "item_kind": item_kind(item), "entitlement": item,
-                "reviewer": routing.reviewer, "reviewer_level": level,
-                "provenance": [s.as_record() for s in routing.steps], "risk_flags": flags,
-                "recommended_action": recommended_action(flags), "due_at": due_us,
-                "last_used_at": last_used.get(item["key"]),
-            }, correlation_id=campaign_id, subject_key=task_id, causation_id=launched.event_id))
+            task_id = f"{task_prefix}{number:06d}-{level}"
+            events.append(
+                sink.new(
+                    "review_task.created",
+                    {
+                        "task_id": task_id,
+                        "campaign_id": campaign_id,
+                        "item_kind": item_kind(item),
+                        "entitlement": item,
+                        "reviewer": routing.reviewer,
+                        "reviewer_level": level,
+                        "provenance": [s.as_record() for s in routing.steps],
+                        "risk_flags": flags,
+                        "recommended_action": recommended_action(flags),
+                        "due_at": due_us,
+                        "last_used_at": last_used.get(item["key"]),
+                    },
+                    correlation_id=campaign_id,
+                    subject_key=task_id,
+                    causation_id=launched.event_id,
+                )
+            )
             per_reviewer[routing.reviewer].append(task_id)
     for reviewer, task_ids in sorted(per_reviewer.items()):
         events.append(invite(sink, campaign_id, reviewer, task_ids, "review-invite", launched.event_id))
     sink.emit(events)
-    return LaunchResult(campaign_id, population_hash, count, len(events) - 1 - len(per_reviewer), len(per_reviewer), scope_runs)
+    return LaunchResult(
+        campaign_id,
+        population_hash,
+        count,
+        len(events) - 1 - len(per_reviewer),
+        len(per_reviewer),
+        scope_runs,
+    )
 
 
-def invite(sink: Any, campaign_id: str, reviewer: str, task_ids: list[str], template: str, causation_id: str | None) -> Event:
+def invite(
+    sink: Any, campaign_id: str, reviewer: str, task_ids: list[str], template: str, causation_id: str | None
+) -> Event:
     """A request to the notifier: mail ``reviewer`` a review link (the notifier mints it for ``link_token_id``)."""
     notification_id = f"n-{new_ulid()}"
-    return sink.new("notification.requested", {
-        "notification_id": notification_id, "channel": "email", "recipient": reviewer, "template": template,
-        "campaign_id": campaign_id, "task_ids": task_ids[:500], "link_token_id": f"lt-{new_ulid()}",
-    }, correlation_id=campaign_id, subject_key=reviewer, causation_id=causation_id)
+    return sink.new(
+        "notification.requested",
+        {
+            "notification_id": notification_id,
+            "channel": "email",
+            "recipient": reviewer,
+            "template": template,
+            "campaign_id": campaign_id,
+            "task_ids": task_ids[:500],
+            "link_token_id": f"lt-{new_ulid()}",
+        },
+        correlation_id=campaign_id,
+        subject_key=reviewer,
+        causation_id=causation_id,
+    )

@@ -48,9 +48,14 @@ class GapReport:
 
 
 def metadata_gaps(session: Session, campaign_id: str) -> GapReport:
-    rows = session.execute(select(m.ReviewTask.resource_label, m.ReviewTask.workspace, m.ReviewTask.routed_by,
-                                  m.ReviewTask.original_reviewer).where(
-        m.ReviewTask.campaign_id == campaign_id, m.ReviewTask.reviewer_level == 1))
+    rows = session.execute(
+        select(
+            m.ReviewTask.resource_label,
+            m.ReviewTask.workspace,
+            m.ReviewTask.routed_by,
+            m.ReviewTask.original_reviewer,
+        ).where(m.ReviewTask.campaign_id == campaign_id, m.ReviewTask.reviewer_level == 1)
+    )
     by_step: Counter[str] = Counter()
     gaps: dict[tuple[str, str], Gap] = {}
     reviewers: dict[tuple[str, str], set[str]] = defaultdict(set)

@@ -126,7 +126,10 @@ class ReviewTask(Base):
     justification: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     __table_args__ = (
-        Index("ix_cmp_tasks_campaign_reviewer", "campaign_id", "reviewer"),
+        # the inbox pages walk these in order (by resource / by person) and stop after one page
+        Index("ix_cmp_tasks_inbox_resource", "campaign_id", "reviewer", "resource_label", "principal_label", "task_id"),
+        Index("ix_cmp_tasks_inbox_person", "campaign_id", "reviewer", "principal_label", "resource_label", "task_id"),
+        Index("ix_cmp_tasks_progress", "campaign_id", "reviewer", "decision"),
         Index("ix_cmp_tasks_campaign_key", "campaign_id", "entitlement_key"),
     )
 
@@ -207,6 +210,15 @@ class GroupAdoption(Base):
 
 
 CAMPAIGN_TABLES = (
-    CollectionScope, ObservedEntitlement, GrantChange, Identity, Campaign, ReviewTask, Decision,
-    Escalation, Revocation, LinkUse, GroupAdoption,
+    CollectionScope,
+    ObservedEntitlement,
+    GrantChange,
+    Identity,
+    Campaign,
+    ReviewTask,
+    Decision,
+    Escalation,
+    Revocation,
+    LinkUse,
+    GroupAdoption,
 )

@@ -31,6 +31,14 @@ def normalize(value: Any) -> Any:
     return value
 
 
+def normalize_entitlement(record: dict[str, Any]) -> dict[str, Any]:
+    """Fast path of :func:`normalize` for an Entitlement record (its only timestamp is ``granted_at``)."""
+    granted = record.get("granted_at")
+    if isinstance(granted, datetime):
+        return {**record, "granted_at": int(granted.timestamp() * 1_000_000)}
+    return record
+
+
 def canonical(record: Mapping[str, Any]) -> str:
     return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
@@ -63,7 +71,9 @@ def in_scope(entitlement: Mapping[str, Any], scope: ScopeFilter) -> bool:
 
 
 def select_population(
-    observed: Iterable[tuple[str, str, Mapping[str, Any]]], definition: CampaignDefinition, scope_runs: Mapping[str, str]
+    observed: Iterable[tuple[str, str, Mapping[str, Any]]],
+    definition: CampaignDefinition,
+    scope_runs: Mapping[str, str],
 ) -> list[dict[str, Any]]:
     """``observed``: (run_id, scope, entitlement record). Keep those of each scope's chosen run."""
     by_key: dict[str, tuple[str, dict[str, Any]]] = {}
@@ -77,11 +87,16 @@ def select_population(
     return [by_key[k][1] for k in sorted(by_key)]
 
 
-def population_digest(items: Iterable[Mapping[str, Any]]) -> tuple[str, int]:
+def population_digest(
+    items: Iterable[Mapping[str, Any]], texts: Mapping[tuple[str, str], str] | None = None
+) -> tuple[str, int]:
+    """SHA-256 over one canonical JSON line per item. ``texts`` ((scope, key) -> canonical JSON) skips
+    re-encoding records that are already stored canonically (the read model keeps them that way)."""
     digest = hashlib.sha256()
     count = 0
     for item in items:
-        digest.update(canonical(item).encode())
+        text = texts.get((item["scope"], item["key"])) if texts is not None else None
+        digest.update((text if text is not None else canonical(item)).encode())
         digest.update(b"\n")
         count += 1
     return digest.hexdigest(), count
@@ -90,7 +105,7 @@ def population_digest(items: Iterable[Mapping[str, Any]]) -> tuple[str, int]:
 def observed_from_events(events: Iterable[Event]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     for event in events:
         if event.event_type == "entitlement.observed":
-            record = normalize(event.payload["entitlement"])
+            record = normalize_entitlement(event.payload["entitlement"])
             yield event.payload["run_id"], record["scope"], record
 
 
@@ -98,4 +113,6 @@ def population_from_events(
     events: Iterable[Event], campaign_definition: CampaignDefinition, collection_runs: Mapping[str, str]
 ) -> tuple[str, int]:
     """Re-derive (hash, count) of a campaign population from events alone (the auditor's test)."""
-    return population_digest(select_population(observed_from_events(events), campaign_definition, collection_runs))
+    return population_digest(
+        select_population(observed_from_events(events), campaign_definition, collection_runs)
+    )

@@ -18,13 +18,24 @@ def load_directory(session: Session) -> Directory:
     people = []
     for row in session.scalars(select(m.Identity)):
         detail = json.loads(row.detail_json or "{}")
-        people.append(Person(
-            id=row.id, identity_type=row.identity_type, name=row.name, email=row.email, status=row.status,
-            manager_email=row.manager_email, user_type=row.user_type, okta_id=row.okta_id,
-            owners=detail.get("owners", []), approvers=detail.get("approvers", []), members=detail.get("members", []),
-            flags=detail.get("flags", []), databricks_ids=detail.get("databricks_ids", []),
-            attributes=detail.get("attributes", {}),
-        ))
+        people.append(
+            Person(
+                id=row.id,
+                identity_type=row.identity_type,
+                name=row.name,
+                email=row.email,
+                status=row.status,
+                manager_email=row.manager_email,
+                user_type=row.user_type,
+                okta_id=row.okta_id,
+                owners=detail.get("owners", []),
+                approvers=detail.get("approvers", []),
+                members=detail.get("members", []),
+                flags=detail.get("flags", []),
+                databricks_ids=detail.get("databricks_ids", []),
+                attributes=detail.get("attributes", {}),
+            )
+        )
     return Directory(people)
 
 
@@ -39,8 +50,9 @@ def load_adoptions(session: Session) -> dict[str, str]:
 def latest_complete_runs(session: Session) -> dict[str, str]:
     """Per scope, the newest collection run that completed it."""
     rows = session.execute(
-        select(m.CollectionScope.scope, m.CollectionScope.run_id, m.CollectionScope.completed_at)
-        .where(m.CollectionScope.status == "complete")
+        select(m.CollectionScope.scope, m.CollectionScope.run_id, m.CollectionScope.completed_at).where(
+            m.CollectionScope.status == "complete"
+        )
     )
     best: dict[str, tuple[int, str]] = {}
     for scope, run_id, completed_at in rows:
@@ -67,12 +79,18 @@ def scope_runs_of(campaign: m.Campaign) -> dict[str, str]:
 def certified_keys(session: Session, before_us: int) -> set[str] | None:
     """Population of the newest campaign closed before ``before_us`` (None if there is none)."""
     previous = session.scalar(
-        select(m.Campaign).where(m.Campaign.status == "closed", m.Campaign.closed_at <= before_us)
-        .order_by(m.Campaign.closed_at.desc()).limit(1)
+        select(m.Campaign)
+        .where(m.Campaign.status == "closed", m.Campaign.closed_at <= before_us)
+        .order_by(m.Campaign.closed_at.desc())
+        .limit(1)
     )
     if previous is None:
         return None
-    return set(session.scalars(select(m.ReviewTask.entitlement_key).where(m.ReviewTask.campaign_id == previous.campaign_id)))
+    return set(
+        session.scalars(
+            select(m.ReviewTask.entitlement_key).where(m.ReviewTask.campaign_id == previous.campaign_id)
+        )
+    )
 
 
 def list_campaigns(session: Session) -> list[m.Campaign]:
@@ -83,11 +101,15 @@ def progress(session: Session, campaign_id: str, by: Any) -> list[tuple[str, int
     """(group, total, decided) for a grouping column of the task table."""
     rows = session.execute(
         select(by, func.count(), func.count(m.ReviewTask.decision))
-        .where(m.ReviewTask.campaign_id == campaign_id).group_by(by).order_by(by)
+        .where(m.ReviewTask.campaign_id == campaign_id)
+        .group_by(by)
+        .order_by(by)
     )
     return [(str(g), int(total), int(done)) for g, total, done in rows]
 
 
 def counts_by(session: Session, campaign_id: str, column: Any) -> dict[str, int]:
-    rows = session.execute(select(column, func.count()).where(m.ReviewTask.campaign_id == campaign_id).group_by(column))
+    rows = session.execute(
+        select(column, func.count()).where(m.ReviewTask.campaign_id == campaign_id).group_by(column)
+    )
     return {str(k): int(v) for k, v in rows}

@@ -55,10 +55,18 @@ def _validate(request: DecisionRequest, actor: Actor) -> tuple[str | None, str |
 def _load_own_tasks(deps: CampaignDeps, task_ids: Sequence[str], actor: Actor) -> list[m.ReviewTask]:
     with deps.sessions() as session:
         tasks = list(session.scalars(select(m.ReviewTask).where(m.ReviewTask.task_id.in_(set(task_ids)))))
-        campaigns = {c.campaign_id: c for c in session.scalars(
-            select(m.Campaign).where(m.Campaign.campaign_id.in_({t.campaign_id for t in tasks})))}
-    mine = {t.task_id: t for t in tasks if t.reviewer == actor.email.lower()
-            and (actor.campaign_id is None or t.campaign_id == actor.campaign_id)}
+        campaigns = {
+            c.campaign_id: c
+            for c in session.scalars(
+                select(m.Campaign).where(m.Campaign.campaign_id.in_({t.campaign_id for t in tasks}))
+            )
+        }
+    mine = {
+        t.task_id: t
+        for t in tasks
+        if t.reviewer == actor.email.lower()
+        and (actor.campaign_id is None or t.campaign_id == actor.campaign_id)
+    }
     missing = [tid for tid in task_ids if tid not in mine]
     if missing:
         # the same answer for "does not exist" and "not yours": ids of others' items reveal nothing
@@ -86,12 +94,27 @@ def record_decisions(deps: CampaignDeps, actor: Actor, request: DecisionRequest)
     events = []
     for task in tasks:
         decision_id = f"d-{new_ulid()}"
-        events.append(deps.sink.new("decision.recorded", {
-            "decision_id": decision_id, "task_id": task.task_id, "campaign_id": task.campaign_id,
-            "reviewer": actor.email.lower(), "decision": request.decision, "justification": justification,
-            "delegate_to": delegate_to, "auth_method": actor.auth_method, "link_token_id": actor.link_token_id,
-            "ip": actor.ip, "user_agent": (actor.user_agent or "")[:500] or None, "bulk_id": bulk_id,
-            "supersedes": task.decision_id,
-        }, correlation_id=task.campaign_id, subject_key=task.task_id))
+        events.append(
+            deps.sink.new(
+                "decision.recorded",
+                {
+                    "decision_id": decision_id,
+                    "task_id": task.task_id,
+                    "campaign_id": task.campaign_id,
+                    "reviewer": actor.email.lower(),
+                    "decision": request.decision,
+                    "justification": justification,
+                    "delegate_to": delegate_to,
+                    "auth_method": actor.auth_method,
+                    "link_token_id": actor.link_token_id,
+                    "ip": actor.ip,
+                    "user_agent": (actor.user_agent or "")[:500] or None,
+                    "bulk_id": bulk_id,
+                    "supersedes": task.decision_id,
+                },
+                correlation_id=task.campaign_id,
+                subject_key=task.task_id,
+            )
+        )
     deps.sink.emit(events)
     return [e.payload["decision_id"] for e in events]

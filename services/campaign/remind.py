@@ -35,9 +35,12 @@ def send_reminders(deps: CampaignDeps, since_us: int | None = None, campaign_id:
         for campaign in session.scalars(query):
             if not reminders_due(deps, campaign, since_us, now_us):
                 continue
-            pending = session.execute(select(m.ReviewTask.reviewer, func.count()).where(
-                m.ReviewTask.campaign_id == campaign.campaign_id, m.ReviewTask.decision.is_(None))
-                .group_by(m.ReviewTask.reviewer).order_by(m.ReviewTask.reviewer))
+            pending = session.execute(
+                select(m.ReviewTask.reviewer, func.count())
+                .where(m.ReviewTask.campaign_id == campaign.campaign_id, m.ReviewTask.decision.is_(None))
+                .group_by(m.ReviewTask.reviewer)
+                .order_by(m.ReviewTask.reviewer)
+            )
             for reviewer, _count in pending:
                 events.append(invite(deps.sink, campaign.campaign_id, reviewer, [], "review-reminder", None))
     deps.sink.emit(events)

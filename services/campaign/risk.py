@@ -53,7 +53,8 @@ def risk_flags(
     if principal["type"] != "group":
         identity_flags = set(identity.flags) if identity is not None else set()
         if identity is not None and (
-            identity_is_inactive(identity.status) or "deactivated_in_okta_active_in_databricks" in identity_flags
+            identity_is_inactive(identity.status)
+            or "deactivated_in_okta_active_in_databricks" in identity_flags
         ):
             flags.append("deactivated")
         if identity is None or "orphan" in identity_flags:

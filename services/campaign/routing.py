@@ -25,7 +25,14 @@ from services.campaign.approvers import ApproverRules
 from services.campaign.directory import Directory
 
 APPROVER_TAGS = ("approver", "approvers", "owner_email", "data_owner", "access_approver")
-STEPS = ("explicit_approver", "approvers_file", "resource_owner", "manager", "workspace_admin", "security_fallback")
+STEPS = (
+    "explicit_approver",
+    "approvers_file",
+    "resource_owner",
+    "manager",
+    "workspace_admin",
+    "security_fallback",
+)
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,9 @@ class ReviewerResolver:
             if email:
                 out.add(email)
         if principal["type"] == "group":
-            out |= self.directory.group_member_emails(principal["id"]) or self.directory.group_member_emails(principal["name"])
+            out |= self.directory.group_member_emails(principal["id"]) or self.directory.group_member_emails(
+                principal["name"]
+            )
         for group in entitlement.get("via_groups") or []:
             out |= self.directory.group_member_emails(group)
         return frozenset(out)
@@ -92,7 +101,9 @@ class ReviewerResolver:
         found: list[str] = []
         sources: list[str] = []
         if resource["type"] == "group":
-            adopted = self.adoptions.get(resource["id"].lower()) or self.adoptions.get(resource["name"].lower())
+            adopted = self.adoptions.get(resource["id"].lower()) or self.adoptions.get(
+                resource["name"].lower()
+            )
             if adopted:
                 found.append(adopted)
                 sources.append("adopted owner")
@@ -119,16 +130,23 @@ class ReviewerResolver:
         if step == "manager":
             if principal["type"] == "group":
                 return [], "principal is a group"
-            person = self.directory.find(principal.get("email")) or self.directory.find(principal["id"]) \
+            person = (
+                self.directory.find(principal.get("email"))
+                or self.directory.find(principal["id"])
                 or self.directory.find(principal["name"])
+            )
             manager = person.manager_email if person else None
             return ([manager], "Okta manager") if manager else ([], "")
         if step == "workspace_admin":
             admins = self.workspace_admins.get(resource.get("workspace_id") or "", [])
             if not admins:
                 return [], ""
-            start = zlib.crc32(entitlement["key"].encode()) % len(admins)  # spread the load, deterministically
-            return admins[start:] + admins[:start], f"workspace {resource.get('workspace_name') or resource.get('workspace_id')}"
+            start = zlib.crc32(entitlement["key"].encode()) % len(
+                admins
+            )  # spread the load, deterministically
+            return admins[start:] + admins[
+                :start
+            ], f"workspace {resource.get('workspace_name') or resource.get('workspace_id')}"
         return [self.security_reviewer], "security queue"
 
     # -- the chain -------------------------------------------------------------------------
@@ -157,5 +175,8 @@ class ReviewerResolver:
         raise AssertionError("the security fallback always assigns")  # unreachable: last step returns
 
     def second_level(self) -> Routing:
-        return Routing(self.security_reviewer, "second_level",
-                       [Step("second_level", "assigned", f"{self.security_reviewer} (privileged: security review)")])
+        return Routing(
+            self.security_reviewer,
+            "second_level",
+            [Step("second_level", "assigned", f"{self.security_reviewer} (privileged: security review)")],
+        )

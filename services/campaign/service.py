@@ -20,8 +20,17 @@ from services.runtime.context import ServiceContext
 
 
 def start_web(app: object, host: str, port: int) -> tuple[uvicorn.Server, threading.Thread]:
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
-                                           proxy_headers=True, lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            proxy_headers=True,
+            lifespan="off",
+        )
+    )
     thread = threading.Thread(target=server.run, name="campaign-web", daemon=True)
     thread.start()
     return server, thread

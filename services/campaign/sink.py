@@ -31,8 +31,13 @@ class _Ticket:
 
 
 class EventSink:
-    def __init__(self, sessions: sessionmaker[Session], factory: EventFactory, producer: Any | None = None,
-                 journal: list[Event] | None = None) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        factory: EventFactory,
+        producer: Any | None = None,
+        journal: list[Event] | None = None,
+    ) -> None:
         self.sessions = sessions
         self.factory = factory
         self.producer = producer
@@ -41,10 +46,22 @@ class EventSink:
         self._queue: list[_Ticket] = []
         self._writing = False
 
-    def new(self, event_type: str, payload: dict[str, Any], *, correlation_id: str, subject_key: str,
-            causation_id: str | None = None) -> Event:
-        return self.factory.new(event_type, payload, correlation_id=correlation_id, subject_key=subject_key,
-                                causation_id=causation_id)
+    def new(
+        self,
+        event_type: str,
+        payload: dict[str, Any],
+        *,
+        correlation_id: str,
+        subject_key: str,
+        causation_id: str | None = None,
+    ) -> Event:
+        return self.factory.new(
+            event_type,
+            payload,
+            correlation_id=correlation_id,
+            subject_key=subject_key,
+            causation_id=causation_id,
+        )
 
     def _write(self, events: Sequence[Event]) -> None:
         if self.producer is not None:

@@ -26,7 +26,9 @@ class Suggestion:
     reasons: tuple[str, ...]
 
 
-def suggest_owners(session: Session, directory: Directory, group_handle: str, limit: int = 5) -> list[Suggestion]:
+def suggest_owners(
+    session: Session, directory: Directory, group_handle: str, limit: int = 5
+) -> list[Suggestion]:
     group = directory.find(group_handle)
     if group is None:
         return []
@@ -36,16 +38,25 @@ def suggest_owners(session: Session, directory: Directory, group_handle: str, li
             reasons[group.attributes[attribute]].append("created the group")
     ids = {group.id, *group.databricks_ids}
     runs = set(latest_complete_runs(session).values())
-    rows = session.execute(select(m.ObservedEntitlement.record_json).where(
-        m.ObservedEntitlement.principal_id.in_(ids), m.ObservedEntitlement.run_id.in_(runs)))
+    rows = session.execute(
+        select(m.ObservedEntitlement.record_json).where(
+            m.ObservedEntitlement.principal_id.in_(ids), m.ObservedEntitlement.run_id.in_(runs)
+        )
+    )
     for (record_json,) in rows:
         record = json.loads(record_json)
         resource = record["resource"]
         if record.get("granted_by"):
-            reasons[record["granted_by"]].append(f"granted it {record['privilege']} on {resource['type']} {resource['name']}")
+            reasons[record["granted_by"]].append(
+                f"granted it {record['privilege']} on {resource['type']} {resource['name']}"
+            )
         if resource["type"] == "job" and resource.get("owner"):
-            reasons[resource["owner"]].append(f"owns job {resource['name']} the group can {record['privilege']}")
-    for (granted_by,) in session.execute(select(m.GrantChange.granted_by).where(m.GrantChange.principal_id.in_(ids))):
+            reasons[resource["owner"]].append(
+                f"owns job {resource['name']} the group can {record['privilege']}"
+            )
+    for (granted_by,) in session.execute(
+        select(m.GrantChange.granted_by).where(m.GrantChange.principal_id.in_(ids))
+    ):
         if granted_by:
             reasons[granted_by].append("granted access to the group")
     out = []

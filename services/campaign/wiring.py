@@ -17,15 +17,27 @@ from services.events.envelope import EventFactory, Producer
 from services.events.schemas import SchemaCatalog
 
 
-def build_deps(settings: Settings, producer: Any | None = None, clock: Clock | None = None,
-               catalog: SchemaCatalog | None = None, migrate: bool = True) -> CampaignDeps:
+def build_deps(
+    settings: Settings,
+    producer: Any | None = None,
+    clock: Clock | None = None,
+    catalog: SchemaCatalog | None = None,
+    migrate: bool = True,
+) -> CampaignDeps:
     clock = clock or Clock()
     sessions = session_factory(settings, migrate=migrate)
-    factory = EventFactory(catalog or SchemaCatalog(settings.schema_dir),
-                           Producer("campaign", __version__, settings.instance_id), clock)
-    return CampaignDeps(sessions=sessions, sink=EventSink(sessions, factory, producer),
-                        security_reviewer=settings.security_reviewer.lower(),
-                        approvers=ApproverRules.load(settings.approvers_file), clock=clock)
+    factory = EventFactory(
+        catalog or SchemaCatalog(settings.schema_dir),
+        Producer("campaign", __version__, settings.instance_id),
+        clock,
+    )
+    return CampaignDeps(
+        sessions=sessions,
+        sink=EventSink(sessions, factory, producer),
+        security_reviewer=settings.security_reviewer.lower(),
+        approvers=ApproverRules.load(settings.approvers_file),
+        clock=clock,
+    )
 
 
 def _oidc_client(settings: Settings, app: FastAPI, secret: str) -> Any | None:
@@ -34,13 +46,22 @@ def _oidc_client(settings: Settings, app: FastAPI, secret: str) -> Any | None:
     from authlib.integrations.starlette_client import OAuth
     from starlette.middleware.sessions import SessionMiddleware
 
-    app.add_middleware(SessionMiddleware, secret_key=secret, session_cookie="ar_oidc", https_only=settings.session_cookie_secure,
-                       same_site="lax", max_age=600)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie="ar_oidc",
+        https_only=settings.session_cookie_secure,
+        same_site="lax",
+        max_age=600,
+    )
     oauth = OAuth()
-    oauth.register("okta", client_id=settings.oidc_client_id,
-                   client_secret=settings.oidc_client_secret.get_secret_value(),
-                   server_metadata_url=f"{settings.oidc_issuer.rstrip('/')}/.well-known/openid-configuration",
-                   client_kwargs={"scope": "openid email profile"})
+    oauth.register(
+        "okta",
+        client_id=settings.oidc_client_id,
+        client_secret=settings.oidc_client_secret.get_secret_value(),
+        server_metadata_url=f"{settings.oidc_issuer.rstrip('/')}/.well-known/openid-configuration",
+        client_kwargs={"scope": "openid email profile"},
+    )
     return oauth.create_client("okta")
 
 

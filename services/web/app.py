@@ -20,7 +20,7 @@ from services.web.sessions import SessionConfig, SessionManager
 STATIC_DIR = Path(__file__).parent / "static"
 SECURITY_HEADERS = {
     "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                               "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",  # review links must not leak through Referer
     "x-frame-options": "DENY",
@@ -47,11 +47,15 @@ def link_signer(settings: Settings) -> LinkSigner:
 
 
 def session_manager(settings: Settings) -> SessionManager:
-    return SessionManager(SessionConfig(
-        secret=session_secret(settings), ttl_s=settings.session_ttl_s, secure=settings.session_cookie_secure,
-        admin_emails=frozenset(e.lower() for e in settings.admin_emails),
-        auditor_emails=frozenset(e.lower() for e in settings.auditor_emails),
-    ))
+    return SessionManager(
+        SessionConfig(
+            secret=session_secret(settings),
+            ttl_s=settings.session_ttl_s,
+            secure=settings.session_cookie_secure,
+            admin_emails=frozenset(e.lower() for e in settings.admin_emails),
+            auditor_emails=frozenset(e.lower() for e in settings.auditor_emails),
+        )
+    )
 
 
 class SecurityHeaders:
@@ -70,7 +74,9 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {k.lower() for k, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [h for h in self._RAW if h[0] not in present]
+                message["headers"] = list(message.get("headers", [])) + [
+                    h for h in self._RAW if h[0] not in present
+                ]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

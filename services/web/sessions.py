@@ -36,11 +36,22 @@ class SessionManager:
         self.config = config
         self._serializer = URLSafeTimedSerializer(config.secret, salt=SESSION_SALT)
 
-    def start(self, response: Response, email: str, method: str, campaign_id: str | None, token_id: str | None) -> str:
+    def start(
+        self, response: Response, email: str, method: str, campaign_id: str | None, token_id: str | None
+    ) -> str:
         csrf = secrets.token_urlsafe(24)
-        value = self._serializer.dumps({"e": email.lower(), "m": method, "c": campaign_id, "t": token_id, "x": csrf})
-        response.set_cookie(COOKIE, value, max_age=self.config.ttl_s, httponly=True, secure=self.config.secure,
-                            samesite="lax", path="/")
+        value = self._serializer.dumps(
+            {"e": email.lower(), "m": method, "c": campaign_id, "t": token_id, "x": csrf}
+        )
+        response.set_cookie(
+            COOKIE,
+            value,
+            max_age=self.config.ttl_s,
+            httponly=True,
+            secure=self.config.secure,
+            samesite="lax",
+            path="/",
+        )
         return csrf
 
     def end(self, response: Response) -> None:
@@ -67,8 +78,15 @@ class SessionManager:
         if email in self.config.auditor_emails:
             roles.add("auditor")
         client = request.client.host if request.client else None
-        return Actor(email=email, auth_method=data["m"], link_token_id=data.get("t"), ip=client,
-                     user_agent=request.headers.get("user-agent"), campaign_id=data.get("c"), roles=frozenset(roles))
+        return Actor(
+            email=email,
+            auth_method=data["m"],
+            link_token_id=data.get("t"),
+            ip=client,
+            user_agent=request.headers.get("user-agent"),
+            campaign_id=data.get("c"),
+            roles=frozenset(roles),
+        )
 
     def csrf_token(self, request: Request) -> str:
         return str(self._data(request)["x"])

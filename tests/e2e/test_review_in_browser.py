@@ -45,8 +45,13 @@ def page(browser):  # type: ignore[no-untyped-def]
 
 def _low_risk_reviewer(site, n):  # type: ignore[no-untyped-def]
     with site.deps.sessions() as session:
-        tasks = list(session.scalars(select(m.ReviewTask).where(m.ReviewTask.campaign_id == site.campaign_id,
-                                                                 m.ReviewTask.reviewer_level == 1)))
+        tasks = list(
+            session.scalars(
+                select(m.ReviewTask).where(
+                    m.ReviewTask.campaign_id == site.campaign_id, m.ReviewTask.reviewer_level == 1
+                )
+            )
+        )
     counts: dict[str, list[m.ReviewTask]] = {}
     for t in tasks:
         if not LOW_RISK & set(t.risk_flags.split()) and "security" not in t.reviewer:

@@ -32,16 +32,26 @@ def admin_home(request: Request) -> Response:
 
 
 @router.post("/campaigns")
-def launch(request: Request, csrf_token: str = Form(""), name: str = Form(...), due_days: float = Form(14.0),
-           production_only: str = Form(""), non_response: str = Form("keep-and-flag")) -> Response:
+def launch(
+    request: Request,
+    csrf_token: str = Form(""),
+    name: str = Form(...),
+    due_days: float = Form(14.0),
+    production_only: str = Form(""),
+    non_response: str = Form("keep-and-flag"),
+) -> Response:
     state = web_state(request)
     state.sessions.check_csrf(request, csrf_token)
     actor = current_actor(request)
     require_staff(actor, write=True)
     if non_response not in ("keep-and-flag", "revoke"):
         raise UsageError("non-response default must be keep-and-flag or revoke")
-    definition = CampaignDefinition(name=name.strip() or "Access review", due_days=due_days,
-                                    scope=ScopeFilter(production_only=production_only == "yes"), non_response=non_response)  # type: ignore[arg-type]
+    definition = CampaignDefinition(
+        name=name.strip() or "Access review",
+        due_days=due_days,
+        scope=ScopeFilter(production_only=production_only == "yes"),
+        non_response=non_response,
+    )  # type: ignore[arg-type]
     result = launch_campaign(state.deps, definition, actor.email)
     return RedirectResponse(f"/admin/campaigns/{result.campaign_id}", status_code=303)
 
@@ -114,7 +124,18 @@ def evidence(request: Request, campaign_id: str) -> Response:
     with state.deps.sessions() as session:
         data = dashboard(session, campaign_id, state.deps.clock.micros())
         report = metadata_gaps(session, campaign_id)
-        exceptions = [(t, d) for t, d in evidence_rows(session, campaign_id) if t.decision in ("revoke", "abstain", None)]
+        exceptions = [
+            (t, d)
+            for t, d in evidence_rows(session, campaign_id)
+            if t.decision in ("revoke", "abstain", None)
+        ]
         history = decision_history(session, campaign_id)
-    return render(request, "evidence.html", actor=actor, d=data, gaps=report, exceptions=exceptions[:5000],
-                  history=history)
+    return render(
+        request,
+        "evidence.html",
+        actor=actor,
+        d=data,
+        gaps=report,
+        exceptions=exceptions[:5000],
+        history=history,
+    )

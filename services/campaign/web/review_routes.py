@@ -10,11 +10,11 @@ from fastapi.responses import RedirectResponse, Response
 from services.campaign import models as m
 from services.campaign.adopt_group import STATEMENT, adopt_group
 from services.campaign.queries import load_directory
-from services.campaign.suggest_owners import suggest_owners
-from services.core.errors import NotFoundError
 from services.campaign.record_decision import DecisionRequest, record_decisions
+from services.campaign.suggest_owners import suggest_owners
 from services.campaign.web.state import current_actor, render, web_state
 from services.campaign.web.views import FLAG_LABELS, load_inbox, my_campaigns, own_task_ids
+from services.core.errors import NotFoundError
 
 router = APIRouter()
 STATUSES = ("pending", "decided", "all")
@@ -36,23 +36,49 @@ def campaigns(request: Request) -> Response:
 
 
 @router.get("/campaigns/{campaign_id}/inbox")
-def inbox(request: Request, campaign_id: str, view: str = Query("resource", pattern="^(resource|person)$"),
-          status: str = Query("pending", pattern="^(pending|decided|all)$"), risk: str | None = Query(None, max_length=40),
-          page: int = Query(1, ge=1), done: int = Query(0, ge=0)) -> Response:
+def inbox(
+    request: Request,
+    campaign_id: str,
+    view: str = Query("resource", pattern="^(resource|person)$"),
+    status: str = Query("pending", pattern="^(pending|decided|all)$"),
+    risk: str | None = Query(None, max_length=40),
+    page: int = Query(1, ge=1),
+    done: int = Query(0, ge=0),
+) -> Response:
     actor = current_actor(request)
     state = web_state(request)
     with state.deps.sessions() as session:
         data = load_inbox(session, actor, campaign_id, view, status, risk or None, page)
-    return render(request, "inbox.html", actor=actor, inbox=data, view=view, status=status, risk=risk or "",
-                  flag_labels=FLAG_LABELS, done=done, now_us=state.deps.clock.micros(), statuses=STATUSES)
+    return render(
+        request,
+        "inbox.html",
+        actor=actor,
+        inbox=data,
+        view=view,
+        status=status,
+        risk=risk or "",
+        flag_labels=FLAG_LABELS,
+        done=done,
+        now_us=state.deps.clock.micros(),
+        statuses=STATUSES,
+    )
 
 
 @router.post("/campaigns/{campaign_id}/decisions")
-def decide(request: Request, campaign_id: str, csrf_token: str = Form(""), decision: str = Form(...),
-           task_id: list[str] = Form(default_factory=list), justification: str = Form(""), delegate_to: str = Form(""),
-           all_matching: str = Form(""), view: str = Query("resource", pattern="^(resource|person)$"),
-           status: str = Query("pending", pattern="^(pending|decided|all)$"), risk: str = Query("", max_length=40),
-           page: int = Query(1, ge=1)) -> Response:
+def decide(
+    request: Request,
+    campaign_id: str,
+    csrf_token: str = Form(""),
+    decision: str = Form(...),
+    task_id: list[str] = Form(default_factory=list),
+    justification: str = Form(""),
+    delegate_to: str = Form(""),
+    all_matching: str = Form(""),
+    view: str = Query("resource", pattern="^(resource|person)$"),
+    status: str = Query("pending", pattern="^(pending|decided|all)$"),
+    risk: str = Query("", max_length=40),
+    page: int = Query(1, ge=1),
+) -> Response:
     state = web_state(request)
     state.sessions.check_csrf(request, csrf_token)
     actor = current_actor(request)
@@ -64,7 +90,9 @@ def decide(request: Request, campaign_id: str, csrf_token: str = Form(""), decis
         from fastapi.responses import JSONResponse
 
         return JSONResponse({"recorded": len(ids), "decision_ids": ids})
-    return RedirectResponse(_back(campaign_id, view, status, risk or None, page, done=len(ids)), status_code=303)
+    return RedirectResponse(
+        _back(campaign_id, view, status, risk or None, page, done=len(ids)), status_code=303
+    )
 
 
 @router.get("/groups/{group}/owners")
@@ -79,8 +107,17 @@ def group_owners(request: Request, group: str, campaign: str | None = Query(None
         suggestions = suggest_owners(session, directory, found.id)
         adoption = session.get(m.GroupAdoption, found.id)
     mine = next((s for s in suggestions if s.email == actor.email), None)
-    return render(request, "group_owners.html", actor=actor, group=found, suggestions=suggestions, mine=mine,
-                  adoption=adoption, campaign_id=campaign, statement=STATEMENT.format(name=found.name))
+    return render(
+        request,
+        "group_owners.html",
+        actor=actor,
+        group=found,
+        suggestions=suggestions,
+        mine=mine,
+        adoption=adoption,
+        campaign_id=campaign,
+        statement=STATEMENT.format(name=found.name),
+    )
 
 
 @router.post("/groups/{group}/adopt")

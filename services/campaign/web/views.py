@@ -17,9 +17,15 @@ from services.core.errors import NotFoundError, PermissionDeniedError
 
 PAGE_SIZE = 50
 FLAG_LABELS = {
-    "privileged": ("Privileged", "high"), "production": ("Production", "mid"), "deactivated": ("Deactivated in Okta", "high"),
-    "orphaned": ("Orphaned", "high"), "dormant": ("Unused 90 days", "mid"), "dormant_unknown": ("Usage unknown", ""),
-    "contractor": ("Contractor", "mid"), "external": ("External", "mid"), "direct_grant": ("Direct grant", "mid"),
+    "privileged": ("Privileged", "high"),
+    "production": ("Production", "mid"),
+    "deactivated": ("Deactivated in Okta", "high"),
+    "orphaned": ("Orphaned", "high"),
+    "dormant": ("Unused 90 days", "mid"),
+    "dormant_unknown": ("Usage unknown", ""),
+    "contractor": ("Contractor", "mid"),
+    "external": ("External", "mid"),
+    "direct_grant": ("Direct grant", "mid"),
     "changed_since_certification": ("New since last review", "mid"),
 }
 
@@ -53,11 +59,14 @@ def _visible_campaign(session: Session, actor: Actor, campaign_id: str) -> m.Cam
     return get_campaign(session, campaign_id)
 
 
-def load_inbox(session: Session, actor: Actor, campaign_id: str, group_by: str, status: str, risk: str | None,
-               page: int) -> Inbox:
+def load_inbox(
+    session: Session, actor: Actor, campaign_id: str, group_by: str, status: str, risk: str | None, page: int
+) -> Inbox:
     campaign = _visible_campaign(session, actor, campaign_id)
     mine = (m.ReviewTask.campaign_id == campaign_id, m.ReviewTask.reviewer == actor.email)
-    total, decided = session.execute(select(func.count(), func.count(m.ReviewTask.decision)).where(*mine)).one()
+    total, decided = session.execute(
+        select(func.count(), func.count(m.ReviewTask.decision)).where(*mine)
+    ).one()
     query = select(m.ReviewTask).where(*mine)
     if status == "pending":
         query = query.where(m.ReviewTask.decision.is_(None))
@@ -65,15 +74,29 @@ def load_inbox(session: Session, actor: Actor, campaign_id: str, group_by: str, 
         query = query.where(m.ReviewTask.decision.is_not(None))
     if risk:
         query = query.where(m.ReviewTask.risk_flags.contains(risk))
-    order = (m.ReviewTask.principal_label, m.ReviewTask.resource_label) if group_by == "person" else (
-        m.ReviewTask.resource_label, m.ReviewTask.principal_label)
-    matching = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    order = (
+        (m.ReviewTask.principal_label, m.ReviewTask.resource_label)
+        if group_by == "person"
+        else (m.ReviewTask.resource_label, m.ReviewTask.principal_label)
+    )
+    if risk:
+        matching = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    else:
+        matching = {"all": total, "pending": total - decided, "decided": decided}.get(status, total)
     pages = max(1, -(-matching // PAGE_SIZE))
     page = min(max(page, 1), pages)
-    tasks = list(session.scalars(query.order_by(*order, m.ReviewTask.task_id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+    tasks = list(
+        session.scalars(
+            query.order_by(*order, m.ReviewTask.task_id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+        )
+    )
     entitlements = [json.loads(t.entitlement_json) for t in tasks]
     emails = {e["principal"].get("email") for e in entitlements if e["principal"].get("email")}
-    identities = {i.email: i for i in session.scalars(select(m.Identity).where(m.Identity.email.in_(emails)))} if emails else {}
+    identities = (
+        {i.email: i for i in session.scalars(select(m.Identity).where(m.Identity.email.in_(emails)))}
+        if emails
+        else {}
+    )
     inbox = Inbox(campaign, int(total), int(decided), page=page, pages=pages, shown=len(tasks))
     current: tuple[str, list[InboxItem]] | None = None
     for task, ent in zip(tasks, entitlements, strict=True):
@@ -81,13 +104,19 @@ def load_inbox(session: Session, actor: Actor, campaign_id: str, group_by: str, 
         if current is None or current[0] != label:
             current = (label, [])
             inbox.groups.append(current)
-        current[1].append(InboxItem(task, ent, task.risk_flags.split(), identities.get(ent["principal"].get("email"))))
+        current[1].append(
+            InboxItem(task, ent, task.risk_flags.split(), identities.get(ent["principal"].get("email")))
+        )
     return inbox
 
 
-def own_task_ids(session: Session, actor: Actor, campaign_id: str, status: str, risk: str | None) -> list[str]:
+def own_task_ids(
+    session: Session, actor: Actor, campaign_id: str, status: str, risk: str | None
+) -> list[str]:
     """Every item of the reviewer matching a filter (bulk 'select all matching')."""
-    query = select(m.ReviewTask.task_id).where(m.ReviewTask.campaign_id == campaign_id, m.ReviewTask.reviewer == actor.email)
+    query = select(m.ReviewTask.task_id).where(
+        m.ReviewTask.campaign_id == campaign_id, m.ReviewTask.reviewer == actor.email
+    )
     if status == "pending":
         query = query.where(m.ReviewTask.decision.is_(None))
     if risk:
@@ -102,6 +131,8 @@ def my_campaigns(session: Session, actor: Actor) -> list[tuple[m.Campaign, int, 
     rows = session.execute(
         select(m.Campaign, func.count(), func.count(m.ReviewTask.decision))
         .join(m.ReviewTask, m.ReviewTask.campaign_id == m.Campaign.campaign_id)
-        .where(m.ReviewTask.reviewer == actor.email).group_by(m.Campaign.campaign_id)
-        .order_by(m.Campaign.launched_at.desc()))
+        .where(m.ReviewTask.reviewer == actor.email)
+        .group_by(m.Campaign.campaign_id)
+        .order_by(m.Campaign.launched_at.desc())
+    )
     return [(c, int(t), int(d)) for c, t, d in rows]

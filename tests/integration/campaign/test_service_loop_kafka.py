@@ -36,8 +36,14 @@ def _wait(predicate, timeout_s: float = 60.0) -> None:  # type: ignore[no-untype
 
 def test_service_projects_collections_and_records_page_decisions(kafka_settings, catalog):  # type: ignore[no-untyped-def]
     port = free_port()
-    settings = kafka_settings.model_copy(update={
-        "web_port": port, "session_cookie_secure": False, "instance_id": "campaign-under-test", "campaign_tick_s": 3600.0})
+    settings = kafka_settings.model_copy(
+        update={
+            "web_port": port,
+            "session_cookie_secure": False,
+            "instance_id": "campaign-under-test",
+            "campaign_tick_s": 3600.0,
+        }
+    )
     codec = EventCodec(catalog)
     collector = build_deps(settings.model_copy(update={"instance_id": "collector-test"}), catalog=catalog)
     scenario = generate(collector.sink.factory, SMALL)
@@ -54,16 +60,25 @@ def test_service_projects_collections_and_records_page_decisions(kafka_settings,
 
         def projected() -> bool:
             with deps.sessions() as session:
-                return session.scalar(select(func.count()).select_from(m.ObservedEntitlement)) == len(scenario.entitlements)
+                return session.scalar(select(func.count()).select_from(m.ObservedEntitlement)) == len(
+                    scenario.entitlements
+                )
 
         _wait(projected)
-        admin_deps = build_deps(settings.model_copy(update={"instance_id": "cli-test"}), catalog=catalog,
-                                producer=EventProducer(settings, settings.kafka_bootstrap, codec))
+        admin_deps = build_deps(
+            settings.model_copy(update={"instance_id": "cli-test"}),
+            catalog=catalog,
+            producer=EventProducer(settings, settings.kafka_bootstrap, codec),
+        )
         result = launch_campaign(admin_deps, CampaignDefinition(name="Q3"), "admin@corp.example")
         with deps.sessions() as session:
-            task = session.scalars(select(m.ReviewTask).where(
-                m.ReviewTask.campaign_id == result.campaign_id, m.ReviewTask.risk_flags.not_like("%privileged%"),
-                m.ReviewTask.reviewer_level == 1)).first()
+            task = session.scalars(
+                select(m.ReviewTask).where(
+                    m.ReviewTask.campaign_id == result.campaign_id,
+                    m.ReviewTask.risk_flags.not_like("%privileged%"),
+                    m.ReviewTask.reviewer_level == 1,
+                )
+            ).first()
         from services.web.app import link_signer
 
         token, _ = link_signer(settings).mint(task.reviewer, result.campaign_id)
@@ -71,8 +86,11 @@ def test_service_projects_collections_and_records_page_decisions(kafka_settings,
             _wait(lambda: client.get("/healthz").status_code == 200, 20)
             inbox = client.post(f"/r/{token}", follow_redirects=True)
             assert inbox.status_code == 200 and task.task_id in inbox.text
-            decided = client.post(f"/campaigns/{result.campaign_id}/decisions", headers={"accept": "application/json"},
-                                  data={"csrf_token": csrf_of(inbox.text), "task_id": task.task_id, "decision": "approve"})
+            decided = client.post(
+                f"/campaigns/{result.campaign_id}/decisions",
+                headers={"accept": "application/json"},
+                data={"csrf_token": csrf_of(inbox.text), "task_id": task.task_id, "decision": "approve"},
+            )
             assert decided.status_code == 200, decided.text
             decision_id = decided.json()["decision_ids"][0]
 

@@ -26,8 +26,13 @@ def clock() -> FixedClock:
 def deps(settings, catalog, clock) -> CampaignDeps:  # type: ignore[no-untyped-def]
     sessions = session_factory(settings)
     factory = EventFactory(catalog, Producer("campaign", "0", "test"), clock)
-    return CampaignDeps(sessions=sessions, sink=EventSink(sessions, factory, journal=[]),
-                        security_reviewer="security-review@corp.example", approvers=ApproverRules.empty(), clock=clock)
+    return CampaignDeps(
+        sessions=sessions,
+        sink=EventSink(sessions, factory, journal=[]),
+        security_reviewer="security-review@corp.example",
+        approvers=ApproverRules.empty(),
+        clock=clock,
+    )
 
 
 @pytest.fixture
@@ -45,8 +50,14 @@ def site(tmp_path, deps, scenario):  # type: ignore[no-untyped-def]
     from services.core.settings import Settings
     from tests.unit.campaign.webkit import ADMIN, AUDITOR, Site
 
-    settings = Settings(env="test", data_dir=tmp_path, session_cookie_secure=False, admin_emails=[ADMIN],
-                        auditor_emails=[AUDITOR], security_reviewer="security-review@corp.example")
+    settings = Settings(
+        env="test",
+        data_dir=tmp_path,
+        session_cookie_secure=False,
+        admin_emails=[ADMIN],
+        auditor_emails=[AUDITOR],
+        security_reviewer="security-review@corp.example",
+    )
     result = launch_campaign(deps, CampaignDefinition(name="2026-Q3 access review"), ADMIN)
     return Site(settings, deps, result.campaign_id, None)
 

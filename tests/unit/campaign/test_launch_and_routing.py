@@ -44,8 +44,12 @@ def test_every_item_is_assigned_and_nobody_reviews_their_own_access(deps, scenar
 def test_groups_without_approver_are_routed_by_fallback_and_reported(deps, scenario):  # type: ignore[no-untyped-def]
     result = launch_campaign(deps, CampaignDefinition(name="Q3"), "admin@corp.example")
     tasks = _tasks(deps, result.campaign_id)
-    unowned_memberships = [t for t in tasks if t.item_kind == "group_membership"
-                           and json.loads(t.entitlement_json)["resource"]["id"] in scenario.unowned_groups]
+    unowned_memberships = [
+        t
+        for t in tasks
+        if t.item_kind == "group_membership"
+        and json.loads(t.entitlement_json)["resource"]["id"] in scenario.unowned_groups
+    ]
     assert unowned_memberships
     assert all(t.routed_by != "explicit_approver" for t in unowned_memberships)
     assert all(t.reviewer for t in unowned_memberships)
@@ -71,7 +75,9 @@ def test_risk_flags_mark_deactivated_users_for_revoke(deps, scenario):  # type: 
     tasks = _tasks(deps, result.campaign_id)
     deactivated = {u["email"] for u in scenario.users if u["status"] != "ACTIVE"}
     flagged = [t for t in tasks if t.principal_label in deactivated]
-    assert flagged and all("deactivated" in t.risk_flags.split() and t.recommended_action == "revoke" for t in flagged)
+    assert flagged and all(
+        "deactivated" in t.risk_flags.split() and t.recommended_action == "revoke" for t in flagged
+    )
     assert any("dormant_unknown" in t.risk_flags.split() for t in tasks)
     assert any("contractor" in t.risk_flags.split() for t in tasks)
 
@@ -83,6 +89,9 @@ def test_population_hash_is_re_derived_from_events_alone(deps, scenario, codec):
     recorded_definition = CampaignDefinition.from_json(launched.payload["definition_json"])
     decoded = (codec.decode(codec.encode(e)) for e in deps.sink.journal)  # as the ledger stores them
     digest, count = population_from_events(decoded, recorded_definition, launched.payload["scope_runs"])
-    assert (digest, count) == (result.population_hash, result.population_count) == (
-        launched.payload["population_hash"], launched.payload["population_count"])
+    assert (
+        (digest, count)
+        == (result.population_hash, result.population_count)
+        == (launched.payload["population_hash"], launched.payload["population_count"])
+    )
     assert 0 < count < len(scenario.entitlements)

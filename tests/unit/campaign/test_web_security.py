@@ -34,8 +34,8 @@ def test_forged_and_expired_links_are_refused(site, client):  # type: ignore[no-
     link = site.link(reviewer)
     forged = link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB")
     assert client.post(forged, headers={"accept": "application/json"}).status_code == 401
-    from services.web.links import LinkSigner
     from services.web.app import session_secret
+    from services.web.links import LinkSigner
 
     expired_signer = LinkSigner(session_secret(site.settings), ttl_s=1)
     token, _ = expired_signer.mint(reviewer, site.campaign_id)
@@ -51,13 +51,19 @@ def test_forged_and_expired_links_are_refused(site, client):  # type: ignore[no-
 def test_a_reviewer_cannot_see_or_decide_another_reviewers_item(site, client):  # type: ignore[no-untyped-def]
     me = site.reviewer_with_items()
     with site.deps.sessions() as session:
-        other = session.scalars(select(m.ReviewTask).where(
-            m.ReviewTask.campaign_id == site.campaign_id, m.ReviewTask.reviewer != me)).first()
+        other = session.scalars(
+            select(m.ReviewTask).where(
+                m.ReviewTask.campaign_id == site.campaign_id, m.ReviewTask.reviewer != me
+            )
+        ).first()
     csrf = sign_in(client, site, me)
     page = client.get(f"/campaigns/{site.campaign_id}/inbox?status=all")
     assert other.task_id not in page.text
-    response = client.post(f"/campaigns/{site.campaign_id}/decisions", headers={"accept": "application/json"},
-                           data={"csrf_token": csrf, "task_id": other.task_id, "decision": "revoke", "justification": "x"})
+    response = client.post(
+        f"/campaigns/{site.campaign_id}/decisions",
+        headers={"accept": "application/json"},
+        data={"csrf_token": csrf, "task_id": other.task_id, "decision": "revoke", "justification": "x"},
+    )
     assert response.status_code == 404
     with site.deps.sessions() as session:
         assert session.get(m.ReviewTask, other.task_id).decision is None
@@ -70,7 +76,12 @@ def test_state_changes_need_the_sessions_csrf_token(site, client):  # type: igno
     url = f"/campaigns/{site.campaign_id}/decisions"
     data = {"task_id": task.task_id, "decision": "revoke", "justification": "left"}
     assert client.post(url, data=data, headers={"accept": "application/json"}).status_code == 403
-    assert client.post(url, data={**data, "csrf_token": "wrong"}, headers={"accept": "application/json"}).status_code == 403
+    assert (
+        client.post(
+            url, data={**data, "csrf_token": "wrong"}, headers={"accept": "application/json"}
+        ).status_code
+        == 403
+    )
     with site.deps.sessions() as session:
         assert session.get(m.ReviewTask, task.task_id).decision is None
 
@@ -89,8 +100,11 @@ def test_admin_pages_need_the_admin_or_auditor_role(site, client):  # type: igno
     response = client.post(site.link(AUDITOR, None), follow_redirects=True)
     assert response.status_code == 200 and site.campaign_id in response.text
     csrf = csrf_of(response.text)
-    closing = client.post(f"/admin/campaigns/{site.campaign_id}/close", data={"csrf_token": csrf},
-                          headers={"accept": "application/json"})
+    closing = client.post(
+        f"/admin/campaigns/{site.campaign_id}/close",
+        data={"csrf_token": csrf},
+        headers={"accept": "application/json"},
+    )
     assert closing.status_code == 403  # auditors read, never change
     client.cookies.clear()
     response = client.post(site.link(ADMIN, None), follow_redirects=True)

@@ -36,17 +36,27 @@ class Site:
 
     def reviewer_with_items(self, n: int = 3, level: int = 1, **filters: object) -> str:
         with self.deps.sessions() as session:
-            rows = session.execute(select(m.ReviewTask.reviewer, m.ReviewTask.task_id).where(
-                m.ReviewTask.campaign_id == self.campaign_id, m.ReviewTask.reviewer_level == level))
+            rows = session.execute(
+                select(m.ReviewTask.reviewer, m.ReviewTask.task_id).where(
+                    m.ReviewTask.campaign_id == self.campaign_id, m.ReviewTask.reviewer_level == level
+                )
+            )
             counts: dict[str, int] = {}
             for reviewer, _ in rows:
                 counts[reviewer] = counts.get(reviewer, 0) + 1
-        return sorted((r for r, c in counts.items() if c >= n and "security" not in r), key=lambda r: (-counts[r], r))[0]
+        return sorted(
+            (r for r, c in counts.items() if c >= n and "security" not in r), key=lambda r: (-counts[r], r)
+        )[0]
 
     def tasks_of(self, reviewer: str) -> list[m.ReviewTask]:
         with self.deps.sessions() as session:
-            return list(session.scalars(select(m.ReviewTask).where(
-                m.ReviewTask.campaign_id == self.campaign_id, m.ReviewTask.reviewer == reviewer).order_by(m.ReviewTask.task_id)))
+            return list(
+                session.scalars(
+                    select(m.ReviewTask)
+                    .where(m.ReviewTask.campaign_id == self.campaign_id, m.ReviewTask.reviewer == reviewer)
+                    .order_by(m.ReviewTask.task_id)
+                )
+            )
 
 
 def sign_in(client: TestClient, site: Site, reviewer: str, campaign_id: str | None = "default") -> str:
