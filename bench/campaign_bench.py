@@ -39,6 +39,7 @@ from services.web.app import link_signer
 from tests.unit.campaign.scenario import LARGE, SMALL, generate
 
 REVIEWERS = 50
+WORKERS = 2  # uvicorn worker processes of the review web app (one per core here)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -96,6 +97,8 @@ def _start_server(settings: Settings, env: dict[str, str]) -> tuple[subprocess.P
         "--no-access-log",
         "--timeout-keep-alive",
         "60",
+        "--workers",
+        str(WORKERS),
         "--loop",
         "auto",
         "--http",
@@ -263,7 +266,7 @@ def web_phase(settings: Settings, env: dict[str, str], campaign_id: str, deps: o
             f"{took:.1f} s: {rate:.0f}/s, errors {err}"
         )
         bulk_reviewer = max(work, key=lambda r: len(work[r]))
-        bulk_ids = work[bulk_reviewer][per_reviewer : per_reviewer + 1000]
+        bulk_ids = work[bulk_reviewer][per_reviewer : per_reviewer + 500]
         if bulk_ids:
 
             async def bulk() -> float:
@@ -292,7 +295,7 @@ def web_phase(settings: Settings, env: dict[str, str], campaign_id: str, deps: o
         proc.terminate()
         proc.wait(timeout=10)
     fresh = {
-        r: ids[per_reviewer + (1000 if r == bulk_reviewer else 0) :][:per_reviewer] for r, ids in work.items()
+        r: ids[per_reviewer + (500 if r == bulk_reviewer else 0) :][:per_reviewer] for r, ids in work.items()
     }
     pipeline_phase(deps, campaign_id, {r: ids for r, ids in fresh.items() if ids})
 
@@ -301,7 +304,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small scenario, short runs (smoke test)")
     parser.add_argument("--no-broker", action="store_true", help="project only, publish nothing")
+    parser.add_argument("--workers", type=int, default=WORKERS, help="uvicorn worker processes")
     args = parser.parse_args()
+    globals()["WORKERS"] = args.workers
+    print(f"machine:   {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; web app with "
+          f"{args.workers} uvicorn worker(s); SQLite read models")
     with tempfile.TemporaryDirectory(prefix="ar-campaign-bench-") as tmp:
         broker = None if args.no_broker else EmbeddedBroker().start()
         try:

@@ -1,1 +1,1 @@
-"""Campaign service: turns collected access into routed review tasks, records decisions, escalates and closes."""
+"""Campaign service: collected access becomes routed review tasks; decisions, escalation, close."""

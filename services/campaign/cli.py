@@ -176,7 +176,8 @@ def population(
     digest, count = population_from_events(source(), definition, launched.payload.get("scope_runs") or {})
     console.print(f"re-derived {count} items sha256 {digest}")
     console.print(
-        f"launch recorded {launched.payload['population_count']} items sha256 {launched.payload['population_hash']}"
+        f"launch recorded {launched.payload['population_count']} items "
+        f"sha256 {launched.payload['population_hash']}"
     )
     if (digest, count) != (launched.payload["population_hash"], launched.payload["population_count"]):
         raise IntegrityError("population does NOT match the launch record")

@@ -23,6 +23,9 @@ from services.campaign.projector import project_events
 from services.events.envelope import Event, EventFactory
 
 
+PARALLEL_FROM = 2000  # events per write from which publishing and projecting overlap
+
+
 @dataclass
 class _Ticket:
     events: Sequence[Event]
@@ -64,12 +67,38 @@ class EventSink:
         )
 
     def _write(self, events: Sequence[Event]) -> None:
-        if self.producer is not None:
+        if self.producer is None:
+            with self.sessions.begin() as session:
+                project_events(events, session)
+        elif len(events) < PARALLEL_FROM:
             self.producer.publish_all(events)
-        with self.sessions.begin() as session:
-            project_events(events, session)
+            with self.sessions.begin() as session:
+                project_events(events, session)
+        else:
+            self._publish_while_projecting(events)
         if self.journal is not None:
             self.journal.extend(events)
+
+    def _publish_while_projecting(self, events: Sequence[Event]) -> None:
+        """Large batches (a launch): publish on a thread while projecting, commit only once the broker
+        acknowledged everything — the read model still never shows an event the log does not have."""
+        failure: list[BaseException] = []
+
+        def publish() -> None:
+            try:
+                self.producer.publish_all(events)  # type: ignore[union-attr]
+            except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
+                failure.append(exc)
+
+        publisher = threading.Thread(target=publish, name="campaign-publish", daemon=True)
+        publisher.start()
+        with self.sessions.begin() as session:
+            try:
+                project_events(events, session)
+            finally:
+                publisher.join()
+            if failure:
+                raise failure[0]  # rolls the projection back
 
     def _drain(self) -> None:
         while True:

@@ -26,6 +26,11 @@ class Suggestion:
     reasons: tuple[str, ...]
 
 
+def _score(reasons: tuple[str, ...]) -> int:
+    """Creating the group weighs most; each other distinct piece of history adds one."""
+    return sum(3 if reason == "created the group" else 1 for reason in reasons)
+
+
 def suggest_owners(
     session: Session, directory: Directory, group_handle: str, limit: int = 5
 ) -> list[Suggestion]:
@@ -64,7 +69,7 @@ def suggest_owners(
         email = directory.email_of(handle)
         if email and not directory.is_inactive(email):
             out.append(Suggestion(email, tuple(dict.fromkeys(why))))
-    out.sort(key=lambda s: (-len(s.reasons), s.email))
+    out.sort(key=lambda s: (-_score(s.reasons), s.email))
     merged: dict[str, Suggestion] = {}
     for s in out:
         if s.email in merged:

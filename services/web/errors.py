@@ -19,7 +19,8 @@ from services.core.logging import get_logger
 log = get_logger("web")
 
 _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{status} {title}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="stylesheet" href="/static/app.css"></head>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/static/app.css"></head>
 <body><main class="narrow"><h1>{title}</h1><p role="alert">{detail}</p>{hint}</main></body></html>"""
 _HINTS = {401: "<p>Open the review link from your email or Slack message again, or ask for a new one.</p>"}
 

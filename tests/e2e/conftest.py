@@ -23,7 +23,8 @@ CHROMIUM_ARGS = [
 def browser():  # type: ignore[no-untyped-def]
     if not CHROMIUM.exists():
         pytest.skip(
-            f"no system Chromium at {CHROMIUM} (apt-get install -y chromium); `playwright install` is not used"
+            f"no system Chromium at {CHROMIUM} (apt-get install -y chromium); "
+            "`playwright install` is not used"
         )
     playwright_api = pytest.importorskip("playwright.sync_api")
     with playwright_api.sync_playwright() as p:

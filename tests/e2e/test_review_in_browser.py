@@ -39,8 +39,12 @@ def page(browser):  # type: ignore[no-untyped-def]
     context = browser.new_context()
     page = context.new_page()
     page.set_default_timeout(10_000)
+    console_errors: list[str] = []
+    page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
     yield page
     context.close()
+    blocked = [e for e in console_errors if "Content Security Policy" in e]
+    assert not blocked, f"the page broke its own CSP: {blocked[:3]}"
 
 
 def _low_risk_reviewer(site, n):  # type: ignore[no-untyped-def]
@@ -123,7 +127,7 @@ def test_admin_dashboard_shows_progress_and_closes(page, server, site):  # type:
     page.wait_for_url("**/admin")
     page.get_by_role("link", name="2026-Q3 access review").click()
     assert page.get_by_role("heading", name="Progress by workspace").is_visible()
-    assert page.locator("table.bars .progress").count() > 3
+    assert page.locator("table.bars svg.progress rect.done").count() > 3
     page.get_by_role("link", name="Metadata gaps").click()
     assert "without approver" in page.content()
     page.go_back()

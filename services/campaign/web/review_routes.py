@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup, escape
 
 from services.campaign import models as m
 from services.campaign.adopt_group import STATEMENT, adopt_group
@@ -49,9 +50,13 @@ def inbox(
     state = web_state(request)
     with state.deps.sessions() as session:
         data = load_inbox(session, actor, campaign_id, view, status, risk or None, page)
+    decide_url = f"/campaigns/{campaign_id}/decisions?" + urlencode(
+        {"view": view, "status": status, "risk": risk or "", "page": data.page}
+    )
     return render(
         request,
         "inbox.html",
+        decide_url=Markup(escape(decide_url)),
         actor=actor,
         inbox=data,
         view=view,

@@ -15,7 +15,7 @@ from services.campaign.queries import get_campaign
 from services.campaign.risk import HIGH_RISK
 from services.core.errors import NotFoundError, PermissionDeniedError
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25
 FLAG_LABELS = {
     "privileged": ("Privileged", "high"),
     "production": ("Production", "mid"),

@@ -1,4 +1,4 @@
-"""`campaign population ID --from-jsonl` re-derives the launch hash from an event export; tampering is caught."""
+"""`campaign population ID --from-jsonl` re-derives the launch hash from an export; tampering is caught."""
 
 from __future__ import annotations
 
