@@ -47,6 +47,23 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its children (uvicorn workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == pid or int(fields[1]) == pid:  # fields[1] is the parent pid
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def _verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
@@ -69,13 +86,14 @@ def launch_phase(settings: Settings, quick: bool) -> tuple[str, object]:
         f"collect:   projected {len(scenario.events)} collector events in {time.perf_counter() - started:.1f} s"
     )
     deps.sink.producer = producer
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = launch_campaign(deps, CampaignDefinition(name="bench"), "admin@corp.example")
-    took = time.perf_counter() - started
+    took, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     where = "published to the broker and projected" if producer else "projected (no broker)"
     print(
         f"launch:    {result.population_count} items -> {result.tasks} tasks, {result.reviewers} reviewers, "
-        f"{where} in {took:.1f} s (target <= 15 s) {_verdict(took <= 15 and result.population_count >= (0 if quick else 50_000))}"
+        f"{where} in {took:.1f} s wall, {cpu:.1f} s CPU (target <= 15 s) "
+        f"{_verdict(took <= 15 and result.population_count >= (0 if quick else 50_000))}"
     )
     return result.campaign_id, deps
 
@@ -214,14 +232,15 @@ def pipeline_phase(deps: object, campaign_id: str, work: dict[str, list[str]]) -
             record_decisions(deps, actor, DecisionRequest([task_id], "abstain"))  # type: ignore[arg-type]
         return len(task_ids)
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     with ThreadPoolExecutor(max_workers=len(work)) as pool:
         recorded = sum(pool.map(lambda kv: reviewer(*kv), work.items()))
-    took = time.perf_counter() - started
+    took, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     rate = recorded / took if took else 0.0
     print(
         f"decisions: {recorded} single decisions by {len(work)} concurrent reviewers through the decision use case "
-        f"(validated, published, projected) in {took:.1f} s: {rate:.0f}/s (target >= 500/s) {_verdict(rate >= 500)}"
+        f"(validated, published, projected) in {took:.1f} s: {rate:.0f}/s, "
+        f"{cpu * 1000 / max(recorded, 1):.1f} ms CPU/decision (target >= 500/s) {_verdict(rate >= 500)}"
     )
 
 
@@ -246,10 +265,18 @@ def web_phase(settings: Settings, env: dict[str, str], campaign_id: str, deps: o
     proc, base = _start_server(settings, env)
     try:
         seconds = 5 if quick else 15
+        lat, err = asyncio.run(_inbox_load(base, settings, campaign_id, reviewers[1:2], 5, think_s=0))
+        print(
+            f"inbox:     1 reviewer alone (service time): p50 {_pct(lat, 0.5):.0f} ms, p95 {_pct(lat, 0.95):.0f} ms "
+            f"over {len(lat)} pages"
+        )
+        cpu_before = _cpu_s(proc.pid)
         lat, err = asyncio.run(_inbox_load(base, settings, campaign_id, reviewers, seconds, think_s=1.0))
+        page_cpu_ms = (_cpu_s(proc.pid) - cpu_before) * 1000 / max(len(lat), 1)
         print(
             f"inbox:     {len(reviewers)} reviewers (~1 s think time), {len(lat)} pages in {seconds} s: "
-            f"p50 {_pct(lat, 0.5):.0f} ms, p95 {_pct(lat, 0.95):.0f} ms, p99 {_pct(lat, 0.99):.0f} ms, errors {err} "
+            f"p50 {_pct(lat, 0.5):.0f} ms, p95 {_pct(lat, 0.95):.0f} ms, p99 {_pct(lat, 0.99):.0f} ms, errors {err}, "
+            f"server CPU {page_cpu_ms:.1f} ms/page "
             f"(target p95 <= 100 ms) {_verdict(_pct(lat, 0.95) <= 100 and not err)}"
         )
         lat, err = asyncio.run(_inbox_load(base, settings, campaign_id, reviewers, 5, think_s=0))
@@ -259,11 +286,14 @@ def web_phase(settings: Settings, env: dict[str, str], campaign_id: str, deps: o
         )
         per_reviewer = 20 if quick else 60
         batch = {r: ids[:per_reviewer] for r, ids in work.items()}
+        cpu_before = _cpu_s(proc.pid)
         recorded, took, err = asyncio.run(_decision_load(base, settings, campaign_id, batch))
+        decision_cpu_ms = (_cpu_s(proc.pid) - cpu_before) * 1000 / max(recorded, 1)
         rate = recorded / took if took else 0.0
         print(
             f"decisions: {recorded} single decisions by {len(batch)} reviewers, one HTTP request per click, in "
-            f"{took:.1f} s: {rate:.0f}/s, errors {err}"
+            f"{took:.1f} s: {rate:.0f}/s, errors {err}, server CPU {decision_cpu_ms:.1f} ms/decision "
+            f"(= {1000 / max(decision_cpu_ms, 0.001):.0f}/s per core)"
         )
         bulk_reviewer = max(work, key=lambda r: len(work[r]))
         bulk_ids = work[bulk_reviewer][per_reviewer : per_reviewer + 500]
@@ -307,8 +337,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=WORKERS, help="uvicorn worker processes")
     args = parser.parse_args()
     globals()["WORKERS"] = args.workers
-    print(f"machine:   {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; web app with "
-          f"{args.workers} uvicorn worker(s); SQLite read models")
+    print(
+        f"machine:   {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; web app with "
+        f"{args.workers} uvicorn worker(s); SQLite read models"
+    )
     with tempfile.TemporaryDirectory(prefix="ar-campaign-bench-") as tmp:
         broker = None if args.no_broker else EmbeddedBroker().start()
         try:

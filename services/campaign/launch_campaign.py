@@ -174,7 +174,7 @@ def launch_campaign(
 def invite(
     sink: Any, campaign_id: str, reviewer: str, task_ids: list[str], template: str, causation_id: str | None
 ) -> Event:
-    """A request to the notifier: mail ``reviewer`` a review link (minted by the notifier for ``link_token_id``)."""
+    """Ask the notifier to mail ``reviewer`` a review link (it mints the URL for ``link_token_id``)."""
     notification_id = f"n-{new_ulid()}"
     return sink.new(
         "notification.requested",

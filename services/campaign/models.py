@@ -128,10 +128,20 @@ class ReviewTask(Base):
     __table_args__ = (
         # the inbox pages walk these in order (by resource / by person) and stop after one page
         Index(
-            "ix_cmp_tasks_inbox_resource", "campaign_id", "reviewer", "resource_label", "principal_label", "task_id"
+            "ix_cmp_tasks_inbox_resource",
+            "campaign_id",
+            "reviewer",
+            "resource_label",
+            "principal_label",
+            "task_id",
         ),
         Index(
-            "ix_cmp_tasks_inbox_person", "campaign_id", "reviewer", "principal_label", "resource_label", "task_id"
+            "ix_cmp_tasks_inbox_person",
+            "campaign_id",
+            "reviewer",
+            "principal_label",
+            "resource_label",
+            "task_id",
         ),
         Index("ix_cmp_tasks_progress", "campaign_id", "reviewer", "decision"),
         Index("ix_cmp_tasks_campaign_key", "campaign_id", "entitlement_key"),

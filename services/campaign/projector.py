@@ -116,6 +116,27 @@ def _decision_params(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+_TASK = m.ReviewTask.__table__
+_NEWER = or_(_TASK.c.decided_at.is_(None), _TASK.c.decided_at <= bindparam("b_at"))
+_DECIDED = {
+    "decision_id": bindparam("b_id"),
+    "decided_by": bindparam("b_by"),
+    "decided_at": bindparam("b_at"),
+    "justification": bindparam("b_just"),
+}
+# built once (every click lands here): a verdict, or a delegation that moves the task
+_SET_VERDICT = (
+    update(_TASK)
+    .where(_TASK.c.task_id == bindparam("b_task"), _NEWER)
+    .values(decision=bindparam("b_decision"), **_DECIDED)
+)
+_SET_DELEGATE = (
+    update(_TASK)
+    .where(_TASK.c.task_id == bindparam("b_task"), _NEWER)
+    .values(decision=None, reviewer=bindparam("b_to"), **_DECIDED)
+)
+
+
 def _decision_recorded(session: Session, events: list[Event]) -> None:
     rows = [
         {
@@ -126,39 +147,13 @@ def _decision_recorded(session: Session, events: list[Event]) -> None:
         for e in events
     ]
     insert_ignore(session, m.Decision, rows)
-    task = m.ReviewTask.__table__
-    newer = or_(task.c.decided_at.is_(None), task.c.decided_at <= bindparam("b_at"))
     verdicts = [r for r in rows if r["decision"] != "delegate"]
     delegations = [r for r in rows if r["decision"] == "delegate"]
+    options = {"synchronize_session": False}
     if verdicts:
-        session.execute(
-            update(task)
-            .where(task.c.task_id == bindparam("b_task"), newer)
-            .values(
-                decision=bindparam("b_decision"),
-                decision_id=bindparam("b_id"),
-                decided_by=bindparam("b_by"),
-                decided_at=bindparam("b_at"),
-                justification=bindparam("b_just"),
-            ),
-            _decision_params(verdicts),
-            execution_options={"synchronize_session": False},
-        )
+        session.execute(_SET_VERDICT, _decision_params(verdicts), execution_options=options)
     if delegations:
-        session.execute(
-            update(task)
-            .where(task.c.task_id == bindparam("b_task"), newer)
-            .values(
-                decision=None,
-                decision_id=bindparam("b_id"),
-                decided_by=bindparam("b_by"),
-                decided_at=bindparam("b_at"),
-                justification=bindparam("b_just"),
-                reviewer=bindparam("b_to"),
-            ),
-            _decision_params(delegations),
-            execution_options={"synchronize_session": False},
-        )
+        session.execute(_SET_DELEGATE, _decision_params(delegations), execution_options=options)
 
 
 def _task_escalated(session: Session, events: list[Event]) -> None:

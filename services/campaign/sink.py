@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.campaign.projector import project_events
 from services.events.envelope import Event, EventFactory
 
-
 PARALLEL_FROM = 2000  # events per write from which publishing and projecting overlap
 
 
