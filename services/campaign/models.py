@@ -144,7 +144,6 @@ class ReviewTask(Base):
             "task_id",
         ),
         Index("ix_cmp_tasks_progress", "campaign_id", "reviewer", "decision"),
-        Index("ix_cmp_tasks_campaign_key", "campaign_id", "entitlement_key"),
     )
 
 

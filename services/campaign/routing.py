@@ -52,6 +52,17 @@ class Routing:
     steps: list[Step] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Conflicts:
+    """The principal's addresses and the member sets of the groups involved (not unioned: they are cached)."""
+
+    people: frozenset[str]
+    groups: tuple[frozenset[str], ...] = ()
+
+    def __contains__(self, email: object) -> bool:
+        return email in self.people or any(email in members for members in self.groups)
+
+
 def item_kind(entitlement: Mapping[str, Any]) -> str:
     if entitlement["resource"]["type"] == "group":
         return "group_membership"
@@ -80,20 +91,22 @@ class ReviewerResolver:
         self.workspace_admins = workspace_admins or {}
 
     # -- who may not review ------------------------------------------------------------
-    def conflicted(self, entitlement: Mapping[str, Any]) -> frozenset[str]:
+    def conflicted(self, entitlement: Mapping[str, Any]) -> Conflicts:
+        """Who may not review this item: the principal, and members of the groups the access is about."""
         principal = entitlement["principal"]
-        out: set[str] = set()
+        people = set()
         for handle in (principal.get("email"), principal.get("name"), principal.get("id")):
             email = self.directory.email_of(handle) if handle else None
             if email:
-                out.add(email)
+                people.add(email)
+        groups = []
         if principal["type"] == "group":
-            out |= self.directory.group_member_emails(principal["id"]) or self.directory.group_member_emails(
-                principal["name"]
+            groups.append(
+                self.directory.group_member_emails(principal["id"])
+                or self.directory.group_member_emails(principal["name"])
             )
-        for group in entitlement.get("via_groups") or []:
-            out |= self.directory.group_member_emails(group)
-        return frozenset(out)
+        groups += [self.directory.group_member_emails(g) for g in entitlement.get("via_groups") or []]
+        return Conflicts(frozenset(people), tuple(groups))
 
     # -- candidates per step ---------------------------------------------------------------
     def _explicit(self, entitlement: Mapping[str, Any]) -> tuple[list[str], str]:

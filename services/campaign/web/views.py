@@ -16,6 +16,8 @@ from services.campaign.risk import HIGH_RISK
 from services.core.errors import NotFoundError, PermissionDeniedError
 
 PAGE_SIZE = 25
+_TASK_COLUMNS = tuple(m.ReviewTask.__table__.c)
+_IDENTITY_COLUMNS = (m.Identity.email, m.Identity.status, m.Identity.user_type, m.Identity.manager_email)
 FLAG_LABELS = {
     "privileged": ("Privileged", "high"),
     "production": ("Production", "mid"),
@@ -67,7 +69,7 @@ def load_inbox(
     total, decided = session.execute(
         select(func.count(), func.count(m.ReviewTask.decision)).where(*mine)
     ).one()
-    query = select(m.ReviewTask).where(*mine)
+    query = select(*_TASK_COLUMNS).where(*mine)  # plain rows: no ORM identity map on the hot page
     if status == "pending":
         query = query.where(m.ReviewTask.decision.is_(None))
     elif status == "decided":
@@ -85,15 +87,13 @@ def load_inbox(
         matching = {"all": total, "pending": total - decided, "decided": decided}.get(status, total)
     pages = max(1, -(-matching // PAGE_SIZE))
     page = min(max(page, 1), pages)
-    tasks = list(
-        session.scalars(
-            query.order_by(*order, m.ReviewTask.task_id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-        )
-    )
+    tasks = session.execute(
+        query.order_by(*order, m.ReviewTask.task_id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).all()
     entitlements = [json.loads(t.entitlement_json) for t in tasks]
     emails = {e["principal"].get("email") for e in entitlements if e["principal"].get("email")}
     identities = (
-        {i.email: i for i in session.scalars(select(m.Identity).where(m.Identity.email.in_(emails)))}
+        {i.email: i for i in session.execute(select(*_IDENTITY_COLUMNS).where(m.Identity.email.in_(emails)))}
         if emails
         else {}
     )

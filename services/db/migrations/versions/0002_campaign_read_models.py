@@ -183,7 +183,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('task_id', name=op.f('pk_cmp_tasks'))
     )
     with op.batch_alter_table('cmp_tasks', schema=None) as batch_op:
-        batch_op.create_index('ix_cmp_tasks_campaign_key', ['campaign_id', 'entitlement_key'], unique=False)
         batch_op.create_index('ix_cmp_tasks_inbox_person', ['campaign_id', 'reviewer', 'principal_label', 'resource_label', 'task_id'], unique=False)
         batch_op.create_index('ix_cmp_tasks_inbox_resource', ['campaign_id', 'reviewer', 'resource_label', 'principal_label', 'task_id'], unique=False)
         batch_op.create_index('ix_cmp_tasks_progress', ['campaign_id', 'reviewer', 'decision'], unique=False)
@@ -195,7 +194,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_cmp_tasks_progress')
         batch_op.drop_index('ix_cmp_tasks_inbox_resource')
         batch_op.drop_index('ix_cmp_tasks_inbox_person')
-        batch_op.drop_index('ix_cmp_tasks_campaign_key')
 
     op.drop_table('cmp_tasks')
     with op.batch_alter_table('cmp_revocations', schema=None) as batch_op:
