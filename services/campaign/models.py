@@ -119,6 +119,9 @@ class ReviewTask(Base):
     last_used_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     due_at: Mapped[int] = mapped_column(BigInteger)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    # when the reviewer last changed (creation, escalation, delegation, adoption): events from different
+    # topics may be projected out of order, and an older reassignment must never undo a newer one
+    reviewer_changed_at: Mapped[int] = mapped_column(BigInteger, default=0)
     decision: Mapped[str | None] = mapped_column(String(16), nullable=True)
     decision_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     decided_by: Mapped[str | None] = mapped_column(String(320), nullable=True)

@@ -77,6 +77,7 @@ def _task_row(e: Event) -> dict[str, Any]:
         "last_used_at": normalize(p.get("last_used_at")),
         "due_at": normalize(p["due_at"]),
         "escalation_level": 0,
+        "reviewer_changed_at": occurred_at(e),
     }
 
 
@@ -130,10 +131,20 @@ _SET_VERDICT = (
     .where(_TASK.c.task_id == bindparam("b_task"), _NEWER)
     .values(decision=bindparam("b_decision"), **_DECIDED)
 )
+_REASSIGNABLE = _TASK.c.reviewer_changed_at <= bindparam("b_at")
 _SET_DELEGATE = (
     update(_TASK)
-    .where(_TASK.c.task_id == bindparam("b_task"), _NEWER)
-    .values(decision=None, reviewer=bindparam("b_to"), **_DECIDED)
+    .where(_TASK.c.task_id == bindparam("b_task"), _NEWER, _REASSIGNABLE)
+    .values(decision=None, reviewer=bindparam("b_to"), reviewer_changed_at=bindparam("b_at"), **_DECIDED)
+)
+_REASSIGN = (
+    update(_TASK)
+    .where(_TASK.c.task_id == bindparam("b_task"), _REASSIGNABLE)
+    .values(
+        reviewer=bindparam("b_to"),
+        escalation_level=bindparam("b_level"),
+        reviewer_changed_at=bindparam("b_at"),
+    )
 )
 
 
@@ -172,12 +183,17 @@ def _task_escalated(session: Session, events: list[Event]) -> None:
         for p in [e.payload]
     ]
     insert_ignore(session, m.Escalation, rows)
-    task = m.ReviewTask.__table__
     session.execute(
-        update(task)
-        .where(task.c.task_id == bindparam("b_task"))
-        .values(reviewer=bindparam("b_to"), escalation_level=bindparam("b_level")),
-        [{"b_task": r["task_id"], "b_to": r["to_reviewer"], "b_level": r["level"]} for r in rows],
+        _REASSIGN,
+        [
+            {
+                "b_task": r["task_id"],
+                "b_to": r["to_reviewer"],
+                "b_level": r["level"],
+                "b_at": r["occurred_at"],
+            }
+            for r in rows
+        ],
         execution_options={"synchronize_session": False},
     )
 

@@ -155,3 +155,31 @@ def test_close_applies_the_non_response_default_and_requests_revocations(deps, s
     assert len(closed) == 1 and closed[0].payload["figures"] == figures
     with pytest.raises(ConflictError):
         close_campaign(deps, cid, _actor("admin@corp.example"))
+
+
+def test_projection_keeps_the_newest_reassignment_whatever_the_arrival_order(deps, scenario, clock):  # type: ignore[no-untyped-def]
+    from services.campaign.projector import PROJECTOR, project_events
+
+    cid = _launch(
+        deps, due_days=1, escalation=EscalationPolicy(to_manager_after_days=0, to_security_after_days=9)
+    )
+    clock.advance(days=1, hours=1)
+    escalate_overdue(deps)
+    task = next(t for t in _tasks(deps, cid) if t.escalation_level == 1 and "privileged" not in t.risk_flags)
+    clock.advance(hours=1)
+    record_decisions(
+        deps,
+        _actor(task.reviewer),
+        DecisionRequest([task.task_id], "delegate", "on leave", "deputy@corp.example"),
+    )
+    assert _tasks(deps, cid, task_id=task.task_id)[0].reviewer == "deputy@corp.example"
+    journal = list(deps.sink.journal)
+    late = [e for e in journal if e.event_type == "review_task.escalated"]
+    reordered = [
+        e for e in journal if e.event_type != "review_task.escalated"
+    ] + late  # escalations arrive last
+    with deps.sessions.begin() as session:
+        PROJECTOR.reset(session)
+    with deps.sessions.begin() as session:
+        project_events(reordered, session)
+    assert _tasks(deps, cid, task_id=task.task_id)[0].reviewer == "deputy@corp.example"

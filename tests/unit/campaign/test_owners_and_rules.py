@@ -21,7 +21,9 @@ from services.core.errors import PermissionDeniedError, UsageError
 def _memberships(deps, cid, group_id):  # type: ignore[no-untyped-def]
     with deps.sessions() as session:
         tasks = session.scalars(
-            select(m.ReviewTask).where(m.ReviewTask.campaign_id == cid, m.ReviewTask.item_kind == "group_membership")
+            select(m.ReviewTask).where(
+                m.ReviewTask.campaign_id == cid, m.ReviewTask.item_kind == "group_membership"
+            )
         )
         return [t for t in tasks if json.loads(t.entitlement_json)["resource"]["id"] == group_id]
 
@@ -54,21 +56,41 @@ def test_suggested_owner_adopts_an_unowned_group(deps, scenario):  # type: ignor
 
 def test_approvers_file_rules_route_before_owners(deps, scenario):  # type: ignore[no-untyped-def]
     deps.approvers = ApproverRules.parse(
-        {"rules": [{"name": "prod jobs", "match": {"workspace": "prod-ws-*", "job": "job-*"}, "approvers": ["Ops@corp.example"]}]}
+        {
+            "rules": [
+                {
+                    "name": "prod jobs",
+                    "match": {"workspace": "prod-ws-*", "job": "job-*"},
+                    "approvers": ["Ops@corp.example"],
+                }
+            ]
+        }
     )
     cid = launch_campaign(deps, CampaignDefinition(name="Q3"), "admin@corp.example").campaign_id
     with deps.sessions() as session:
-        tasks = list(session.scalars(select(m.ReviewTask).where(m.ReviewTask.campaign_id == cid, m.ReviewTask.reviewer_level == 1)))
-    prod_jobs = [t for t in tasks if t.resource_label.startswith("job ") and t.workspace.startswith("prod-ws-")]
-    assert prod_jobs and all(t.reviewer == "ops@corp.example" and t.routed_by == "approvers_file" for t in prod_jobs)
+        tasks = list(
+            session.scalars(
+                select(m.ReviewTask).where(m.ReviewTask.campaign_id == cid, m.ReviewTask.reviewer_level == 1)
+            )
+        )
+    prod_jobs = [
+        t for t in tasks if t.resource_label.startswith("job ") and t.workspace.startswith("prod-ws-")
+    ]
+    assert prod_jobs and all(
+        t.reviewer == "ops@corp.example" and t.routed_by == "approvers_file" for t in prod_jobs
+    )
     dev_jobs = [t for t in tasks if t.resource_label.startswith("job ") and t.workspace.startswith("dev-ws-")]
     assert dev_jobs and not any(t.routed_by == "approvers_file" for t in dev_jobs)
 
 
 @pytest.mark.parametrize(
     "bad",
-    [{"rules": [{"match": {}, "approvers": ["a@x"]}]}, {"rules": [{"match": {"color": "x"}, "approvers": ["a@x"]}]},
-     {"rules": [{"match": {"job": "x"}, "approvers": []}]}, ["not", "a", "mapping"]],
+    [
+        {"rules": [{"match": {}, "approvers": ["a@x"]}]},
+        {"rules": [{"match": {"color": "x"}, "approvers": ["a@x"]}]},
+        {"rules": [{"match": {"job": "x"}, "approvers": []}]},
+        ["not", "a", "mapping"],
+    ],
 )
 def test_bad_approvers_files_are_refused_clearly(bad):  # type: ignore[no-untyped-def]
     with pytest.raises(UsageError):

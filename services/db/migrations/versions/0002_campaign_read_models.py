@@ -175,6 +175,7 @@ def upgrade() -> None:
     sa.Column('last_used_at', sa.BigInteger(), nullable=True),
     sa.Column('due_at', sa.BigInteger(), nullable=False),
     sa.Column('escalation_level', sa.Integer(), nullable=False),
+    sa.Column('reviewer_changed_at', sa.BigInteger(), nullable=False),
     sa.Column('decision', sa.String(length=16), nullable=True),
     sa.Column('decision_id', sa.String(length=64), nullable=True),
     sa.Column('decided_by', sa.String(length=320), nullable=True),
