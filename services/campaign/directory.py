@@ -42,6 +42,7 @@ class Directory:
     def __init__(self, people: Iterable[Person]) -> None:
         self._index: dict[str, Person] = {}
         self._members_cache: dict[str, frozenset[str]] = {}
+        self._emails: dict[str, str | None] = {}
         for person in people:
             for handle in (person.id, person.name, person.email, person.okta_id, *person.databricks_ids):
                 if handle:
@@ -53,10 +54,17 @@ class Directory:
 
     def email_of(self, handle: str) -> str | None:
         """A reviewer address for an owner/approver handle (an email, id or name)."""
+        try:
+            return self._emails[handle]
+        except KeyError:
+            pass
         person = self.find(handle)
         if person is not None and person.reviewer_key:
-            return person.reviewer_key
-        return handle.lower() if "@" in handle else None
+            email: str | None = person.reviewer_key
+        else:
+            email = handle.lower() if "@" in handle else None
+        self._emails[handle] = email
+        return email
 
     def is_inactive(self, email: str) -> bool:
         person = self.find(email)

@@ -89,10 +89,24 @@ class ReviewerResolver:
         self.security_reviewer = security_reviewer.lower()
         self.adoptions = {k.lower(): v.lower() for k, v in (adoptions or {}).items()}
         self.workspace_admins = workspace_admins or {}
+        self._conflicts: dict[tuple[Any, ...], Conflicts] = {}
 
     # -- who may not review ------------------------------------------------------------
     def conflicted(self, entitlement: Mapping[str, Any]) -> Conflicts:
         """Who may not review this item: the principal, and members of the groups the access is about."""
+        principal = entitlement["principal"]
+        memo_key = (
+            principal["type"],
+            principal["id"],
+            principal.get("email"),
+            tuple(entitlement.get("via_groups") or ()),
+        )
+        cached = self._conflicts.get(memo_key)
+        if cached is None:
+            cached = self._conflicts[memo_key] = self._compute_conflicts(entitlement)
+        return cached
+
+    def _compute_conflicts(self, entitlement: Mapping[str, Any]) -> Conflicts:
         principal = entitlement["principal"]
         people = set()
         for handle in (principal.get("email"), principal.get("name"), principal.get("id")):
