@@ -69,6 +69,8 @@ class ApproverRules:
         self.rules = rules
 
     def first_match(self, entitlement: Mapping[str, Any]) -> ApproverRule | None:
+        if not self.rules:
+            return None
         names = names_of(entitlement)
         return next((rule for rule in self.rules if rule.matches(names)), None)
 

@@ -52,9 +52,13 @@ def _campaign_launched(session: Session, events: list[Event]) -> None:
     insert_ignore(session, m.Campaign, rows)
 
 
-def _task_row(e: Event) -> dict[str, Any]:
+def _task_row(e: Event, texts: dict[int, str]) -> dict[str, Any]:
     p = e.payload
     ent = normalize_entitlement(p["entitlement"])
+    # a privileged item's two tasks share one payload record (alive for the whole batch): encode it once
+    text = texts.get(id(p["entitlement"]))
+    if text is None:
+        text = texts[id(p["entitlement"])] = canonical(ent)
     resource, principal = ent["resource"], ent["principal"]
     assigned = next((s["step"] for s in p["provenance"] if s["outcome"] == "assigned"), "unknown")
     return {
@@ -62,7 +66,7 @@ def _task_row(e: Event) -> dict[str, Any]:
         "campaign_id": p["campaign_id"],
         "item_kind": p["item_kind"],
         "entitlement_key": ent["key"],
-        "entitlement_json": canonical(ent),
+        "entitlement_json": text,
         "principal_label": principal.get("email") or principal["name"],
         "resource_label": f"{resource['type']} {resource.get('name') or resource['id']}",
         "workspace": resource.get("workspace_name") or resource.get("workspace_id") or "(account)",
@@ -82,7 +86,8 @@ def _task_row(e: Event) -> dict[str, Any]:
 
 
 def _task_created(session: Session, events: list[Event]) -> None:
-    insert_ignore(session, m.ReviewTask, [_task_row(e) for e in events])
+    texts: dict[int, str] = {}
+    insert_ignore(session, m.ReviewTask, [_task_row(e, texts) for e in events])
 
 
 _DECISION_FIELDS = (
