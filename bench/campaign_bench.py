@@ -83,7 +83,8 @@ def launch_phase(settings: Settings, quick: bool) -> tuple[str, object]:
     started = time.perf_counter()
     deps.sink.emit(scenario.events)
     print(
-        f"collect:   projected {len(scenario.events)} collector events in {time.perf_counter() - started:.1f} s"
+        f"collect:   projected {len(scenario.events)} collector events "
+        f"in {time.perf_counter() - started:.1f} s"
     )
     deps.sink.producer = producer
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -238,7 +239,8 @@ def pipeline_phase(deps: object, campaign_id: str, work: dict[str, list[str]]) -
     took, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     rate = recorded / took if took else 0.0
     print(
-        f"decisions: {recorded} single decisions by {len(work)} concurrent reviewers through the decision use case "
+        f"decisions: {recorded} single decisions by {len(work)} concurrent reviewers "
+        "through the decision use case "
         f"(validated, published, projected) in {took:.1f} s: {rate:.0f}/s, "
         f"{cpu * 1000 / max(recorded, 1):.1f} ms CPU/decision (target >= 500/s) {_verdict(rate >= 500)}"
     )
@@ -267,7 +269,8 @@ def web_phase(settings: Settings, env: dict[str, str], campaign_id: str, deps: o
         seconds = 5 if quick else 15
         lat, err = asyncio.run(_inbox_load(base, settings, campaign_id, reviewers[1:2], 5, think_s=0))
         print(
-            f"inbox:     1 reviewer alone (service time): p50 {_pct(lat, 0.5):.0f} ms, p95 {_pct(lat, 0.95):.0f} ms "
+            f"inbox:     1 reviewer alone (service time): p50 {_pct(lat, 0.5):.0f} ms, "
+            f"p95 {_pct(lat, 0.95):.0f} ms "
             f"over {len(lat)} pages"
         )
         cpu_before = _cpu_s(proc.pid)
@@ -275,7 +278,8 @@ def web_phase(settings: Settings, env: dict[str, str], campaign_id: str, deps: o
         page_cpu_ms = (_cpu_s(proc.pid) - cpu_before) * 1000 / max(len(lat), 1)
         print(
             f"inbox:     {len(reviewers)} reviewers (~1 s think time), {len(lat)} pages in {seconds} s: "
-            f"p50 {_pct(lat, 0.5):.0f} ms, p95 {_pct(lat, 0.95):.0f} ms, p99 {_pct(lat, 0.99):.0f} ms, errors {err}, "
+            f"p50 {_pct(lat, 0.5):.0f} ms, p95 {_pct(lat, 0.95):.0f} ms, p99 {_pct(lat, 0.99):.0f} ms, "
+            f"errors {err}, "
             f"server CPU {page_cpu_ms:.1f} ms/page "
             f"(target p95 <= 100 ms) {_verdict(_pct(lat, 0.95) <= 100 and not err)}"
         )
@@ -291,7 +295,8 @@ def web_phase(settings: Settings, env: dict[str, str], campaign_id: str, deps: o
         decision_cpu_ms = (_cpu_s(proc.pid) - cpu_before) * 1000 / max(recorded, 1)
         rate = recorded / took if took else 0.0
         print(
-            f"decisions: {recorded} single decisions by {len(batch)} reviewers, one HTTP request per click, in "
+            f"decisions: {recorded} single decisions by {len(batch)} reviewers, "
+            "one HTTP request per click, in "
             f"{took:.1f} s: {rate:.0f}/s, errors {err}, server CPU {decision_cpu_ms:.1f} ms/decision "
             f"(= {1000 / max(decision_cpu_ms, 0.001):.0f}/s per core)"
         )
@@ -319,7 +324,8 @@ def web_phase(settings: Settings, env: dict[str, str], campaign_id: str, deps: o
 
             took = asyncio.run(bulk())
             print(
-                f"decisions: one bulk revoke of {len(bulk_ids)} items over HTTP in {took:.2f} s: {len(bulk_ids) / took:.0f}/s"
+                f"decisions: one bulk revoke of {len(bulk_ids)} items over HTTP in {took:.2f} s: "
+                f"{len(bulk_ids) / took:.0f}/s"
             )
     finally:
         proc.terminate()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from fastapi import FastAPI
@@ -16,6 +17,8 @@ from services.db.engine import session_factory
 from services.events.envelope import EventFactory, Producer
 from services.events.schemas import SchemaCatalog
 
+_MIGRATE_LOCK = threading.Lock()
+
 
 def build_deps(
     settings: Settings,
@@ -25,7 +28,8 @@ def build_deps(
     migrate: bool = True,
 ) -> CampaignDeps:
     clock = clock or Clock()
-    sessions = session_factory(settings, migrate=migrate)
+    with _MIGRATE_LOCK:  # Alembic's context is process-global: one upgrade at a time
+        sessions = session_factory(settings, migrate=migrate)
     factory = EventFactory(
         catalog or SchemaCatalog(settings.schema_dir),
         Producer("campaign", __version__, settings.instance_id),

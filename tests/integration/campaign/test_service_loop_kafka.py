@@ -52,6 +52,7 @@ def test_service_projects_collections_and_records_page_decisions(kafka_settings,
 
     from services.campaign.service import run
 
+    build_deps(settings, catalog=catalog)  # migrate before the service thread starts
     ctx = ServiceContext("campaign", settings)
     thread = threading.Thread(target=run, args=(ctx,), daemon=True)
     thread.start()
@@ -59,6 +60,7 @@ def test_service_projects_collections_and_records_page_decisions(kafka_settings,
         deps = build_deps(settings, catalog=catalog)
 
         def projected() -> bool:
+            assert thread.is_alive(), "the campaign service stopped"
             with deps.sessions() as session:
                 return session.scalar(select(func.count()).select_from(m.ObservedEntitlement)) == len(
                     scenario.entitlements

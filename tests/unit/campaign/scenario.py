@@ -124,13 +124,10 @@ def generate(
         if no_owner:
             unowned.add(group["id"])
         groups.append(group)
-    principal = lambda u: {
-        "type": "user",
-        "id": u["id"],
-        "name": u["name"],
-        "email": u["email"],
-        "okta_id": None,
-    }  # noqa: E731
+
+    def principal(u: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "user", "id": u["id"], "name": u["name"], "email": u["email"], "okta_id": None}
+
     gprincipal = lambda g: {"type": "group", "id": g["id"], "name": g["name"], "email": None, "okta_id": None}  # noqa: E731
     ents: list[dict[str, Any]] = []
     for group in groups:

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from services.campaign.definition import CampaignDefinition
 from services.campaign.launch_campaign import launch_campaign
 from services.cli.main import app
 from services.events.jsonview import event_to_json
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging():  # type: ignore[no-untyped-def]
+    """The CLI configures logging onto CliRunner's captured stream; point it back at the real one after."""
+    yield
+    from services.core.logging import configure_logging
+
+    configure_logging("WARNING", "json")
 
 
 def _export(path, events, codec):  # type: ignore[no-untyped-def]
