@@ -15,7 +15,14 @@ from services.campaign.escalate_overdue import escalate_overdue
 from services.campaign.launch_campaign import launch_campaign
 from services.campaign.metadata_gaps import metadata_gaps
 from services.campaign.queries import list_campaigns
-from services.campaign.web.admin_views import CSV_COLUMNS, csv_row, dashboard, decision_history, evidence_rows
+from services.campaign.web.admin_views import (
+    CSV_COLUMNS,
+    csv_row,
+    dashboard,
+    decision_history,
+    evidence_rows,
+    revocations,
+)
 from services.campaign.web.state import current_actor, render, require_staff, web_state
 from services.core.errors import UsageError
 
@@ -130,6 +137,7 @@ def evidence(request: Request, campaign_id: str) -> Response:
             if t.decision in ("revoke", "abstain", None)
         ]
         history = decision_history(session, campaign_id)
+        requested = revocations(session, campaign_id)
     return render(
         request,
         "evidence.html",
@@ -138,4 +146,5 @@ def evidence(request: Request, campaign_id: str) -> Response:
         gaps=report,
         exceptions=exceptions[:5000],
         history=history,
+        revocations=requested,
     )

@@ -89,6 +89,17 @@ def evidence_rows(
     return [(t, d) for t, d in session.execute(query)]
 
 
+def revocations(session: Session, campaign_id: str, limit: int = 5000) -> list[m.Revocation]:
+    return list(
+        session.scalars(
+            select(m.Revocation)
+            .where(m.Revocation.campaign_id == campaign_id)
+            .order_by(m.Revocation.entitlement_key)
+            .limit(limit)
+        )
+    )
+
+
 def decision_history(session: Session, campaign_id: str, limit: int = 2000) -> list[m.Decision]:
     return list(
         session.scalars(
