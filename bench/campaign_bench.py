@@ -264,69 +264,11 @@ def web_phase(settings: Settings, env: dict[str, str], campaign_id: str, deps: o
         work: dict[str, list[str]] = {}
         for reviewer, task_id in tasks:
             work.setdefault(reviewer, []).append(task_id)
+    per_reviewer = 20 if quick else 60
     proc, base = _start_server(settings, env)
     try:
-        seconds = 5 if quick else 15
-        lat, err = asyncio.run(_inbox_load(base, settings, campaign_id, reviewers[1:2], 5, think_s=0))
-        print(
-            f"inbox:     1 reviewer alone (service time): p50 {_pct(lat, 0.5):.0f} ms, "
-            f"p95 {_pct(lat, 0.95):.0f} ms "
-            f"over {len(lat)} pages"
-        )
-        cpu_before = _cpu_s(proc.pid)
-        lat, err = asyncio.run(_inbox_load(base, settings, campaign_id, reviewers, seconds, think_s=1.0))
-        page_cpu_ms = (_cpu_s(proc.pid) - cpu_before) * 1000 / max(len(lat), 1)
-        print(
-            f"inbox:     {len(reviewers)} reviewers (~1 s think time), {len(lat)} pages in {seconds} s: "
-            f"p50 {_pct(lat, 0.5):.0f} ms, p95 {_pct(lat, 0.95):.0f} ms, p99 {_pct(lat, 0.99):.0f} ms, "
-            f"errors {err}, "
-            f"server CPU {page_cpu_ms:.1f} ms/page "
-            f"(target p95 <= 100 ms) {_verdict(_pct(lat, 0.95) <= 100 and not err)}"
-        )
-        lat, err = asyncio.run(_inbox_load(base, settings, campaign_id, reviewers, 5, think_s=0))
-        print(
-            f"inbox:     {len(reviewers)} reviewers, no think time (saturation): {len(lat) / 5:.0f} pages/s, "
-            f"p50 {_pct(lat, 0.5):.0f} ms, p95 {_pct(lat, 0.95):.0f} ms, errors {err}"
-        )
-        per_reviewer = 20 if quick else 60
-        batch = {r: ids[:per_reviewer] for r, ids in work.items()}
-        cpu_before = _cpu_s(proc.pid)
-        recorded, took, err = asyncio.run(_decision_load(base, settings, campaign_id, batch))
-        decision_cpu_ms = (_cpu_s(proc.pid) - cpu_before) * 1000 / max(recorded, 1)
-        rate = recorded / took if took else 0.0
-        print(
-            f"decisions: {recorded} single decisions by {len(batch)} reviewers, "
-            "one HTTP request per click, in "
-            f"{took:.1f} s: {rate:.0f}/s, errors {err}, server CPU {decision_cpu_ms:.1f} ms/decision "
-            f"(= {1000 / max(decision_cpu_ms, 0.001):.0f}/s per core)"
-        )
-        bulk_reviewer = max(work, key=lambda r: len(work[r]))
-        bulk_ids = work[bulk_reviewer][per_reviewer : per_reviewer + 500]
-        if bulk_ids:
-
-            async def bulk() -> float:
-                async with httpx.AsyncClient(
-                    base_url=base, timeout=120, headers={"accept": "application/json"}
-                ) as c:
-                    csrf = await _sign_in(c, settings, bulk_reviewer, campaign_id)
-                    t0 = time.perf_counter()
-                    r = await c.post(
-                        f"/campaigns/{campaign_id}/decisions",
-                        data={
-                            "csrf_token": csrf,
-                            "task_id": bulk_ids,
-                            "decision": "revoke",
-                            "justification": "bench bulk",
-                        },
-                    )
-                    r.raise_for_status()
-                    return time.perf_counter() - t0
-
-            took = asyncio.run(bulk())
-            print(
-                f"decisions: one bulk revoke of {len(bulk_ids)} items over HTTP in {took:.2f} s: "
-                f"{len(bulk_ids) / took:.0f}/s"
-            )
+        inbox_phase(base, proc, settings, campaign_id, reviewers, quick)
+        bulk_reviewer = http_decision_phase(base, proc, settings, campaign_id, work, per_reviewer)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -334,6 +276,83 @@ def web_phase(settings: Settings, env: dict[str, str], campaign_id: str, deps: o
         r: ids[per_reviewer + (500 if r == bulk_reviewer else 0) :][:per_reviewer] for r, ids in work.items()
     }
     pipeline_phase(deps, campaign_id, {r: ids for r, ids in fresh.items() if ids})
+
+
+def inbox_phase(
+    base: str, proc: subprocess.Popen, settings: Settings, campaign_id: str, reviewers: list[str], quick: bool
+) -> None:
+    seconds = 5 if quick else 15
+    lat, err = asyncio.run(_inbox_load(base, settings, campaign_id, reviewers[1:2], 5, think_s=0))
+    print(
+        f"inbox:     1 reviewer alone (service time): p50 {_pct(lat, 0.5):.0f} ms, "
+        f"p95 {_pct(lat, 0.95):.0f} ms "
+        f"over {len(lat)} pages"
+    )
+    cpu_before = _cpu_s(proc.pid)
+    lat, err = asyncio.run(_inbox_load(base, settings, campaign_id, reviewers, seconds, think_s=1.0))
+    page_cpu_ms = (_cpu_s(proc.pid) - cpu_before) * 1000 / max(len(lat), 1)
+    print(
+        f"inbox:     {len(reviewers)} reviewers (~1 s think time), {len(lat)} pages in {seconds} s: "
+        f"p50 {_pct(lat, 0.5):.0f} ms, p95 {_pct(lat, 0.95):.0f} ms, p99 {_pct(lat, 0.99):.0f} ms, "
+        f"errors {err}, "
+        f"server CPU {page_cpu_ms:.1f} ms/page "
+        f"(target p95 <= 100 ms) {_verdict(_pct(lat, 0.95) <= 100 and not err)}"
+    )
+    lat, err = asyncio.run(_inbox_load(base, settings, campaign_id, reviewers, 5, think_s=0))
+    print(
+        f"inbox:     {len(reviewers)} reviewers, no think time (saturation): {len(lat) / 5:.0f} pages/s, "
+        f"p50 {_pct(lat, 0.5):.0f} ms, p95 {_pct(lat, 0.95):.0f} ms, errors {err}"
+    )
+
+
+def http_decision_phase(
+    base: str,
+    proc: subprocess.Popen,
+    settings: Settings,
+    campaign_id: str,
+    work: dict[str, list[str]],
+    per_reviewer: int,
+) -> str:
+    """Single clicks by 50 reviewers, then one bulk decision; returns the reviewer used for the bulk."""
+    batch = {r: ids[:per_reviewer] for r, ids in work.items()}
+    cpu_before = _cpu_s(proc.pid)
+    recorded, took, err = asyncio.run(_decision_load(base, settings, campaign_id, batch))
+    decision_cpu_ms = (_cpu_s(proc.pid) - cpu_before) * 1000 / max(recorded, 1)
+    rate = recorded / took if took else 0.0
+    print(
+        f"decisions: {recorded} single decisions by {len(batch)} reviewers, "
+        "one HTTP request per click, in "
+        f"{took:.1f} s: {rate:.0f}/s, errors {err}, server CPU {decision_cpu_ms:.1f} ms/decision "
+        f"(= {1000 / max(decision_cpu_ms, 0.001):.0f}/s per core)"
+    )
+    bulk_reviewer = max(work, key=lambda r: len(work[r]))
+    bulk_ids = work[bulk_reviewer][per_reviewer : per_reviewer + 500]
+    if bulk_ids:
+
+        async def bulk() -> float:
+            async with httpx.AsyncClient(
+                base_url=base, timeout=120, headers={"accept": "application/json"}
+            ) as c:
+                csrf = await _sign_in(c, settings, bulk_reviewer, campaign_id)
+                t0 = time.perf_counter()
+                r = await c.post(
+                    f"/campaigns/{campaign_id}/decisions",
+                    data={
+                        "csrf_token": csrf,
+                        "task_id": bulk_ids,
+                        "decision": "revoke",
+                        "justification": "bench bulk",
+                    },
+                )
+                r.raise_for_status()
+                return time.perf_counter() - t0
+
+        took = asyncio.run(bulk())
+        print(
+            f"decisions: one bulk revoke of {len(bulk_ids)} items over HTTP in {took:.2f} s: "
+            f"{len(bulk_ids) / took:.0f}/s"
+        )
+    return bulk_reviewer
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ reason "owner adopted the group"), and future campaigns route the group to them 
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from services.campaign import models as m
 from services.campaign.actor import Actor
@@ -17,6 +18,23 @@ from services.campaign.suggest_owners import suggest_owners
 from services.core.errors import NotFoundError, PermissionDeniedError
 
 STATEMENT = "I confirm I am accountable for who belongs to group {name} and will review its access."
+
+
+def _fallback_memberships(session: Session, group_name: str) -> list[m.ReviewTask]:
+    """Open, undecided membership items of the group that a fallback step routed."""
+    return list(
+        session.scalars(
+            select(m.ReviewTask).where(
+                m.ReviewTask.item_kind == "group_membership",
+                m.ReviewTask.decision.is_(None),
+                m.ReviewTask.routed_by.in_(("workspace_admin", "security_fallback", "manager")),
+                m.ReviewTask.resource_label == f"group {group_name}",
+                m.ReviewTask.campaign_id.in_(
+                    select(m.Campaign.campaign_id).where(m.Campaign.status == "open")
+                ),
+            )
+        )
+    )
 
 
 def adopt_group(deps: CampaignDeps, actor: Actor, group_handle: str, campaign_id: str | None = None) -> str:
@@ -33,19 +51,7 @@ def adopt_group(deps: CampaignDeps, actor: Actor, group_handle: str, campaign_id
             raise PermissionDeniedError("members cannot adopt their own group unless history suggests them")
         if actor.email.lower() not in suggestions and not actor.is_admin:
             raise PermissionDeniedError("only a suggested owner (or an admin) can adopt this group")
-        moves = list(
-            session.scalars(
-                select(m.ReviewTask).where(
-                    m.ReviewTask.item_kind == "group_membership",
-                    m.ReviewTask.decision.is_(None),
-                    m.ReviewTask.routed_by.in_(("workspace_admin", "security_fallback", "manager")),
-                    m.ReviewTask.resource_label == f"group {group.name}",
-                    m.ReviewTask.campaign_id.in_(
-                        select(m.Campaign.campaign_id).where(m.Campaign.status == "open")
-                    ),
-                )
-            )
-        )
+        moves = _fallback_memberships(session, group.name)
     why = (
         list(suggestions[actor.email.lower()].reasons)
         if actor.email.lower() in suggestions

@@ -18,6 +18,7 @@ from services.campaign.deps import CampaignDeps
 from services.campaign.queries import definition_of, get_campaign
 from services.core.errors import ConflictError
 from services.core.ids import new_ulid
+from services.events.envelope import Event
 
 NON_RESPONSE_KEPT = "non-response: kept and flagged (campaign default keep-and-flag)"
 NON_RESPONSE_REVOKED = "non-response: revoked (campaign default revoke)"
@@ -56,6 +57,36 @@ def _non_response_decisions(deps: CampaignDeps, tasks: list[m.ReviewTask], defau
     return events
 
 
+def _revocation_requests(deps: CampaignDeps, campaign_id: str, tasks: list[m.ReviewTask]) -> list[Event]:
+    """One ``revocation.requested`` per entitlement whose standing decision is revoke (first revoke wins)."""
+    events = []
+    requested: set[str] = set()
+    for task in tasks:
+        if task.decision != "revoke" or task.entitlement_key in requested:
+            continue
+        requested.add(task.entitlement_key)
+        reason = (
+            NON_RESPONSE_REVOKED
+            if task.decided_by == "system"
+            else (task.justification or "revoked by reviewer")
+        )
+        payload = {
+            "revocation_id": f"r-{new_ulid()}",
+            "campaign_id": campaign_id,
+            "decision_id": task.decision_id,
+            "task_id": task.task_id,
+            "entitlement": json.loads(task.entitlement_json),
+            "reason": reason,
+            "requested_by": task.decided_by or "system",
+        }
+        events.append(
+            deps.sink.new(
+                "revocation.requested", payload, correlation_id=campaign_id, subject_key=task.entitlement_key
+            )
+        )
+    return events
+
+
 def close_campaign(deps: CampaignDeps, campaign_id: str, closed_by: Actor) -> dict[str, int]:
     with deps.sessions() as session:
         campaign = get_campaign(session, campaign_id)
@@ -76,31 +107,8 @@ def close_campaign(deps: CampaignDeps, campaign_id: str, closed_by: Actor) -> di
     answered = Counter(t.decision for t in tasks if t.decision is not None)
     unanswered = sum(1 for t in tasks if t.decision is None)
     events = _non_response_decisions(deps, tasks, definition.non_response)
-    requested: set[str] = set()
-    for task in tasks:
-        if task.decision != "revoke" or task.entitlement_key in requested:
-            continue
-        requested.add(task.entitlement_key)
-        revocation_id = f"r-{new_ulid()}"
-        reason = task.justification or "revoked by reviewer"
-        if task.decided_by == "system":
-            reason = NON_RESPONSE_REVOKED
-        events.append(
-            deps.sink.new(
-                "revocation.requested",
-                {
-                    "revocation_id": revocation_id,
-                    "campaign_id": campaign_id,
-                    "decision_id": task.decision_id,
-                    "task_id": task.task_id,
-                    "entitlement": json.loads(task.entitlement_json),
-                    "reason": reason,
-                    "requested_by": task.decided_by or "system",
-                },
-                correlation_id=campaign_id,
-                subject_key=task.entitlement_key,
-            )
-        )
+    revocations = _revocation_requests(deps, campaign_id, tasks)
+    events += revocations
     figures = {
         "items": len({t.entitlement_key for t in tasks}),
         "tasks": len(tasks),
@@ -110,7 +118,7 @@ def close_campaign(deps: CampaignDeps, campaign_id: str, closed_by: Actor) -> di
         "non_response": unanswered,
         "non_response_revoked": unanswered if definition.non_response == "revoke" else 0,
         "non_response_kept_flagged": unanswered if definition.non_response != "revoke" else 0,
-        "revocations_requested": len(requested),
+        "revocations_requested": len(revocations),
         "escalated": escalated,
         "routed_security_fallback": sum(1 for t in tasks if t.routed_by == "security_fallback"),
     }

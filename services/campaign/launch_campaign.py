@@ -81,12 +81,20 @@ def _load_observed(
     return observed, last_used, texts
 
 
-def launch_campaign(
-    deps: CampaignDeps, definition: CampaignDefinition, launched_by: str, campaign_id: str | None = None
-) -> LaunchResult:
-    now = deps.clock.now()
-    now_us = deps.clock.micros()
-    campaign_id = campaign_id or f"c-{new_ulid()}"
+@dataclass
+class _Frozen:
+    """Everything launch reads, taken at one moment."""
+
+    scope_runs: dict[str, str]
+    directory: Directory
+    adoptions: dict[str, str]
+    certified: set[str] | None
+    observed: list[tuple[str, str, dict[str, Any]]]
+    last_used: dict[str, int | None]
+    texts: dict[tuple[str, str], str]
+
+
+def _freeze(deps: CampaignDeps, campaign_id: str, now_us: int) -> _Frozen:
     with deps.sessions() as session:
         if session.get(m.Campaign, campaign_id) is not None:
             raise ConflictError(f"campaign {campaign_id} already exists")
@@ -97,78 +105,94 @@ def launch_campaign(
     if not scope_runs:
         raise ConflictError("no complete collection yet: run a collection before launching a campaign")
     observed, last_used, texts = _load_observed(deps, scope_runs)
-    items = select_population(observed, definition, scope_runs)
-    population_hash, count = population_digest(items, texts)
+    return _Frozen(scope_runs, directory, adoptions, certified, observed, last_used, texts)
+
+
+def _task_events(
+    deps: CampaignDeps,
+    definition: CampaignDefinition,
+    frozen: _Frozen,
+    items: list[dict[str, Any]],
+    launched: Event,
+    due_us: int,
+    now_us: int,
+) -> tuple[list[Event], dict[str, list[str]]]:
+    """One ``review_task.created`` per item (two for privileged items), routed and flagged."""
+    campaign_id = launched.payload["campaign_id"]
     security = (definition.security_reviewer or deps.security_reviewer).lower()
-    resolver = ReviewerResolver(
-        directory,
-        deps.approvers,
-        security,
-        adoptions,
-        workspace_admins([r for _, _, r in observed], directory),
-    )
-    due_us = int(definition.due_at(now).timestamp() * 1_000_000)
-    sink = deps.sink
-    launched = sink.new(
-        "campaign.launched",
-        {
-            "campaign_id": campaign_id,
-            "name": definition.name,
-            "definition_json": definition.canonical_json(),
-            "collection_runs": sorted(set(scope_runs.values())),
-            "population_hash": population_hash,
-            "population_count": count,
-            "due_at": due_us,
-            "launched_by": launched_by,
-            "scope_runs": scope_runs,
-        },
-        correlation_id=campaign_id,
-        subject_key=campaign_id,
-    )
-    events: list[Event] = [launched]
+    admins = workspace_admins([r for _, _, r in frozen.observed], frozen.directory)
+    resolver = ReviewerResolver(frozen.directory, deps.approvers, security, frozen.adoptions, admins)
+    events: list[Event] = []
     per_reviewer: dict[str, list[str]] = defaultdict(list)
     task_prefix = f"t-{campaign_id.removeprefix('c-')}-"
     for number, item in enumerate(items):
-        person = directory.find(item["principal"].get("email")) or directory.find(item["principal"]["id"])
-        flags = risk_flags(item, person, last_used.get(item["key"]), now_us, certified)
+        principal = item["principal"]
+        person = frozen.directory.find(principal.get("email")) or frozen.directory.find(principal["id"])
+        last_used = frozen.last_used.get(item["key"])
+        flags = risk_flags(item, person, last_used, now_us, frozen.certified)
         routings = [resolver.resolve(item)]
         if definition.second_level_for_privileged and is_privileged(item):
             routings.append(resolver.second_level())
         for level, routing in enumerate(routings, start=1):
             task_id = f"{task_prefix}{number:06d}-{level}"
+            payload = {
+                "task_id": task_id,
+                "campaign_id": campaign_id,
+                "item_kind": item_kind(item),
+                "entitlement": item,
+                "reviewer": routing.reviewer,
+                "reviewer_level": level,
+                "provenance": [s.as_record() for s in routing.steps],
+                "risk_flags": flags,
+                "recommended_action": recommended_action(flags),
+                "due_at": due_us,
+                "last_used_at": last_used,
+            }
             events.append(
-                sink.new(
+                deps.sink.new(
                     "review_task.created",
-                    {
-                        "task_id": task_id,
-                        "campaign_id": campaign_id,
-                        "item_kind": item_kind(item),
-                        "entitlement": item,
-                        "reviewer": routing.reviewer,
-                        "reviewer_level": level,
-                        "provenance": [s.as_record() for s in routing.steps],
-                        "risk_flags": flags,
-                        "recommended_action": recommended_action(flags),
-                        "due_at": due_us,
-                        "last_used_at": last_used.get(item["key"]),
-                    },
+                    payload,
                     correlation_id=campaign_id,
                     subject_key=task_id,
                     causation_id=launched.event_id,
                 )
             )
             per_reviewer[routing.reviewer].append(task_id)
-    for reviewer, task_ids in sorted(per_reviewer.items()):
-        events.append(invite(sink, campaign_id, reviewer, task_ids, "review-invite", launched.event_id))
-    sink.emit(events)
-    return LaunchResult(
-        campaign_id,
-        population_hash,
-        count,
-        len(events) - 1 - len(per_reviewer),
-        len(per_reviewer),
-        scope_runs,
+    return events, per_reviewer
+
+
+def launch_campaign(
+    deps: CampaignDeps, definition: CampaignDefinition, launched_by: str, campaign_id: str | None = None
+) -> LaunchResult:
+    now_us = deps.clock.micros()
+    campaign_id = campaign_id or f"c-{new_ulid()}"
+    frozen = _freeze(deps, campaign_id, now_us)
+    items = select_population(frozen.observed, definition, frozen.scope_runs)
+    population_hash, count = population_digest(items, frozen.texts)
+    due_us = int(definition.due_at(deps.clock.now()).timestamp() * 1_000_000)
+    launched = deps.sink.new(
+        "campaign.launched",
+        {
+            "campaign_id": campaign_id,
+            "name": definition.name,
+            "definition_json": definition.canonical_json(),
+            "collection_runs": sorted(set(frozen.scope_runs.values())),
+            "population_hash": population_hash,
+            "population_count": count,
+            "due_at": due_us,
+            "launched_by": launched_by,
+            "scope_runs": frozen.scope_runs,
+        },
+        correlation_id=campaign_id,
+        subject_key=campaign_id,
     )
+    tasks, per_reviewer = _task_events(deps, definition, frozen, items, launched, due_us, now_us)
+    invites = [
+        invite(deps.sink, campaign_id, reviewer, task_ids, "review-invite", launched.event_id)
+        for reviewer, task_ids in sorted(per_reviewer.items())
+    ]
+    deps.sink.emit([launched, *tasks, *invites])
+    return LaunchResult(campaign_id, population_hash, count, len(tasks), len(per_reviewer), frozen.scope_runs)
 
 
 def invite(
