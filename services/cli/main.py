@@ -25,6 +25,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("services.cli.events", "events"),
     ("services.ledger.cli", "ledger"),
     ("services.sandbox.cli", "sandbox"),
+    ("services.campaign.cli", "campaign"),
 )
 COMMANDS: tuple[str, ...] = ("services.cli.stack", "services.collector.cli")
 

@@ -94,6 +94,17 @@ class Settings(BaseSettings):
     slack_token: SecretStr | None = None
     metrics_port: int = Field(0, ge=0, le=65535, description="0 disables the metrics endpoint")
 
+    # -- campaigns and the review page ---------------------------------------------------
+    security_reviewer: str = Field("security-review@example.com", description="the security fallback queue")
+    approvers_file: Path | None = Field(None, description="approvers.yaml: routing rules on names")
+    session_cookie_secure: bool = Field(True, description="set False only for http://localhost")
+    link_ttl_s: int = Field(14 * 86400, ge=60, description="how long an emailed review link stays valid")
+    session_ttl_s: int = Field(12 * 3600, ge=60)
+    oidc_issuer: str | None = Field(None, description="Okta OIDC issuer URL; SSO is offered when set")
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    campaign_tick_s: float = Field(60.0, gt=0, description="how often the service checks for overdue items")
+
     @field_validator("kafka_topic_prefix")
     @classmethod
     def _prefix_is_a_topic_name(cls, value: str) -> str:

@@ -92,6 +92,11 @@ def sample_payloads(i: int = 0) -> dict[str, dict[str, Any]]:
             "launched_by": "admin@example.com",
         },
         "campaign.closed": {"campaign_id": "c-1", "figures": {"approved": 1}, "closed_by": "admin@example.com"},
+        "campaign.group_adopted": {
+            "group_id": "g-1", "group_name": "data-engineers", "adopter": "owner@example.com", "campaign_id": "c-1",
+            "statement": "I own this group", "auth_method": "magic-link", "link_token_id": "lt-1", "ip": "127.0.0.1",
+            "user_agent": "demo", "suggested_because": ["granted access to the group"],
+        },
         "review_task.created": {
             "task_id": f"t-{i}",
             "campaign_id": "c-1",

@@ -63,7 +63,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         "campaign launched and closed",
         3,
         "campaign id",
-        ("campaign.launched", "campaign.closed"),
+        ("campaign.launched", "campaign.closed", "campaign.group_adopted"),
         ("campaign",),
         ("notifier", "ledger"),
     ),

@@ -1,0 +1,1 @@
+"""Campaign service: collected access becomes routed review tasks; decisions, escalation, close."""

@@ -1,0 +1,27 @@
+"""Small event builders shared by the web and the CLI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.events.envelope import Event
+from services.web.links import LinkClaims
+
+
+def link_opened(
+    sink: Any, claims: LinkClaims | None, outcome: str, ip: str | None, user_agent: str | None
+) -> Event:
+    token_id = claims.token_id if claims else "unknown"
+    return sink.new(
+        "review_link.opened",
+        {
+            "link_token_id": token_id,
+            "reviewer": claims.reviewer if claims else "unknown",
+            "campaign_id": claims.campaign_id if claims else None,
+            "ip": ip,
+            "user_agent": (user_agent or "")[:500] or None,
+            "outcome": outcome,
+        },
+        correlation_id=(claims.campaign_id if claims and claims.campaign_id else token_id),
+        subject_key=claims.reviewer if claims else "unknown",
+    )

@@ -1,0 +1,1 @@
+"""The review experience: reviewer inbox, admin dashboard, link sign-in (server-rendered)."""

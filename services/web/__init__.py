@@ -1,0 +1,1 @@
+"""Shared web pieces: app factory, magic links, sessions, CSRF, the one error-to-HTTP mapping."""
