@@ -19,7 +19,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # Playwright's sync API holds this thread's event loop until it exits
 def browser():  # type: ignore[no-untyped-def]
     if not CHROMIUM.exists():
         pytest.skip(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -40,6 +42,18 @@ def test_faust_agent_counts_events_in_a_table(kafka_settings: Settings, codec: E
         finally:
             await app.stop()
 
-    asyncio.run(main())
+    # Its own thread and loop: a browser test's Playwright may hold this thread's loop.
+    errors: list[BaseException] = []
+    worker = threading.Thread(target=lambda: _run(main, errors))
+    worker.start()
+    worker.join(120)
+    assert not errors, errors
     assert sorted(seen) == sorted(e.event_id for e in events)
     assert counts["entitlement.observed"] == 3
+
+
+def _run(main: Callable[[], Awaitable[None]], errors: list[BaseException]) -> None:
+    try:
+        asyncio.run(main())  # type: ignore[arg-type]
+    except BaseException as exc:  # reported by the test thread
+        errors.append(exc)
