@@ -1,8 +1,8 @@
 """Where re-derivations read events from: the ledger (through its read API) or a JSONL export.
 
-The ledger seam is one function, :func:`ledger_events`: it expects
-``services.ledger.reader.iter_events(store: str, settings) -> Iterator[Event]`` (decoded events
-in ledger order). ``--from-jsonl`` reads lines written by ``event_to_json`` (``events tail``,
+The ledger seam is one function, :func:`ledger_events`, over
+``services.ledger.reading.iter_events(store: str, settings) -> Iterator[Event]`` (decoded events
+in ledger order, resolved into today's schemas). ``--from-jsonl`` reads lines written by ``event_to_json`` (``events tail``,
 ``ledger events``), so the auditor's test also runs on an export.
 """
 
@@ -72,9 +72,7 @@ def jsonl_events(path: Path) -> Iterator[Event]:
 
 def ledger_events(store: str, settings: Settings) -> Iterator[Event]:
     try:
-        reader = importlib.import_module("services.ledger.reader")
+        reading = importlib.import_module("services.ledger.reading")
     except ModuleNotFoundError:
-        raise UsageError(
-            "this build has no ledger read API (services.ledger.reader); use --from-jsonl FILE"
-        ) from None
-    return reader.iter_events(store, settings)  # type: ignore[no-any-return]
+        raise UsageError("this build has no ledger; use --from-jsonl FILE") from None
+    return reading.iter_events(store, settings)  # type: ignore[no-any-return]

@@ -44,7 +44,7 @@ class EventSchema:
     @cached_property
     def parsed_plain(self) -> Any:
         """Parsed with logical types removed: fastavro then reads timestamps as int micros."""
-        return parse_schema(_without_logical_types(self.schema))
+        return parse_schema(without_logical_types(self.schema))
 
     @cached_property
     def encoder(self) -> Any:
@@ -133,6 +133,11 @@ class SchemaCatalog:
         except KeyError:
             raise DecodeError(f"unknown schema fingerprint {fingerprint.hex()}") from None
 
+    def event_type_of(self, schema: dict[str, Any]) -> str | None:
+        """The event type whose record name ``schema`` carries, if this catalogue knows it."""
+        name = f"{schema.get('namespace', '')}.{schema.get('name', '')}".lstrip(".")
+        return next((s.event_type for s in self._current.values() if s.full_name == name), None)
+
     def all_versions(self) -> list[EventSchema]:
         return list(self._by_fingerprint.values())
 
@@ -188,11 +193,11 @@ def expand_schema(schema: Any, named: dict[str, Any]) -> dict[str, Any]:
     return walk(schema, schema.get("namespace", ""))
 
 
-def _without_logical_types(node: Any) -> Any:
+def without_logical_types(node: Any) -> Any:
     if isinstance(node, dict):
         if node.get("logicalType") and node.get("type") in ("long", "int"):
             return node["type"]
-        return {k: _without_logical_types(v) for k, v in node.items()}
+        return {k: without_logical_types(v) for k, v in node.items()}
     if isinstance(node, list):
-        return [_without_logical_types(v) for v in node]
+        return [without_logical_types(v) for v in node]
     return node

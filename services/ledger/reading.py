@@ -17,7 +17,9 @@ from typing import Any
 from fastavro import parse_schema, schemaless_reader
 
 from services.core.errors import DecodeError, UsageError
+from services.core.settings import Settings
 from services.events.envelope import Envelope, Event
+from services.events.schemas import SchemaCatalog, without_logical_types
 from services.events.jsonview import event_to_json
 from services.ledger import layout
 from services.ledger.manifest import SignedManifest, parse_manifest
@@ -78,22 +80,40 @@ def parse_bound(text: str | None) -> int | datetime | None:
 
 
 class EventDecoder:
-    """Decodes single-object-encoded values with a segment's embedded schemas."""
+    """Decodes single-object-encoded values with a segment's embedded schemas.
 
-    def __init__(self) -> None:
-        self._parsed: dict[str, Any] = {}
+    With a catalogue, an event type it knows is resolved into today's schema (fields added
+    since get their defaults), so read models and re-derivations see one shape; without one, or
+    for a type no longer known, the embedded writer schema alone decodes it. Timestamps are int
+    microseconds either way, as the codec gives them.
+    """
+
+    def __init__(self, catalog: SchemaCatalog | None = None) -> None:
+        self.catalog = catalog
+        self._parsed: dict[str, tuple[Any, Any]] = {}
+
+    def _schemas_for(self, fp: str, schemas: dict[str, Any]) -> tuple[Any, Any]:
+        cached = self._parsed.get(fp)
+        if cached is not None:
+            return cached
+        if fp not in schemas:
+            raise DecodeError(f"segment embeds no schema for fingerprint {fp}")
+        writer = parse_schema(without_logical_types(schemas[fp]))
+        reader = None
+        event_type = self.catalog.event_type_of(schemas[fp]) if self.catalog is not None else None
+        if event_type is not None:
+            current = self.catalog.current(event_type)  # type: ignore[union-attr]
+            if current.fingerprint.hex() != fp:
+                reader = current.parsed_plain
+        self._parsed[fp] = (writer, reader)
+        return writer, reader
 
     def decode(self, value: bytes, schemas: dict[str, Any]) -> Event:
         if len(value) < 10 or value[:2] != b"\xc3\x01":
             raise DecodeError("not an Avro single-object encoded event")
-        fp = value[2:10].hex()
-        parsed = self._parsed.get(fp)
-        if parsed is None:
-            if fp not in schemas:
-                raise DecodeError(f"segment embeds no schema for fingerprint {fp}")
-            parsed = self._parsed[fp] = parse_schema(schemas[fp])
+        writer, reader = self._schemas_for(value[2:10].hex(), schemas)
         try:
-            record = schemaless_reader(io.BytesIO(value[10:]), parsed, None, return_record_name_override=True)
+            record = schemaless_reader(io.BytesIO(value[10:]), writer, reader, return_record_name_override=True)
         except Exception as exc:  # noqa: BLE001 - fastavro raises many types on bad bytes
             raise DecodeError(f"event body does not decode: {exc}") from None
         envelope = Envelope.from_record(record.pop("envelope"))  # type: ignore[union-attr]
@@ -112,9 +132,10 @@ def iter_entries(
     end: int | datetime | None = None,
     decode: bool = True,
     contains: bytes | None = None,
+    catalog: SchemaCatalog | None = None,
 ) -> Iterator[Entry]:
     """Entries in sequence order within [start, end] (sequence numbers or receive times)."""
-    decoder = EventDecoder()
+    decoder = EventDecoder(catalog)
     for manifest in manifests(store):
         if isinstance(end, int) and manifest["first_seq"] > end:
             return
@@ -173,3 +194,14 @@ def leaf_stream(store: Store, size: int) -> Iterator[bytes]:
                     return
                 yield packed[i : i + 32]
                 produced += 1
+
+
+def iter_events(store_url: str, settings: Settings) -> Iterator[Event]:
+    """Decoded events in ledger order (dead letters and undecodable entries skipped): the read API
+    other services' re-derivations use (e.g. ``campaign population --from-ledger``)."""
+    from services.ledger.stores import open_store
+
+    catalog = SchemaCatalog(settings.schema_dir)
+    for entry in iter_entries(open_store(store_url, settings), catalog=catalog):
+        if entry.event is not None:
+            yield entry.event
