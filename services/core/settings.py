@@ -91,7 +91,11 @@ class Settings(BaseSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_sender: str = "access-review@example.com"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
     slack_token: SecretStr | None = None
+    slack_api_url: str = Field("https://slack.com/api/", description="Slack Web API base URL")
     metrics_port: int = Field(0, ge=0, le=65535, description="0 disables the metrics endpoint")
 
     # -- campaigns and the review page ---------------------------------------------------
