@@ -21,9 +21,16 @@ class MailRejected(AccessReviewError):
 
 
 def _is_transient(exc: BaseException) -> bool:
+    """4xx answers, dropped connections and network errors may pass; 5xx and protocol errors will not."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in exc.recipients.values())
     if isinstance(exc, smtplib.SMTPResponseException):
         return 400 <= exc.smtp_code < 500
-    return isinstance(exc, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError, socket.timeout))
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return True
+    if isinstance(exc, smtplib.SMTPException):  # SMTPException derives from OSError
+        return False
+    return isinstance(exc, (OSError, socket.timeout))
 
 
 @dataclass(frozen=True)
@@ -67,7 +74,8 @@ class SmtpMailer:
             cause = exc.last_attempt.exception()
             raise UnavailableError(f"SMTP {self.config.host}:{self.config.port} unavailable: {cause}", attempts=attempts) from None
         except smtplib.SMTPRecipientsRefused as exc:
-            raise MailRejected(f"recipient refused: {exc.recipients}", attempts=attempts) from None
+            refused = "; ".join(f"{rcpt}: {code} {msg.decode(errors='replace')}" for rcpt, (code, msg) in exc.recipients.items())
+            raise MailRejected(f"recipient refused: {refused}", attempts=attempts) from None
         except smtplib.SMTPResponseException as exc:
             raise MailRejected(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", attempts=attempts) from None
         return str(message["Message-ID"]), attempts

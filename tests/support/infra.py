@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
-from email.message import Message
+from email import policy as email_policy
+from email.message import EmailMessage
 
 from services.kafka.broker import EmbeddedBroker, free_port, wait_for_port
 
@@ -90,7 +91,7 @@ def moto_s3() -> Iterator[str]:
 class Mailbox:
     host: str
     port: int
-    messages: list[Message] = field(default_factory=list)
+    messages: list[EmailMessage] = field(default_factory=list)
 
     def clear(self) -> None:
         self.messages.clear()
@@ -101,7 +102,7 @@ class _Collect:
         self.mailbox = mailbox
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
-        self.mailbox.messages.append(message_from_bytes(envelope.content))
+        self.mailbox.messages.append(message_from_bytes(envelope.content, policy=email_policy.default))
         return "250 Message accepted for delivery"
 
 

@@ -52,3 +52,8 @@ def test_email_has_text_and_html_alternatives() -> None:
     assert message.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
     assert message["X-AccessReview-Notification"] == "n-1"
+
+
+def test_a_reminder_without_a_count_does_not_say_zero() -> None:
+    rendered = Renderer().render("review-reminder", _context(item_count=0))
+    assert "Some access items" in rendered.text and " 0 " not in rendered.text
