@@ -72,7 +72,9 @@ class SmtpMailer:
             _attempt()
         except RetryError as exc:
             cause = exc.last_attempt.exception()
-            raise UnavailableError(f"SMTP {self.config.host}:{self.config.port} unavailable: {cause}", attempts=attempts) from None
+            raise UnavailableError(
+                f"SMTP {self.config.host}:{self.config.port} unavailable: {cause}", attempts=attempts
+            ) from None
         except smtplib.SMTPRecipientsRefused as exc:
             refused = "; ".join(f"{rcpt}: {code} {msg.decode(errors='replace')}" for rcpt, (code, msg) in exc.recipients.items())
             raise MailRejected(f"recipient refused: {refused}", attempts=attempts) from None

@@ -19,8 +19,8 @@ from fastavro import parse_schema, schemaless_reader
 from services.core.errors import DecodeError, UsageError
 from services.core.settings import Settings
 from services.events.envelope import Envelope, Event
-from services.events.schemas import SchemaCatalog, without_logical_types
 from services.events.jsonview import event_to_json
+from services.events.schemas import SchemaCatalog, without_logical_types
 from services.ledger import layout
 from services.ledger.manifest import SignedManifest, parse_manifest
 from services.ledger.segment import KIND_DEAD_LETTER, SegmentReader, decode_entry

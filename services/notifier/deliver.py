@@ -92,9 +92,16 @@ def _sent(request: Event, deps: NotifierDeps, channel: str, provider_id: str, at
     p = request.payload
     return deps.events.new(
         "notification.sent",
-        {"notification_id": p["notification_id"], "channel": channel, "recipient": p["recipient"],
-         "provider_message_id": provider_id, "attempts": attempts},
-        correlation_id=request.envelope.correlation_id, subject_key=p["recipient"], causation_id=request.event_id,
+        {
+            "notification_id": p["notification_id"],
+            "channel": channel,
+            "recipient": p["recipient"],
+            "provider_message_id": provider_id,
+            "attempts": attempts,
+        },
+        correlation_id=request.envelope.correlation_id,
+        subject_key=p["recipient"],
+        causation_id=request.event_id,
     )
 
 
@@ -102,7 +109,15 @@ def _failed(request: Event, deps: NotifierDeps, channel: str, error: str, attemp
     p = request.payload
     return deps.events.new(
         "notification.failed",
-        {"notification_id": p["notification_id"], "channel": channel, "recipient": p["recipient"],
-         "error": error[:1000], "attempts": attempts, "final": final},
-        correlation_id=request.envelope.correlation_id, subject_key=p["recipient"], causation_id=request.event_id,
+        {
+            "notification_id": p["notification_id"],
+            "channel": channel,
+            "recipient": p["recipient"],
+            "error": error[:1000],
+            "attempts": attempts,
+            "final": final,
+        },
+        correlation_id=request.envelope.correlation_id,
+        subject_key=p["recipient"],
+        causation_id=request.event_id,
     )

@@ -61,7 +61,10 @@ class Renderer:
             raise UsageError(f"unknown notification template {template!r}; known: {', '.join(TEMPLATES)}")
         values = context.as_dict()
         try:
-            parts = {kind: self._env.get_template(f"{template}.{kind}.j2").render(values) for kind in ("subject", "txt", "html", "slack")}
+            parts = {
+                kind: self._env.get_template(f"{template}.{kind}.j2").render(values)
+                for kind in ("subject", "txt", "html", "slack")
+            }
         except TemplateNotFound as exc:
             raise UsageError(f"template file missing: {exc}") from None
         return RenderedMessage(parts["subject"].strip(), parts["txt"], parts["html"], parts["slack"].strip())

@@ -23,7 +23,9 @@ def build_deps(ctx: ServiceContext) -> NotifierDeps:
         slack = SlackMessenger(SlackConfig(settings.slack_token.get_secret_value(), settings.slack_api_url))
     mailer = SmtpMailer(
         MailConfig(
-            host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender,
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_sender,
             username=settings.smtp_username,
             password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
             starttls=settings.smtp_starttls,
@@ -31,8 +33,14 @@ def build_deps(ctx: ServiceContext) -> NotifierDeps:
     )
     base_url = settings.public_base_url or f"http://{settings.web_host}:{settings.web_port or 8080}"
     return NotifierDeps(
-        events=ctx.events, renderer=Renderer(), links=link_signer(settings), link_ttl_s=settings.link_ttl_s,
-        base_url=base_url, mailer=mailer, sender=settings.smtp_sender, slack=slack,
+        events=ctx.events,
+        renderer=Renderer(),
+        links=link_signer(settings),
+        link_ttl_s=settings.link_ttl_s,
+        base_url=base_url,
+        mailer=mailer,
+        sender=settings.smtp_sender,
+        slack=slack,
     )
 
 
@@ -47,8 +55,11 @@ def make_handler(ctx: ServiceContext, deps: NotifierDeps):  # type: ignore[no-un
             raise
         ctx.producer.publish_all(outcomes)
         for outcome in outcomes:
-            ctx.log.info(outcome.event_type.replace(".", "_"), channel=outcome.payload["channel"],
-                         notification_id=outcome.payload["notification_id"])
+            ctx.log.info(
+                outcome.event_type.replace(".", "_"),
+                channel=outcome.payload["channel"],
+                notification_id=outcome.payload["notification_id"],
+            )
 
     return handle
 
@@ -57,8 +68,15 @@ def run(ctx: ServiceContext) -> None:
     deps = build_deps(ctx)
     processed = SqlProcessedEvents(session_factory(ctx.settings), "notifier")
     runner = ConsumerRunner(
-        ctx.settings, ctx.bootstrap, f"{ctx.settings.kafka_topic_prefix}notifier",
-        [ctx.settings.topic("notification.v1")], make_handler(ctx, deps), ctx.codec, ctx.producer,
-        processed=processed, retry_backoff_s=2.0, stop_event=ctx.stop_event,
+        ctx.settings,
+        ctx.bootstrap,
+        f"{ctx.settings.kafka_topic_prefix}notifier",
+        [ctx.settings.topic("notification.v1")],
+        make_handler(ctx, deps),
+        ctx.codec,
+        ctx.producer,
+        processed=processed,
+        retry_backoff_s=2.0,
+        stop_event=ctx.stop_event,
     )
     runner.run()

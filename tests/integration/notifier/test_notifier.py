@@ -26,16 +26,28 @@ pytestmark = pytest.mark.integration
 def _request(factory: EventFactory, recipient: str, template: str = "review-invite") -> Event:
     return factory.new(
         "notification.requested",
-        {"notification_id": f"n-{new_ulid()}", "channel": "email", "recipient": recipient, "template": template,
-         "campaign_id": "c-42", "task_ids": ["t-1", "t-2"], "link_token_id": f"lt-{new_ulid()}"},
-        correlation_id="c-42", subject_key=recipient,
+        {
+            "notification_id": f"n-{new_ulid()}",
+            "channel": "email",
+            "recipient": recipient,
+            "template": template,
+            "campaign_id": "c-42",
+            "task_ids": ["t-1", "t-2"],
+            "link_token_id": f"lt-{new_ulid()}",
+        },
+        correlation_id="c-42",
+        subject_key=recipient,
     )
 
 
 def _ctx(settings: Settings, smtp_port: int) -> ServiceContext:
-    tuned = settings.model_copy(update={
-        "smtp_host": "127.0.0.1", "smtp_port": smtp_port, "public_base_url": "http://review.local",
-    })
+    tuned = settings.model_copy(
+        update={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp_port,
+            "public_base_url": "http://review.local",
+        }
+    )
     return ServiceContext("notifier", tuned)
 
 
@@ -46,8 +58,9 @@ def _outcomes(settings: Settings, codec: EventCodec, producer: EventProducer, ex
         if event.event_type in ("notification.sent", "notification.failed"):
             found.append(event)
 
-    ConsumerRunner(settings, settings.kafka_bootstrap, f"check-{new_ulid()}", [settings.topic("notification.v1")],
-                   keep, codec, producer).run(until=lambda s: len(found) >= expected, max_idle_s=20)
+    ConsumerRunner(
+        settings, settings.kafka_bootstrap, f"check-{new_ulid()}", [settings.topic("notification.v1")], keep, codec, producer
+    ).run(until=lambda s: len(found) >= expected, max_idle_s=20)
     return found
 
 
@@ -59,8 +72,9 @@ def test_a_request_becomes_an_email_with_a_working_personal_link(
     request = _request(factory, "Owner@Example.com")
     ctx.producer.publish_all([request])
     handler = make_handler(ctx, build_deps(ctx))
-    ConsumerRunner(ctx.settings, ctx.bootstrap, "notifier-test", [ctx.settings.topic("notification.v1")], handler,
-                   ctx.codec, ctx.producer).run(until=lambda s: s.handled >= 1, max_idle_s=20)
+    ConsumerRunner(
+        ctx.settings, ctx.bootstrap, "notifier-test", [ctx.settings.topic("notification.v1")], handler, ctx.codec, ctx.producer
+    ).run(until=lambda s: s.handled >= 1, max_idle_s=20)
     (mail,) = smtp_mailbox.messages
     assert mail["To"] == "Owner@Example.com"
     assert "2 access items to review" in mail["Subject"]
@@ -71,7 +85,10 @@ def test_a_request_becomes_an_email_with_a_working_personal_link(
 
     claims = link_signer(ctx.settings).verify(link.group(1))
     assert (claims.reviewer, claims.campaign_id, claims.token_id) == (
-        "owner@example.com", "c-42", request.payload["link_token_id"])
+        "owner@example.com",
+        "c-42",
+        request.payload["link_token_id"],
+    )
     (sent,) = _outcomes(kafka_settings, codec, ctx.producer, 1)
     assert sent.event_type == "notification.sent"
     assert sent.envelope.causation_id == request.event_id
@@ -106,8 +123,9 @@ def test_a_refused_mailbox_is_a_final_failure_and_the_consumer_moves_on(
     ctx = _ctx(kafka_settings, refusing_smtp)
     ctx.producer.publish_all([_request(factory, "gone@example.com"), _request(factory, "here@example.com")])
     handler = make_handler(ctx, build_deps(ctx))
-    stats = ConsumerRunner(ctx.settings, ctx.bootstrap, "notifier-refused", [ctx.settings.topic("notification.v1")],
-                           handler, ctx.codec, ctx.producer).run(until=lambda s: s.handled >= 2, max_idle_s=20)
+    stats = ConsumerRunner(
+        ctx.settings, ctx.bootstrap, "notifier-refused", [ctx.settings.topic("notification.v1")], handler, ctx.codec, ctx.producer
+    ).run(until=lambda s: s.handled >= 2, max_idle_s=20)
     assert stats.handled == 2 and stats.dead_lettered == 0
     outcomes = {e.payload["recipient"]: e for e in _outcomes(kafka_settings, codec, ctx.producer, 2)}
     assert outcomes["gone@example.com"].event_type == "notification.failed"
@@ -124,8 +142,16 @@ def test_a_relay_outage_records_the_attempt_and_keeps_the_request(
     down.producer.publish_all([request])
     deps = build_deps(down)
     deps.mailer.config = type(deps.mailer.config)(**{**deps.mailer.config.__dict__, "attempts": 2, "timeout_s": 2})
-    runner = ConsumerRunner(down.settings, down.bootstrap, "notifier-outage", [down.settings.topic("notification.v1")],
-                            make_handler(down, deps), down.codec, down.producer, retry_backoff_s=0.01)
+    runner = ConsumerRunner(
+        down.settings,
+        down.bootstrap,
+        "notifier-outage",
+        [down.settings.topic("notification.v1")],
+        make_handler(down, deps),
+        down.codec,
+        down.producer,
+        retry_backoff_s=0.01,
+    )
     runner.handler_attempts = 1
     with pytest.raises(UnavailableError):
         runner.run(max_idle_s=20)
@@ -135,7 +161,14 @@ def test_a_relay_outage_records_the_attempt_and_keeps_the_request(
     smtp_mailbox.clear()
     up = _ctx(kafka_settings, smtp_mailbox.port)
     done = threading.Event()
-    ConsumerRunner(up.settings, up.bootstrap, "notifier-outage", [up.settings.topic("notification.v1")],
-                   make_handler(up, build_deps(up)), up.codec, up.producer).run(until=lambda s: s.handled >= 1, max_idle_s=20)
+    ConsumerRunner(
+        up.settings,
+        up.bootstrap,
+        "notifier-outage",
+        [up.settings.topic("notification.v1")],
+        make_handler(up, build_deps(up)),
+        up.codec,
+        up.producer,
+    ).run(until=lambda s: s.handled >= 1, max_idle_s=20)
     done.set()
     assert [m["To"] for m in smtp_mailbox.messages] == ["owner@example.com"]

@@ -10,9 +10,14 @@ from services.notifier.render import TEMPLATES, MessageContext, Renderer, email_
 
 def _context(**overrides) -> MessageContext:  # type: ignore[no-untyped-def]
     values = dict(
-        recipient="owner@example.com", link="http://review.local/r/TOKEN", link_expires=datetime(2026, 12, 5, tzinfo=UTC),
-        campaign_id="c-1", campaign_name="2026-Q4 production access", due_at=datetime(2026, 12, 15, tzinfo=UTC),
-        item_count=3, reason="overdue",
+        recipient="owner@example.com",
+        link="http://review.local/r/TOKEN",
+        link_expires=datetime(2026, 12, 5, tzinfo=UTC),
+        campaign_id="c-1",
+        campaign_name="2026-Q4 production access",
+        due_at=datetime(2026, 12, 15, tzinfo=UTC),
+        item_count=3,
+        reason="overdue",
     )
     values.update(overrides)
     return MessageContext(**values)  # type: ignore[arg-type]
