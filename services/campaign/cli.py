@@ -151,9 +151,8 @@ def population(
     from_jsonl: Path = typer.Option(None, "--from-jsonl", help="events exported as JSON lines"),
 ) -> None:
     """Re-derive a campaign's population from the event log alone and compare with its launch hash."""
-    from services.campaign.definition import CampaignDefinition
+    from services.campaign.check_population import check_population
     from services.campaign.event_source import jsonl_events, ledger_events
-    from services.campaign.population import population_from_events
     from services.cli.common import load_settings
 
     if (from_ledger is None) == (from_jsonl is None):
@@ -162,24 +161,10 @@ def population(
     source = (
         (lambda: ledger_events(from_ledger, settings)) if from_ledger else (lambda: jsonl_events(from_jsonl))
     )
-    launched = next(
-        (
-            e
-            for e in source()
-            if e.event_type == "campaign.launched" and e.payload["campaign_id"] == campaign_id
-        ),
-        None,
-    )
-    if launched is None:
-        raise NotFoundError(f"no campaign.launched event for {campaign_id} in that log")
-    definition = CampaignDefinition.from_json(launched.payload["definition_json"])
-    digest, count = population_from_events(source(), definition, launched.payload.get("scope_runs") or {})
-    console.print(f"re-derived {count} items sha256 {digest}")
-    console.print(
-        f"launch recorded {launched.payload['population_count']} items "
-        f"sha256 {launched.payload['population_hash']}"
-    )
-    if (digest, count) != (launched.payload["population_hash"], launched.payload["population_count"]):
+    check = check_population(source, campaign_id)
+    console.print(f"re-derived {check.derived_count} items sha256 {check.derived_hash}")
+    console.print(f"launch recorded {check.recorded_count} items sha256 {check.recorded_hash}")
+    if not check.matches:
         raise IntegrityError("population does NOT match the launch record")
     console.print("MATCH: the population is complete and accurate as recorded at launch")
 

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from services.cli.common import load_settings
-from services.core.errors import AccessReviewError, UnavailableError
+from services.core.errors import UnavailableError
 
 console = Console()
 
@@ -59,15 +59,16 @@ def up(
 
 
 def demo(
-    data_dir: Path = typer.Option(Path("var/demo"), help="where the demo keeps its state"),
+    data_dir: Path = typer.Option(Path("var/demo"), help="where the demo keeps its state (emptied first)"),
+    scenario: str = typer.Option("default", help="sandbox scenario: default (the brief's numbers), medium, small, tiny"),
+    seed: int = typer.Option(7, help="scenario seed"),
+    reviewers: int = typer.Option(8, help="how many emailed owners open their link and decide"),
 ) -> None:
-    """Bring the local stack up, push a sample collection through it, show it arrive, stop."""
-    from services.runtime.demo import run_demo
+    """A whole quarterly review on embedded parts: collect, launch, email, decide, close, audit the ledger."""
+    from services.runtime.demo import DemoOptions, run_demo
 
-    settings = load_settings(log_format="console", data_dir=data_dir)
+    settings = load_settings(log_format="console")
+    settings = settings.model_copy(update={"data_dir": data_dir})
     started = time.monotonic()
-    try:
-        run_demo(settings, console)
-    except AccessReviewError:
-        raise
+    run_demo(settings, console, DemoOptions(scenario=scenario, seed=seed, reviewers=reviewers))
     console.print(f"[bold green]demo finished[/] in {time.monotonic() - started:.1f} s")
