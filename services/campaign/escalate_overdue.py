@@ -47,8 +47,8 @@ def escalate_overdue(deps: CampaignDeps, campaign_id: str | None = None) -> int:
             for task in tasks:
                 target, level = None, 0
                 if task.escalation_level == 0 and now_us >= to_manager:
-                    reviewer = directory.find(task.reviewer) if directory else None
-                    manager = (reviewer.manager_email or "").lower() if reviewer else ""
+                    person = directory.find(task.reviewer) if directory else None
+                    manager = (person.manager_email or "").lower() if person else ""
                     if manager and manager not in (task.reviewer, task.principal_label.lower()):
                         target, level = manager, 1
                 if target is None and now_us >= to_security:

@@ -124,7 +124,7 @@ def _decision_params(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 _TASK = m.ReviewTask.__table__
 _NEWER = or_(_TASK.c.decided_at.is_(None), _TASK.c.decided_at <= bindparam("b_at"))
-_DECIDED = {
+_DECIDED: dict[str, Any] = {
     "decision_id": bindparam("b_id"),
     "decided_by": bindparam("b_by"),
     "decided_at": bindparam("b_at"),

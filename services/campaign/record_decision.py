@@ -64,7 +64,7 @@ _OWN_TASKS = (
 )
 
 
-def _load_own_tasks(deps: CampaignDeps, task_ids: Sequence[str], actor: Actor) -> list[Row[Any]]:
+def _load_own_tasks(deps: CampaignDeps, task_ids: Sequence[str], actor: Actor) -> list[Row[*tuple[Any, ...]]]:
     with deps.sessions() as session:
         rows = session.execute(_OWN_TASKS, {"ids": list(set(task_ids))}).all()
     me = actor.email.lower()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 
 import uvicorn
+from fastapi import FastAPI
 
 from services.campaign.consumer import ProjectionLoop
 from services.campaign.escalate_overdue import escalate_overdue
@@ -19,7 +20,7 @@ from services.kafka.broker import free_port
 from services.runtime.context import ServiceContext
 
 
-def start_web(app: object, host: str, port: int) -> tuple[uvicorn.Server, threading.Thread]:
+def start_web(app: FastAPI, host: str, port: int) -> tuple[uvicorn.Server, threading.Thread]:
     server = uvicorn.Server(
         uvicorn.Config(
             app,

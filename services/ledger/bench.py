@@ -47,7 +47,7 @@ def synthetic_events(
     catalog = SchemaCatalog(settings.schema_dir)
     codec = EventCodec(catalog)
     factory = EventFactory(catalog, Producer("bench", "0", "bench"))
-    out: list[tuple[str, bytes]] = []
+    out: list[tuple[str, bytes, bytes, list[tuple[str, bytes]]]] = []
     i = 0
     while len(out) < count:
         for event_type, payload in sample_payloads(i).items():

@@ -101,8 +101,8 @@ class EventDecoder:
         writer = parse_schema(without_logical_types(schemas[fp]))
         reader = None
         event_type = self.catalog.event_type_of(schemas[fp]) if self.catalog is not None else None
-        if event_type is not None:
-            current = self.catalog.current(event_type)  # type: ignore[union-attr]
+        if self.catalog is not None and event_type is not None:
+            current = self.catalog.current(event_type)
             if current.fingerprint.hex() != fp:
                 reader = current.parsed_plain
         self._parsed[fp] = (writer, reader)
@@ -116,8 +116,10 @@ class EventDecoder:
             record = schemaless_reader(io.BytesIO(value[10:]), writer, reader, return_record_name_override=True)
         except Exception as exc:  # noqa: BLE001 - fastavro raises many types on bad bytes
             raise DecodeError(f"event body does not decode: {exc}") from None
-        envelope = Envelope.from_record(record.pop("envelope"))  # type: ignore[union-attr]
-        return Event(envelope, record)  # type: ignore[arg-type]
+        if not isinstance(record, dict) or not isinstance(record.get("envelope"), dict):
+            raise DecodeError("event body is not a record with an envelope")
+        envelope = Envelope.from_record(record.pop("envelope"))
+        return Event(envelope, record)
 
 
 def manifests(store: Store) -> Iterator[SignedManifest]:

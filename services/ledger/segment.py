@@ -155,7 +155,9 @@ def decode_entry(entry: bytes) -> tuple[dict[str, Any], bytes]:
         meta = schemaless_reader(buf, _PARSED_META, None)
     except (EOFError, ValueError, IndexError, UnicodeDecodeError, TypeError) as exc:
         raise DecodeError(f"entry metadata does not decode: {exc}") from None
-    return meta, entry[buf.tell() :]  # type: ignore[return-value]
+    if not isinstance(meta, dict):
+        raise DecodeError(f"entry metadata is not a record: {type(meta).__name__}")
+    return meta, entry[buf.tell() :]
 
 
 def extend_chain(head: bytes, packed_leaves: list[bytes]) -> bytes:
@@ -228,6 +230,13 @@ def build_segment(
     return buf.getvalue()
 
 
+def _batch_record(record: object) -> dict[str, Any]:
+    """A container record as the batch dict it must be (fastavro types records loosely)."""
+    if not isinstance(record, dict):
+        raise DecodeError(f"segment batch is not a record: {type(record).__name__}")
+    return record
+
+
 class SegmentReader:
     """Reads a segment's header and batches; raises DecodeError on anything malformed."""
 
@@ -253,7 +262,8 @@ class SegmentReader:
         """(first_seq, packed leaf hashes, packed uint32 sizes, concatenated entries) per batch."""
         try:
             for record in self._reader:
-                yield record["first_seq"], record["leaves"], record["sizes"], record["entries"]  # type: ignore[index]
+                batch = _batch_record(record)
+                yield batch["first_seq"], batch["leaves"], batch["sizes"], batch["entries"]
         except Exception as exc:  # noqa: BLE001
             raise DecodeError(f"segment body does not decode: {type(exc).__name__}: {exc}") from None
 
@@ -261,7 +271,8 @@ class SegmentReader:
         """(first_seq, packed leaf hashes, entries) per batch."""
         try:
             for record in self._reader:
-                yield record["first_seq"], record["leaves"], split_entries(record["sizes"], record["entries"])  # type: ignore[index]
+                batch = _batch_record(record)
+                yield batch["first_seq"], batch["leaves"], split_entries(batch["sizes"], batch["entries"])
         except DecodeError:
             raise
         except Exception as exc:  # noqa: BLE001

@@ -47,8 +47,7 @@ def link_exchange(request: Request, token: str) -> Response:
         if used is not None:
             raise LinkRejected("this review link was already used: ask for a new one", "replayed", claims)
     except LinkRejected as exc:
-        claims = exc.claims
-        state.deps.sink.emit([link_opened(state.deps.sink, claims, exc.outcome, ip, ua)])
+        state.deps.sink.emit([link_opened(state.deps.sink, exc.claims, exc.outcome, ip, ua)])
         raise
     state.deps.sink.emit([link_opened(state.deps.sink, claims, "accepted", ip, ua)])
     response = RedirectResponse(_landing(claims), status_code=303)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from services.campaign import models as m
@@ -15,6 +15,7 @@ from services.campaign.queries import get_campaign
 from services.campaign.risk import HIGH_RISK
 from services.core.errors import NotFoundError, PermissionDeniedError
 
+AnyRow: TypeAlias = "Row[*tuple[Any, ...]]"  # a result row of any width
 PAGE_SIZE = 25
 _TASK_COLUMNS = tuple(m.ReviewTask.__table__.c)
 _IDENTITY_COLUMNS = (m.Identity.email, m.Identity.status, m.Identity.user_type, m.Identity.manager_email)
@@ -34,10 +35,12 @@ FLAG_LABELS = {
 
 @dataclass
 class InboxItem:
-    task: m.ReviewTask
+    """One row of the inbox: plain column rows (not ORM objects), read by attribute in templates."""
+
+    task: AnyRow  # the columns of m.ReviewTask
     entitlement: dict[str, Any]
     flags: list[str]
-    identity: m.Identity | None
+    identity: AnyRow | None  # the _IDENTITY_COLUMNS of m.Identity
 
     @property
     def high_risk(self) -> bool:

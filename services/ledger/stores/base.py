@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins  # the methods named ``list`` shadow the builtin inside the class
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -40,5 +41,5 @@ class Store(Protocol):
     def prepare_for_writing(self, dev_store: bool) -> None:
         """Refuse to write where the evidence would not be kept (e.g. a bucket without Object Lock)."""
 
-    def storage_records(self) -> list[ObjectRecord] | None:
+    def storage_records(self) -> builtins.list[ObjectRecord] | None:
         """Every object version and delete marker, or None where the storage has no such layer."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins  # the methods named ``list`` shadow the builtin inside the class
 import os
 import tempfile
 from datetime import datetime
@@ -81,5 +82,5 @@ class FileStore:
         except OSError as exc:
             raise UnavailableError(f"cannot create {self.url}: {exc}") from None
 
-    def storage_records(self) -> list[ObjectRecord] | None:
+    def storage_records(self) -> builtins.list[ObjectRecord] | None:
         return None

@@ -6,6 +6,7 @@ This module is the only one that talks to boto3; it turns S3 errors into product
 
 from __future__ import annotations
 
+import builtins  # the methods named ``list`` shadow the builtin inside the class
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
@@ -121,7 +122,7 @@ class S3Store:
                 "(create the bucket with Object Lock, or set AR_LEDGER_DEV_STORE=true for development)"
             )
 
-    def storage_records(self) -> list[ObjectRecord]:
+    def storage_records(self) -> builtins.list[ObjectRecord]:
         """Every version and delete marker under the prefix, with lock and encryption from HEAD."""
         paginator = self._client.get_paginator("list_object_versions")
         prefix = f"{self.prefix}/" if self.prefix else ""
