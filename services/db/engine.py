@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -53,9 +56,26 @@ def upgrade(url: str, revision: str = "head") -> None:
 
     _ensure_sqlite_dir(url)
     try:
-        command.upgrade(alembic_config(url), revision)
+        with _sqlite_migration_lock(url):
+            command.upgrade(alembic_config(url), revision)
     except OperationalError as exc:
         raise UnavailableError(f"database unreachable: {exc.orig}") from None
+
+
+@contextmanager
+def _sqlite_migration_lock(url: str) -> Iterator[None]:
+    """Services start together: one process migrates at a time (PostgreSQL: an advisory lock in
+    migrations/env.py; SQLite: an exclusive lock on a file beside the database)."""
+    path = url.split("///", 1)[-1] if url.startswith("sqlite") else ""
+    if not path or path == ":memory:":
+        yield
+        return
+    with open(f"{path}.migrate.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def session_factory(settings: Settings, migrate: bool = True) -> sessionmaker[Session]:

@@ -6,7 +6,7 @@ import importlib
 import pkgutil
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import engine_from_config, pool, text
 
 import services
 from services.db.base import Base
@@ -41,6 +41,8 @@ def run_online() -> None:
     with connectable.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":  # services start together: one migrates at a time
+                connection.execute(text("SELECT pg_advisory_xact_lock(7420741100)"))
             context.run_migrations()
 
 
