@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from services.campaign.actor import Actor
-from services.core.errors import IntegrityError, NotFoundError, UsageError
+from services.core.errors import IntegrityError, UsageError
 
 app = typer.Typer(
     help="Review campaigns: launch, follow, close, and re-derive populations.", no_args_is_help=True

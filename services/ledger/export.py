@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from services.core.errors import UsageError
-from services.ledger import layout
-from services.ledger.proofs import prove
-from services.ledger.reading import entry_json_line, iter_entries
+from services.ledger import layout, merkle
+from services.ledger.proofs import newest_checkpoint, prove
+from services.ledger.reading import entry_json_line, iter_entries, leaf_stream
 from services.ledger.stores import Store
 from services.ledger.stores.file import FileStore
 
@@ -73,17 +74,19 @@ def export_bundle(store: Store, out_dir: Path, correlation: str | None = None) -
 
 
 def _export_correlation(store: Store, out_dir: Path, correlation: str) -> tuple[int, int]:
-    lines = []
-    ids = []
-    for entry in iter_entries(store, contains=correlation.encode()):
-        if entry.event is not None and entry.event.envelope.correlation_id == correlation:
-            lines.append(entry_json_line(entry))
-            ids.append(entry.event.event_id)
-    (out_dir / "events.jsonl").write_text("".join(line + "\n" for line in lines))
+    entries = [
+        entry
+        for entry in iter_entries(store, contains=correlation.encode())
+        if entry.event is not None and entry.event.envelope.correlation_id == correlation
+    ]
+    (out_dir / "events.jsonl").write_text("".join(entry_json_line(e) + "\n" for e in entries))
     proofs = out_dir / "proofs"
     proofs.mkdir()
-    for event_id in ids:
-        (proofs / f"{event_id}.json").write_text(
-            json.dumps(prove(store, event_id), indent=1, sort_keys=True) + "\n"
-        )
-    return len(lines), len(ids)
+    checkpoint = newest_checkpoint(store)
+    tree = merkle.LeafTree(list(leaf_stream(store, checkpoint[1]))) if entries else None
+    headers: dict[int, Any] = {}
+    for entry in entries:
+        event_id = entry.event.event_id if entry.event is not None else ""
+        proof = prove(store, event_id, found=entry, tree=tree, checkpoint=checkpoint, headers=headers)
+        (proofs / f"{event_id}.json").write_text(json.dumps(proof, indent=1, sort_keys=True) + "\n")
+    return len(entries), len(entries)

@@ -15,45 +15,62 @@ from services.core.errors import IntegrityError, NotFoundError, UsageError
 from services.ledger import layout, merkle
 from services.ledger.checkpoint import CheckpointError, open_note, parse
 from services.ledger.keys import KeyRing
-from services.ledger.reading import EventDecoder, iter_entries, leaf_stream
+from services.ledger.reading import Entry, EventDecoder, iter_entries, leaf_stream
 from services.ledger.segment import SegmentReader, decode_entry
 from services.ledger.stores import Store
 
 PROOF_FORMAT = "accessreview-inclusion-proof/1"
 
 
-def prove(store: Store, event_id: str) -> dict[str, Any]:
-    found = next(
-        (
-            e
-            for e in iter_entries(store, contains=event_id.encode())
-            if e.event and e.event.event_id == event_id
-        ),
-        None,
-    )
-    if found is None:
-        raise NotFoundError(f"no event {event_id} in {store.url}")
+def newest_checkpoint(store: Store) -> tuple[bytes, int]:
+    """The newest signed checkpoint note and the tree size it commits to."""
     newest = max(n for n in map(layout.number_of, store.list(layout.CHECKPOINTS)) if n is not None)
     note = store.get(layout.checkpoint_key(newest))
     checkpoint, _, _ = parse(note)
-    proof = merkle.inclusion_proof(found.seq, checkpoint.size, leaf_stream(store, checkpoint.size))
+    return note, checkpoint.size
+
+
+def prove(
+    store: Store,
+    event_id: str,
+    found: Entry | None = None,
+    tree: merkle.LeafTree | None = None,
+    checkpoint: tuple[bytes, int] | None = None,
+    headers: dict[int, Any] | None = None,
+) -> dict[str, Any]:
+    """An inclusion proof of one event tied to the newest checkpoint. Exports proving many events
+    pass the entry, a :class:`merkle.LeafTree` and the checkpoint so the ledger is read once."""
+    if found is None:
+        found = next(
+            (e for e in iter_entries(store, contains=event_id.encode()) if e.event and e.event.event_id == event_id),
+            None,
+        )
+    if found is None:
+        raise NotFoundError(f"no event {event_id} in {store.url}")
+    note, size = checkpoint or newest_checkpoint(store)
+    if tree is not None and tree.size == size:
+        proof = tree.inclusion_proof(found.seq)
+    else:
+        proof = merkle.inclusion_proof(found.seq, size, leaf_stream(store, size))
     return {
         "format": PROOF_FORMAT,
         "event_id": event_id,
         "seq": found.seq,
-        "tree_size": checkpoint.size,
+        "tree_size": size,
         "entry_b64": base64.b64encode(found.entry).decode(),
         "leaf_hash": merkle.leaf_hash(found.entry).hex(),
         "proof": [p.hex() for p in proof],
         "checkpoint": note.decode(),
         "segment": found.segment,
-        "event_schema": _schema_for(store, found.segment, found.value),
+        "event_schema": _schema_for(store, found.segment, found.value, {} if headers is None else headers),
         "event": found.to_json().get("event"),
     }
 
 
-def _schema_for(store: Store, segment: int, value: bytes) -> Any:
-    header = SegmentReader(store.get(layout.segment_key(segment))).header
+def _schema_for(store: Store, segment: int, value: bytes, headers: dict[int, Any]) -> Any:
+    header = headers.get(segment)
+    if header is None:
+        header = headers[segment] = SegmentReader(store.get(layout.segment_key(segment))).header
     return header.event_schemas.get(value[2:10].hex())
 
 

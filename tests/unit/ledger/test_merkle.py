@@ -129,3 +129,19 @@ def test_strict_shapes() -> None:
     with pytest.raises(merkle.ProofError):
         merkle.verify_inclusion(0, 4, ls[0], [b"short"], root)
     merkle.verify_inclusion(0, 1, ls[0], [], ls[0])
+
+
+def test_leaf_tree_proofs_equal_the_streaming_proofs() -> None:
+    """The one-pass tree an evidence export uses gives exactly the RFC 9162 audit paths."""
+    import random
+
+    from services.ledger import merkle
+
+    for size in [1, 2, 3, 5, 8, 13, 64, 100, 257]:
+        leaves = [merkle.leaf_hash(i.to_bytes(4, "big")) for i in range(size)]
+        tree = merkle.LeafTree(leaves)
+        root = merkle.root_of(leaves)
+        for index in sorted({0, size - 1, *random.Random(size).sample(range(size), min(size, 10))}):
+            proof = tree.inclusion_proof(index)
+            assert proof == merkle.inclusion_proof(index, size, iter(leaves))
+            merkle.verify_inclusion(index, size, leaves[index], proof, root)
