@@ -38,6 +38,4 @@ def check_population(source: Callable[[], Iterable[Event]], campaign_id: str) ->
         raise NotFoundError(f"no campaign.launched event for {campaign_id} in that log")
     definition = CampaignDefinition.from_json(launched.payload["definition_json"])
     digest, count = population_from_events(source(), definition, launched.payload.get("scope_runs") or {})
-    return PopulationCheck(
-        campaign_id, digest, count, launched.payload["population_hash"], launched.payload["population_count"]
-    )
+    return PopulationCheck(campaign_id, digest, count, launched.payload["population_hash"], launched.payload["population_count"])

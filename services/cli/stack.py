@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -67,6 +68,8 @@ def demo(
     """A whole quarterly review on embedded parts: collect, launch, email, decide, close, audit the ledger."""
     from services.runtime.demo import DemoOptions, run_demo
 
+    # SIGTERM unwinds like Ctrl-C, so the sandbox, mailbox, services and broker are all stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     settings = load_settings(log_format="console")
     settings = settings.model_copy(update={"data_dir": data_dir})
     started = time.monotonic()

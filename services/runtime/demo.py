@@ -73,9 +73,14 @@ def run_demo(settings: Settings, console: Console, options: DemoOptions | None =
     with running_sandbox(scenario=options.scenario, seed=options.seed) as sandbox, LocalMailbox(data_dir / "mailbox") as mailbox:
         env = {
             **sandbox.env(),
-            "AR_SMTP_HOST": mailbox.host, "AR_SMTP_PORT": str(mailbox.port),
-            "AR_WEB_PORT": str(web_port), "AR_PUBLIC_BASE_URL": base_url, "AR_SESSION_COOKIE_SECURE": "false",
-            "AR_LEDGER_SEAL_SECONDS": "1", "AR_CAMPAIGN_TICK_S": "5", "AR_ADMIN_EMAILS": f'["{ADMIN}"]',
+            "AR_SMTP_HOST": mailbox.host,
+            "AR_SMTP_PORT": str(mailbox.port),
+            "AR_WEB_PORT": str(web_port),
+            "AR_PUBLIC_BASE_URL": base_url,
+            "AR_SESSION_COOKIE_SECURE": "false",
+            "AR_LEDGER_SEAL_SECONDS": "1",
+            "AR_CAMPAIGN_TICK_S": "5",
+            "AR_ADMIN_EMAILS": f'["{ADMIN}"]',
         }
         supervisor = Supervisor(settings, console=console, extra_env=env)
         try:
@@ -89,7 +94,9 @@ def run_demo(settings: Settings, console: Console, options: DemoOptions | None =
     return summary
 
 
-def run_campaign(settings: Settings, supervisor: Supervisor, mailbox: LocalMailbox, console: Console, options: DemoOptions) -> dict[str, Any]:
+def run_campaign(
+    settings: Settings, supervisor: Supervisor, mailbox: LocalMailbox, console: Console, options: DemoOptions
+) -> dict[str, Any]:
     from services.campaign.actor import Actor
     from services.campaign.close_campaign import close_campaign
     from services.campaign.definition import TEMPLATES
@@ -104,8 +111,12 @@ def run_campaign(settings: Settings, supervisor: Supervisor, mailbox: LocalMailb
     producer = EventProducer(settings, settings.kafka_bootstrap, EventCodec(catalog))
     deps = build_deps(settings.model_copy(update={"instance_id": "demo-admin"}), producer=producer, catalog=catalog)
     console.rule("collecting entitlements and identities")
-    collected = wait_for("a complete collection projected by the campaign service",
-                         lambda: _collection_projected(deps, supervisor), options.timeout_s, every_s=1.0)
+    collected = wait_for(
+        "a complete collection projected by the campaign service",
+        lambda: _collection_projected(deps, supervisor),
+        options.timeout_s,
+        every_s=1.0,
+    )
     console.rule("launching the quarterly campaign")
     result = launch_campaign(deps, TEMPLATES["quarterly"](deps.clock.now()), ADMIN)
     console.print(f"{result.campaign_id}: {result.population_count} items, {result.tasks} tasks, {result.reviewers} reviewers")
@@ -122,10 +133,17 @@ def run_campaign(settings: Settings, supervisor: Supervisor, mailbox: LocalMailb
     console.print(", ".join(f"{k} {v}" for k, v in sorted(figures.items())))
     time.sleep(2.0)  # let the ledger take in the last events before the stack stops
     return {
-        "campaign_id": result.campaign_id, "entitlements": collected, "items": result.population_count,
-        "tasks": result.tasks, "reviewers": result.reviewers, "emails": len(mailbox.snapshot()),
-        "reviewers_acted": len(review.reviewers), "kept": review.approved, "removed": review.revoked,
-        "revocations_requested": figures.get("revocations_requested", 0), "population_hash": result.population_hash,
+        "campaign_id": result.campaign_id,
+        "entitlements": collected,
+        "items": result.population_count,
+        "tasks": result.tasks,
+        "reviewers": result.reviewers,
+        "emails": len(mailbox.snapshot()),
+        "reviewers_acted": len(review.reviewers),
+        "kept": review.approved,
+        "removed": review.revoked,
+        "revocations_requested": figures.get("revocations_requested", 0),
+        "population_hash": result.population_hash,
         "web": settings.public_base_url,
     }
 
@@ -142,11 +160,14 @@ def _collection_projected(deps: Any, supervisor: Supervisor) -> int:
     with deps.sessions() as session:
         newest = session.execute(
             select(m.CollectionScope.run_id, func.sum(m.CollectionScope.entitlements))
-            .group_by(m.CollectionScope.run_id).order_by(func.max(m.CollectionScope.completed_at).desc())
+            .group_by(m.CollectionScope.run_id)
+            .order_by(func.max(m.CollectionScope.completed_at).desc())
         ).first()
         if newest is None or not newest[1]:
             return 0
-        seen = session.scalar(select(func.count()).select_from(m.ObservedEntitlement).where(m.ObservedEntitlement.run_id == newest[0]))
+        seen = session.scalar(
+            select(func.count()).select_from(m.ObservedEntitlement).where(m.ObservedEntitlement.run_id == newest[0])
+        )
     return int(seen) if seen and seen >= newest[1] else 0
 
 
@@ -176,8 +197,11 @@ def audit(settings: Settings, campaign_id: str, console: Console) -> dict[str, A
         raise IntegrityError("the population re-derived from the ledger does not match the launch record")
     bundle = Path(settings.data_dir) / "evidence" / campaign_id
     export_bundle(store, bundle, correlation=campaign_id)
-    return {"ledger": f"VALID, {report.events_verified} events in {report.segments} segments",
-            "population_rederived": f"MATCH ({check.derived_count} items)", "evidence_bundle": str(bundle)}
+    return {
+        "ledger": f"VALID, {report.events_verified} events in {report.segments} segments",
+        "population_rederived": f"MATCH ({check.derived_count} items)",
+        "evidence_bundle": str(bundle),
+    }
 
 
 def print_summary(console: Console, summary: dict[str, Any], data_dir: Path) -> None:
@@ -187,5 +211,7 @@ def print_summary(console: Console, summary: dict[str, Any], data_dir: Path) -> 
     table.add_row("mailbox", str(data_dir / "mailbox"))
     table.add_row("ledger", str(data_dir / "ledger"))
     console.print(table)
-    console.print(f"verify it yourself: accessreview ledger verify file://{data_dir / 'ledger'} "
-                  f"--public-key {next(iter(sorted((data_dir / 'ledger-keys').glob('*.pub.json'))), '')}")
+    console.print(
+        f"verify it yourself: accessreview ledger verify file://{data_dir / 'ledger'} "
+        f"--public-key {next(iter(sorted((data_dir / 'ledger-keys').glob('*.pub.json'))), '')}"
+    )

@@ -40,7 +40,9 @@ def review_link(mail: EmailMessage) -> str:
     return found.group(1)
 
 
-def choose_reviewers(invites: list[EmailMessage], sessions: sessionmaker[Session], campaign_id: str, count: int) -> list[EmailMessage]:
+def choose_reviewers(
+    invites: list[EmailMessage], sessions: sessionmaker[Session], campaign_id: str, count: int
+) -> list[EmailMessage]:
     """Owners with something to remove first (so the demo shows revocations), then others."""
     with sessions() as session:
         risky = set(
@@ -74,16 +76,28 @@ def act(mail: EmailMessage, sessions: sessionmaker[Session], campaign_id: str, o
         decide = f"/campaigns/{campaign_id}/decisions"
         headers = {"accept": "application/json"}
         if revoke:
-            answer = web.post(decide, headers=headers, data={
-                "csrf_token": token.group(1), "decision": "revoke", "task_id": revoke,
-                "justification": "Identity is deactivated in Okta or has no owner: access no longer needed.",
-            })
+            answer = web.post(
+                decide,
+                headers=headers,
+                data={
+                    "csrf_token": token.group(1),
+                    "decision": "revoke",
+                    "task_id": revoke,
+                    "justification": "Identity is deactivated in Okta or has no owner: access no longer needed.",
+                },
+            )
             answer.raise_for_status()
             outcome.revoked += answer.json()["recorded"]
-        answer = web.post(decide, headers=headers, data={
-            "csrf_token": token.group(1), "decision": "approve", "all_matching": "yes",
-            "justification": "Checked with the team: this access is still needed for their work.",
-        })
+        answer = web.post(
+            decide,
+            headers=headers,
+            data={
+                "csrf_token": token.group(1),
+                "decision": "approve",
+                "all_matching": "yes",
+                "justification": "Checked with the team: this access is still needed for their work.",
+            },
+        )
         answer.raise_for_status()
         outcome.approved += answer.json()["recorded"]
     outcome.reviewers.append(reviewer)

@@ -18,9 +18,23 @@ def test_demo_runs_a_whole_campaign_and_the_ledger_audits(tmp_path: Path) -> Non
     env = {k: v for k, v in os.environ.items() if not k.startswith("AR_")}
     env["PYTHONPATH"] = str(ROOT)
     result = subprocess.run(
-        [sys.executable, "-m", "services.cli.main", "demo", "--scenario", "tiny", "--reviewers", "3",
-         "--data-dir", str(tmp_path / "demo")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=400,
+        [
+            sys.executable,
+            "-m",
+            "services.cli.main",
+            "demo",
+            "--scenario",
+            "tiny",
+            "--reviewers",
+            "3",
+            "--data-dir",
+            str(tmp_path / "demo"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=400,
     )
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-4000:]
@@ -31,6 +45,10 @@ def test_demo_runs_a_whole_campaign_and_the_ledger_audits(tmp_path: Path) -> Non
     bundle = next((tmp_path / "demo" / "evidence").iterdir())
     verify = subprocess.run(
         [sys.executable, "-m", "services.cli.main", "ledger", "verify", f"file://{bundle}", "--json"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr
