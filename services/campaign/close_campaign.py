@@ -16,6 +16,7 @@ from services.campaign import models as m
 from services.campaign.actor import Actor
 from services.campaign.deps import CampaignDeps
 from services.campaign.queries import definition_of, get_campaign
+from services.campaign.record_decision import decision_event
 from services.core.errors import ConflictError
 from services.core.ids import new_ulid
 from services.events.envelope import Event
@@ -24,35 +25,19 @@ NON_RESPONSE_KEPT = "non-response: kept and flagged (campaign default keep-and-f
 NON_RESPONSE_REVOKED = "non-response: revoked (campaign default revoke)"
 
 
+SYSTEM = Actor("system", "system")
+
+
 def _non_response_decisions(deps: CampaignDeps, tasks: list[m.ReviewTask], default: str) -> list:
     events = []
     for task in tasks:
         if task.decision is not None:
             continue
         decision = "revoke" if default == "revoke" else "abstain"
-        decision_id = f"d-{new_ulid()}"
-        events.append(
-            deps.sink.new(
-                "decision.recorded",
-                {
-                    "decision_id": decision_id,
-                    "task_id": task.task_id,
-                    "campaign_id": task.campaign_id,
-                    "reviewer": "system",
-                    "decision": decision,
-                    "justification": NON_RESPONSE_REVOKED if decision == "revoke" else NON_RESPONSE_KEPT,
-                    "delegate_to": None,
-                    "auth_method": "system",
-                    "link_token_id": None,
-                    "ip": None,
-                    "user_agent": None,
-                    "bulk_id": None,
-                    "supersedes": task.decision_id,
-                },
-                correlation_id=task.campaign_id,
-                subject_key=task.task_id,
-            )
-        )
+        justification = NON_RESPONSE_REVOKED if decision == "revoke" else NON_RESPONSE_KEPT
+        event = decision_event(deps, task, SYSTEM, decision, justification)
+        events.append(event)
+        decision_id = event.payload["decision_id"]
         task.decision, task.decision_id, task.decided_by = decision, decision_id, "system"
     return events
 

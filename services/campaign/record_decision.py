@@ -19,6 +19,7 @@ from services.campaign.deps import CampaignDeps
 from services.campaign.risk import needs_justification
 from services.core.errors import ConflictError, NotFoundError, UsageError
 from services.core.ids import new_ulid
+from services.events.envelope import Event
 
 DECISIONS = ("approve", "revoke", "delegate", "abstain")
 MAX_BULK = 5000
@@ -93,30 +94,40 @@ def record_decisions(deps: CampaignDeps, actor: Actor, request: DecisionRequest)
         if own:
             raise UsageError("cannot delegate an item to the person whose access it is", task_ids=own[:20])
     bulk_id = f"b-{new_ulid()}" if len(tasks) > 1 else None
-    events = []
-    for task in tasks:
-        decision_id = f"d-{new_ulid()}"
-        events.append(
-            deps.sink.new(
-                "decision.recorded",
-                {
-                    "decision_id": decision_id,
-                    "task_id": task.task_id,
-                    "campaign_id": task.campaign_id,
-                    "reviewer": actor.email.lower(),
-                    "decision": request.decision,
-                    "justification": justification,
-                    "delegate_to": delegate_to,
-                    "auth_method": actor.auth_method,
-                    "link_token_id": actor.link_token_id,
-                    "ip": actor.ip,
-                    "user_agent": (actor.user_agent or "")[:500] or None,
-                    "bulk_id": bulk_id,
-                    "supersedes": task.decision_id,
-                },
-                correlation_id=task.campaign_id,
-                subject_key=task.task_id,
-            )
-        )
+    events = [
+        decision_event(deps, task, actor, request.decision, justification, delegate_to, bulk_id) for task in tasks
+    ]
     deps.sink.emit(events)
     return [e.payload["decision_id"] for e in events]
+
+
+def decision_event(
+    deps: CampaignDeps,
+    task: Any,
+    actor: Actor,
+    decision: str,
+    justification: str | None,
+    delegate_to: str | None = None,
+    bulk_id: str | None = None,
+) -> Event:
+    """One ``decision.recorded``: who decided, how they authenticated, and what it supersedes."""
+    return deps.sink.new(
+        "decision.recorded",
+        {
+            "decision_id": f"d-{new_ulid()}",
+            "task_id": task.task_id,
+            "campaign_id": task.campaign_id,
+            "reviewer": actor.email.lower(),
+            "decision": decision,
+            "justification": justification,
+            "delegate_to": delegate_to,
+            "auth_method": actor.auth_method,
+            "link_token_id": actor.link_token_id,
+            "ip": actor.ip,
+            "user_agent": (actor.user_agent or "")[:500] or None,
+            "bulk_id": bulk_id,
+            "supersedes": task.decision_id,
+        },
+        correlation_id=task.campaign_id,
+        subject_key=task.task_id,
+    )
