@@ -20,6 +20,16 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
+BROKER_FIXTURES = {"kafka_bootstrap", "kafka_settings", "kafka_cluster"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that uses a broker fixture carries the `kafka` marker (so `-m kafka` selects exactly those)."""
+    for item in items:
+        if BROKER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.kafka)
+
+
 @pytest.fixture(scope="session")
 def catalog() -> SchemaCatalog:
     return SchemaCatalog(Settings.model_fields["schema_dir"].default)
@@ -61,8 +71,14 @@ def kafka_settings(tmp_path: Path, kafka_bootstrap: str) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    with infra.postgres_database() as url:
+def pg_admin_url() -> Iterator[str]:
+    with infra.postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_admin_url: str) -> Iterator[str]:
+    with infra.postgres_database(pg_admin_url) as url:
         yield url
 
 

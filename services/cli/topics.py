@@ -34,9 +34,13 @@ def list_topics() -> None:
 
 
 @app.command("ensure")
-def ensure(bootstrap: str = typer.Option("", help="host:port; default AR_KAFKA_BOOTSTRAP")) -> None:
-    """Create every declared topic that does not exist yet (safe to run again)."""
-    from services.kafka.admin import ensure_topics
+def ensure(
+    bootstrap: str = typer.Option("", help="host:port; default AR_KAFKA_BOOTSTRAP"),
+    strict: bool = typer.Option(False, help="exit 1 when an existing topic differs from the catalogue"),
+) -> None:
+    """Create every declared topic that does not exist yet with exactly the catalogue's configs, then
+    report where existing topics differ from the catalogue (safe to run again)."""
+    from services.kafka.admin import ensure_topics, topic_drift
 
     settings = load_settings(log_format="console")
     target = bootstrap or settings.kafka_bootstrap
@@ -44,3 +48,9 @@ def ensure(bootstrap: str = typer.Option("", help="host:port; default AR_KAFKA_B
         raise ConfigError("no broker: pass --bootstrap or set AR_KAFKA_BOOTSTRAP")
     for result in ensure_topics(settings, target):
         console.print(f"{result.outcome:8} {result.name} ({result.partitions} partitions)")
+    drift = topic_drift(settings, target)
+    for item in drift:
+        console.print(item.line(), markup=False, soft_wrap=True)
+    console.print(f"{len(drift)} difference(s) between the catalogue and the cluster")
+    if drift and strict:
+        raise typer.Exit(1)

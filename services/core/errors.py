@@ -101,6 +101,14 @@ class DeliveryError(AccessReviewError):
     transient = True
 
 
+class MessageTooLargeError(AccessReviewError):
+    """A message over the broker's size limit: never retried (it would fail again), said with its size."""
+
+    code = "too-large"
+    http_status = 413
+    exit_code = 1
+
+
 class IntegrityError(AccessReviewError):
     """Evidence does not verify."""
 

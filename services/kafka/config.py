@@ -37,6 +37,7 @@ def producer_config(settings: Settings, bootstrap: str) -> dict[str, Any]:
             "queue.buffering.max.messages": 200000,
             "compression.type": "none",
             "message.timeout.ms": 60000,
+            "message.max.bytes": settings.kafka_max_message_bytes,
         }
     )
     return cfg

@@ -37,6 +37,10 @@ from services.kafka.idempotency import InMemoryProcessedEvents, ProcessedEvents
 from services.kafka.producer import EventProducer
 
 log = get_logger(__name__)
+RETRIABLE_COORDINATOR = {
+    KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_LOAD_IN_PROGRESS, KafkaError.COORDINATOR_NOT_AVAILABLE,
+    KafkaError._TIMED_OUT, KafkaError._TRANSPORT, KafkaError._WAIT_COORD,
+}
 
 
 @dataclass(frozen=True)
@@ -213,12 +217,27 @@ class ConsumerRunner:
                 raise
 
 
+def fetch_committed(consumer: Consumer, partitions: list[TopicPartition], timeout_s: float) -> list[TopicPartition]:
+    """A group's committed offsets, retrying what the broker calls retriable (on Apache Kafka the group
+    coordinator answers NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS while `__consumer_offsets` is
+    being created or moves after a broker failure); a clear error once ``timeout_s`` has passed."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return list(consumer.committed(partitions, timeout=max(1.0, min(10.0, deadline - time.monotonic()))))
+        except KafkaException as exc:
+            err = exc.args[0]
+            if not (err.retriable() or err.code() in RETRIABLE_COORDINATOR) or time.monotonic() >= deadline:
+                raise UnavailableError(f"could not read committed offsets within {timeout_s:.0f} s: {err.str()}") from None
+            time.sleep(0.5)
+
+
 def committed_offsets(
     settings: Settings, bootstrap: str, group_id: str, partitions: list[TopicPartition]
 ) -> list[TopicPartition]:
     """What a group has committed (for tests and operators)."""
     consumer = make_consumer(settings, bootstrap, group_id)
     try:
-        return list(consumer.committed(partitions, timeout=10))
+        return fetch_committed(consumer, partitions, settings.kafka_connect_timeout_s)
     finally:
         consumer.close()

@@ -6,9 +6,9 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
-from services.core.errors import DeliveryError, UnavailableError
+from services.core.errors import DeliveryError, MessageTooLargeError, UnavailableError
 from services.core.settings import Settings
 from services.events.codec import EventCodec
 from services.events.envelope import Event
@@ -16,6 +16,13 @@ from services.kafka.config import producer_config
 from services.kafka.topics import topic_for_event
 
 Headers = list[tuple[str, str | bytes | None]]
+RECORD_OVERHEAD_BYTES = 70  # Kafka's per-record framing within a batch, rounded up
+
+
+def message_size(key: bytes | None, value: bytes, headers: Headers | None) -> int:
+    """What a message counts against ``message.max.bytes``: key, value, headers and record framing."""
+    header_bytes = sum(len(name) + len(v or b"") + 8 for name, v in headers or [])
+    return len(key or b"") + len(value) + header_bytes + RECORD_OVERHEAD_BYTES
 
 
 class EventProducer:
@@ -41,12 +48,27 @@ class EventProducer:
             self._failures.append(f"{msg.topic()}[{msg.key()!r}]: {err.str()}")
 
     def produce_raw(self, topic: str, key: bytes | None, value: bytes, headers: Headers | None = None) -> None:
+        """Queue one message; :class:`MessageTooLargeError` (nothing queued) when it is over the size limit."""
+        size = message_size(key, value, headers)
+        limit = self.settings.kafka_max_message_bytes
+        if size > limit:
+            raise MessageTooLargeError(
+                f"message for {topic} is {size:,} bytes, over the {limit:,}-byte limit (AR_KAFKA_MAX_MESSAGE_BYTES)",
+                topic=topic, size=size, limit=limit,
+            )
         while True:
             try:
                 self._producer.produce(topic, value=value, key=key, headers=headers, on_delivery=self._on_delivery)
                 break
             except BufferError:
                 self._producer.poll(0.05)
+            except KafkaException as exc:
+                if exc.args[0].code() == KafkaError.MSG_SIZE_TOO_LARGE:
+                    raise MessageTooLargeError(
+                        f"message for {topic} ({size:,} bytes) refused as too large: {exc.args[0].str()}",
+                        topic=topic, size=size, limit=limit,
+                    ) from None
+                raise
         self._producer.poll(0)
 
     def publish(self, event: Event, headers: Headers | None = None) -> None:

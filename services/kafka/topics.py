@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 DAY_MS = 24 * 3600 * 1000
+BATCH_OVERHEAD_BYTES = 64 * 1024  # record batch header, record framing and headers around one message
 
 
 @dataclass(frozen=True)
@@ -24,8 +25,16 @@ class TopicSpec:
     compacted: bool = False
     extra_config: dict[str, str] = field(default_factory=dict)
 
-    def config(self) -> dict[str, str]:
-        cfg = {"cleanup.policy": "compact" if self.compacted else "delete", "retention.ms": str(self.retention_ms)}
+    def config(self, max_message_bytes: int) -> dict[str, str]:
+        """Exactly the configs a topic is created with (and checked against for drift).
+
+        ``max.message.bytes`` bounds a record *batch*: the producer's per-message limit plus
+        Kafka's batch overhead (the broker default is 1 MiB + 12 for the same reason)."""
+        cfg = {
+            "cleanup.policy": "compact" if self.compacted else "delete",
+            "retention.ms": str(self.retention_ms),
+            "max.message.bytes": str(max_message_bytes + BATCH_OVERHEAD_BYTES),
+        }
         cfg.update(self.extra_config)
         return cfg
 

@@ -13,7 +13,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaExcepti
 from services.core.errors import UnavailableError
 from services.core.logging import get_logger
 from services.core.settings import Settings
-from services.kafka.consumer import make_consumer
+from services.kafka.consumer import fetch_committed, make_consumer
 from services.kafka.topics import DLQ_BASE, TOPICS
 from services.ledger.manifest import SignedManifest
 from services.ledger.writer import LedgerWriter, Message
@@ -43,7 +43,8 @@ class KafkaIngest:
                 raise UnavailableError(f"topic {topic} is missing: run `accessreview topics create`")
             partitions += [TopicPartition(topic, p) for p in sorted(info.partitions)]
         committed = {
-            (tp.topic, tp.partition): tp.offset for tp in self.consumer.committed(partitions, timeout=10)
+            (tp.topic, tp.partition): tp.offset
+            for tp in fetch_committed(self.consumer, partitions, self.settings.kafka_connect_timeout_s)
         }
         for tp in partitions:
             sealed = self.writer.state.high_water.get(tp.topic, {}).get(str(tp.partition))

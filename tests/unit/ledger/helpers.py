@@ -13,6 +13,7 @@ from services.events.codec import EventCodec
 from services.events.envelope import EventFactory, Producer
 from services.events.samples import sample_payloads
 from services.events.schemas import SchemaCatalog
+from services.kafka.topics import topic_for_event
 from services.ledger import layout
 from services.ledger.keys import Ed25519Signer, KeyRing
 from services.ledger.manifest import parse_manifest, sign_manifest
@@ -32,7 +33,7 @@ def sample_values(n: int, correlation: str = "corr-1") -> list[tuple[str, bytes,
     while len(out) < n:
         for event_type, payload in sample_payloads(i).items():
             event = FACTORY.new(event_type, payload, correlation_id=correlation, subject_key=f"k{i}")
-            out.append((f"ar.{event_type.split('.')[0]}.v1", CODEC.encode(event), event.event_id))
+            out.append((f"ar.{topic_for_event(event_type).base}", CODEC.encode(event), event.event_id))
             if len(out) == n:
                 break
         i += 1
