@@ -7,12 +7,32 @@ rules stay the registry's job.
 
 from __future__ import annotations
 
+import importlib
 import json
+from functools import cache
 from typing import Any
 
 from services.core.errors import UnavailableError
 from services.core.settings import Settings
 from services.events.schemas import EventSchema
+
+
+@cache
+def _client_errors() -> tuple[type[Exception], ...]:
+    """What the Confluent client raises when the registry refuses or cannot be reached.
+
+    Its own :class:`SchemaRegistryError` for an HTTP error answer; for no answer at all, the
+    transport errors of the HTTP library it runs on (httpx2, or httpx), which are not
+    :class:`OSError` subclasses (requests' connection errors were)."""
+    from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+    errors: list[type[Exception]] = [SchemaRegistryError, OSError]
+    for name in ("httpx2", "httpx"):
+        try:
+            errors.append(importlib.import_module(name).TransportError)
+        except ImportError:
+            continue
+    return tuple(errors)
 
 
 class ConfluentRegistry:
@@ -30,20 +50,17 @@ class ConfluentRegistry:
         if cached is not None:
             return cached
         from confluent_kafka.schema_registry import Schema
-        from confluent_kafka.schema_registry.error import SchemaRegistryError
 
         try:
             schema_id = self._client.register_schema(schema.full_name, Schema(json.dumps(schema.schema), "AVRO"))
-        except (SchemaRegistryError, OSError) as exc:
+        except _client_errors() as exc:
             raise UnavailableError(f"schema registry refused {schema.full_name}: {exc}") from None
         self._ids[schema.fingerprint] = schema_id
         return schema_id
 
     def schema_for(self, schema_id: int) -> dict[str, Any]:
-        from confluent_kafka.schema_registry.error import SchemaRegistryError
-
         try:
             schema_str = self._client.get_schema(schema_id).schema_str or "{}"
             return json.loads(schema_str)  # type: ignore[no-any-return]
-        except (SchemaRegistryError, OSError) as exc:
+        except _client_errors() as exc:
             raise UnavailableError(f"schema registry has no schema {schema_id}: {exc}") from None

@@ -88,7 +88,7 @@ class ApacheKafka:
     """``nodes`` combined broker+controller processes; ``bootstrap`` lists every broker."""
 
     def __init__(self, nodes: int = 1, *, base_dir: Path | None = None, heap_mb: int = 384,
-                 min_insync_replicas: int | None = None) -> None:
+                 min_insync_replicas: int | None = None, extra: dict[str, str] | None = None) -> None:
         self.base_dir = base_dir or Path(tempfile.mkdtemp(prefix="ar-apache-kafka-"))
         self._owns_dir = base_dir is None
         self.heap_mb = heap_mb
@@ -98,6 +98,7 @@ class ApacheKafka:
         self.nodes = [
             KafkaNode(i + 1, free_port(), free_port(), self.base_dir / f"node-{i + 1}") for i in range(nodes)
         ]
+        self.extra = extra or {}
         self._libs: Path | None = None
 
     @property
@@ -128,6 +129,7 @@ class ApacheKafka:
             "auto.create.topics.enable": "false",
             "group.initial.rebalance.delay.ms": 0,
             "unclean.leader.election.enable": "false",
+            **self.extra,
         }
         return "".join(f"{k}={v}\n" for k, v in lines.items())
 
@@ -141,7 +143,8 @@ class ApacheKafka:
         node.directory.mkdir(parents=True, exist_ok=True)
         (node.directory / "server.properties").write_text(self._properties(node))
         (node.directory / "log4j2.properties").write_text(LOG4J.format(log=node.directory / "server.log"))
-        cmd = self._java(node, "kafka.tools.StorageTool", "format", "-t", self.cluster_id,
+        # "--cluster-id=ID" in one word: a random id may start with "-", which argparse takes for an option
+        cmd = self._java(node, "kafka.tools.StorageTool", "format", f"--cluster-id={self.cluster_id}",
                          "-c", str(node.directory / "server.properties"))
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         if result.returncode != 0:
@@ -210,6 +213,14 @@ class ApacheKafka:
             if path.exists():
                 text += "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
         return text or "(no output)"
+
+    def leader_of(self, topic: str, partition: int = 0) -> int:
+        """The node id leading a partition now (-1 while none does)."""
+        from confluent_kafka.admin import AdminClient
+
+        admin = AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 0})
+        metadata = admin.list_topics(topic, timeout=10)
+        return int(metadata.topics[topic].partitions[partition].leader)
 
     def rss_mb(self) -> float:
         """Resident memory of the running nodes together, from /proc (Linux)."""
