@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ORDER = ("bus_bench", "ledger_bench", "collect_bench", "campaign_bench")
+ORDER = ("bus_bench", "broker_bench", "ledger_bench", "collect_bench", "campaign_bench")
 
 
 def main() -> int:

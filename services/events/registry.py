@@ -12,7 +12,7 @@ import json
 from functools import cache
 from typing import Any
 
-from services.core.errors import UnavailableError
+from services.core.errors import ConflictError, DecodeError, UnavailableError
 from services.core.settings import Settings
 from services.events.schemas import EventSchema
 
@@ -35,6 +35,12 @@ def _client_errors() -> tuple[type[Exception], ...]:
     return tuple(errors)
 
 
+def _status(exc: Exception) -> int | None:
+    """The HTTP status of a registry error answer (None when there was no answer)."""
+    status = getattr(exc, "http_status_code", None)
+    return int(status) if isinstance(status, int) else None
+
+
 class ConfluentRegistry:
     def __init__(self, settings: Settings) -> None:
         from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -42,6 +48,7 @@ class ConfluentRegistry:
         conf: dict[str, Any] = {"url": settings.schema_registry_url}
         if settings.schema_registry_auth:
             conf["basic.auth.user.info"] = settings.schema_registry_auth.get_secret_value()
+        self.url = settings.schema_registry_url
         self._client = SchemaRegistryClient(conf)
         self._ids: dict[bytes, int] = {}
 
@@ -54,7 +61,9 @@ class ConfluentRegistry:
         try:
             schema_id = self._client.register_schema(schema.full_name, Schema(json.dumps(schema.schema), "AVRO"))
         except _client_errors() as exc:
-            raise UnavailableError(f"schema registry refused {schema.full_name}: {exc}") from None
+            if _status(exc) == 409:  # the subject's compatibility rule refuses it: retrying cannot help
+                raise ConflictError(f"schema registry at {self.url} refuses {schema.full_name} as incompatible: {exc}") from None
+            raise UnavailableError(f"schema registry at {self.url} refused {schema.full_name}: {exc}") from None
         self._ids[schema.fingerprint] = schema_id
         return schema_id
 
@@ -63,4 +72,6 @@ class ConfluentRegistry:
             schema_str = self._client.get_schema(schema_id).schema_str or "{}"
             return json.loads(schema_str)  # type: ignore[no-any-return]
         except _client_errors() as exc:
-            raise UnavailableError(f"schema registry has no schema {schema_id}: {exc}") from None
+            if _status(exc) == 404:  # a message framed with an id this registry never issued: not an event of ours
+                raise DecodeError(f"schema registry at {self.url} has no schema {schema_id}: {exc}") from None
+            raise UnavailableError(f"schema registry at {self.url} did not give schema {schema_id}: {exc}") from None

@@ -1,6 +1,6 @@
 """Canonical JSON for signed documents: the bytes that are hashed and signed.
 
-The subset of RFC 8785 (JCS) our manifests need: objects with string keys sorted by code point,
+The subset of RFC 8785 (JCS) our manifests need: objects with string keys sorted by UTF-16 code unit,
 no insignificant whitespace, UTF-8, integers only (no floats), strings escaped as ``json``
 does with ``ensure_ascii=False``. Floats are refused so that no number can have two spellings.
 """
@@ -31,6 +31,16 @@ def _check(value: Any, where: str = "$") -> None:
     raise EncodeError(f"canonical JSON cannot hold {type(value).__name__} ({where})")
 
 
+def _ordered(value: Any) -> Any:
+    """Objects with their keys in RFC 8785 order: by UTF-16 code units (not code points, which differ
+    for keys beyond U+FFFF against U+E000-U+FFFF; ASCII keys sort the same either way)."""
+    if isinstance(value, dict):
+        return {key: _ordered(value[key]) for key in sorted(value, key=lambda k: k.encode("utf-16-be"))}
+    if isinstance(value, list | tuple):
+        return [_ordered(item) for item in value]
+    return value
+
+
 def canonical_json(value: Any) -> bytes:
     _check(value)
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return json.dumps(_ordered(value), separators=(",", ":"), ensure_ascii=False).encode("utf-8")

@@ -52,12 +52,19 @@ class SignedCheckpoint:
     signers: list[str] = field(default_factory=list)  # names of trusted keys whose signature verified
 
 
+def valid_key_name(name: str) -> bool:
+    """c2sp.org/signed-note: a key name is non-empty and has no Unicode spaces and no plus sign."""
+    return bool(name) and "+" not in name and not any(c.isspace() for c in name)
+
+
 def parse(note: bytes) -> tuple[Checkpoint, bytes, list[tuple[str, bytes, bytes]]]:
     """Split a note into checkpoint, signed text and (name, key hash, signature) lines; shape only."""
     try:
         text = note.decode("utf-8")
     except UnicodeDecodeError:
         raise CheckpointError("checkpoint-malformed", "checkpoint is not UTF-8") from None
+    if any((ord(c) < 0x20 and c != "\n") or ord(c) == 0x7F for c in text):  # c2sp.org/signed-note
+        raise CheckpointError("checkpoint-malformed", "checkpoint contains ASCII control characters")
     body, sep, sigs = text.partition("\n\n")
     if not sep or not sigs.endswith("\n"):
         raise CheckpointError("checkpoint-malformed", "checkpoint has no signature block")
@@ -82,8 +89,8 @@ def parse(note: bytes) -> tuple[Checkpoint, bytes, list[tuple[str, bytes, bytes]
             raw = base64.b64decode(blob, validate=True)
         except binascii.Error:
             raise CheckpointError("checkpoint-malformed", "signature is not base64") from None
-        if len(raw) < 5 or not name:
-            raise CheckpointError("checkpoint-malformed", "signature line too short")
+        if len(raw) < 5 or not valid_key_name(name):
+            raise CheckpointError("checkpoint-malformed", f"signature line has no valid key name: {line[:40]!r}")
         signatures.append((name, raw[:4], raw[4:]))
     return Checkpoint(lines[0], size, root, tuple(lines[3:])), (body + "\n").encode(), signatures
 

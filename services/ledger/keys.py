@@ -122,6 +122,8 @@ class Ed25519Signer:
 
     @classmethod
     def generate(cls, name: str, valid_from: str | None = None) -> Ed25519Signer:
+        if not name or "+" in name or any(c.isspace() for c in name):
+            raise ConfigError(f"key name {name!r} is not a signed-note key name (no spaces, no '+', not empty)")
         return cls(Ed25519PrivateKey.generate(), name, valid_from or utc_text(datetime.now(UTC)))
 
     def private_pem(self) -> bytes:

@@ -239,6 +239,8 @@ def root_from_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[byte
 
 
 def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes) -> None:
+    if len(leaf) != 32 or len(root) != 32:  # as transparency-dev/merkle: "leafHash has unexpected size"
+        raise ProofError("leaf hash and root must be 32-byte hashes")
     if root_from_inclusion(index, size, leaf, proof) != root:
         raise ProofError("inclusion proof does not lead to the expected root")
 

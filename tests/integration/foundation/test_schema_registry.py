@@ -19,11 +19,13 @@ from typing import Any
 
 import pytest
 from confluent_kafka import Message, TopicPartition
-from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient, ServerConfig
 from confluent_kafka.schema_registry.avro import AvroDeserializer
+from confluent_kafka.schema_registry.common.schema_registry_client import ConfigCompatibilityLevel
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from services.core.errors import DecodeError, UnavailableError
+from services.core.errors import ConflictError, DecodeError, UnavailableError
+from services.core.ids import new_ulid
 from services.core.settings import Settings
 from services.events.codec import CONFLUENT_MAGIC, EventCodec
 from services.events.envelope import Event, EventFactory
@@ -173,9 +175,31 @@ def test_an_unreachable_registry_is_an_unavailable_error(catalog: SchemaCatalog,
     codec = _registry_codec(catalog, url)
     event = sample_events(factory)[0]
     schema = catalog.current(event.event_type)
-    with pytest.raises(UnavailableError, match=f"schema registry refused {re.escape(schema.full_name)}: .+") as refused:
+    refusal = f"schema registry at {re.escape(url)} refused {re.escape(schema.full_name)}: .+"
+    with pytest.raises(UnavailableError, match=refusal) as refused:
         codec.encode(event)
     assert refused.value.transient
     framed = struct.pack(">bI", CONFLUENT_MAGIC, 1) + b"\x00"
-    with pytest.raises(UnavailableError, match="schema registry has no schema 1: .+"):
+    with pytest.raises(UnavailableError, match="did not give schema 1: .+"):
         codec.decode(framed)
+
+
+def test_an_id_the_registry_never_issued_is_a_decode_error(registry_url: str, catalog: SchemaCatalog) -> None:
+    """Not transient: a consumer dead-letters such a message instead of stopping on it forever."""
+    framed = struct.pack(">bI", CONFLUENT_MAGIC, 987654) + b"\x00"
+    with pytest.raises(DecodeError, match="has no schema 987654"):
+        _registry_codec(catalog, registry_url).decode(framed)
+
+
+def test_an_incompatible_schema_is_a_conflict_not_a_retry(registry_url: str, catalog: SchemaCatalog) -> None:
+    """The subject's compatibility rule refuses the schema (HTTP 409): retrying cannot help."""
+    current = catalog.current("collection.started")
+    probe = EventSchema("collection.started", None, {**current.schema, "name": f"Probe{new_ulid()}"})
+    client = SchemaRegistryClient({"url": registry_url})
+    client.set_config(probe.full_name, ServerConfig(compatibility=ConfigCompatibilityLevel.FULL))
+    narrowed = {"type": "record", "name": probe.schema["name"], "namespace": probe.schema.get("namespace"),
+                "fields": [{"name": "only", "type": "int"}]}
+    client.register_schema(probe.full_name, Schema(json.dumps(narrowed), "AVRO"))
+    with pytest.raises(ConflictError, match="refuses .* as incompatible") as refused:
+        ConfluentRegistry(_settings(registry_url)).id_for(probe)
+    assert not refused.value.transient
