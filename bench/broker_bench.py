@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from bench.bus_bench import make_events, round_trip
+from services.core.logging import configure_logging
 from services.core.settings import Settings
 from services.events.codec import EventCodec
 from services.events.envelope import EventFactory, Producer
@@ -64,6 +65,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--ledger-events", type=int, default=100_000)
     args = parser.parse_args()
+    configure_logging("WARNING", "console")
     settings = Settings(env="test", kafka_topic_prefix="bench.")
     catalog = SchemaCatalog(settings.schema_dir)
     codec = EventCodec(catalog)
