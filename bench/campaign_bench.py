@@ -224,8 +224,8 @@ def pipeline_phase(deps: object, campaign_id: str, work: dict[str, list[str]]) -
     """50 reviewer threads through the decision use case (what the web handler calls), broker included."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from services.campaign.actor import Actor
     from services.campaign.record_decision import DecisionRequest, record_decisions
+    from services.core.actor import Actor
 
     def reviewer(email: str, task_ids: list[str]) -> int:
         actor = Actor(email, "magic-link", link_token_id="lt-bench", ip="127.0.0.1", user_agent="bench")

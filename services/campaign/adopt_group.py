@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.campaign import models as m
-from services.campaign.actor import Actor
 from services.campaign.deps import CampaignDeps
 from services.campaign.queries import load_directory
 from services.campaign.suggest_owners import suggest_owners
+from services.core.actor import Actor
 from services.core.errors import NotFoundError, PermissionDeniedError
 
 STATEMENT = "I confirm I am accountable for who belongs to group {name} and will review its access."

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.campaign.actor import Actor
+from services.core.actor import Actor
 from services.core.errors import IntegrityError, UsageError
 
 app = typer.Typer(
@@ -21,7 +21,7 @@ console = Console()
 
 def _deps(publish: bool = True) -> Any:
     from services.campaign.wiring import build_deps
-    from services.cli.common import load_settings
+    from services.core.startup import load_settings
 
     settings = load_settings("campaign")
     producer = None
@@ -153,7 +153,7 @@ def population(
     """Re-derive a campaign's population from the event log alone and compare with its launch hash."""
     from services.campaign.check_population import check_population
     from services.campaign.event_source import jsonl_events, ledger_events
-    from services.cli.common import load_settings
+    from services.core.startup import load_settings
 
     if (from_ledger is None) == (from_jsonl is None):
         raise UsageError("give exactly one of --from-ledger STORE or --from-jsonl FILE")
@@ -176,7 +176,7 @@ def link(
     base_url: str = typer.Option(None, help="defaults to AR_PUBLIC_BASE_URL"),
 ) -> None:
     """Print a one-time sign-in link (campaign-bound for reviewers; unbound for admins and auditors)."""
-    from services.cli.common import load_settings
+    from services.core.startup import load_settings
     from services.web.app import link_signer
 
     settings = load_settings("campaign")

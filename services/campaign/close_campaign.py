@@ -13,10 +13,10 @@ from collections import Counter
 from sqlalchemy import select
 
 from services.campaign import models as m
-from services.campaign.actor import Actor
 from services.campaign.deps import CampaignDeps
 from services.campaign.queries import definition_of, get_campaign
 from services.campaign.record_decision import decision_event
+from services.core.actor import Actor
 from services.core.errors import ConflictError
 from services.core.ids import new_ulid
 from services.events.envelope import Event

@@ -1,14 +1,13 @@
 """Where re-derivations read events from: the ledger (through its read API) or a JSONL export.
 
 The ledger seam is one function, :func:`ledger_events`, over
-``services.ledger.reading.iter_events(store: str, settings) -> Iterator[Event]`` (decoded events
+``services.ledger.api.iter_events(store: str, settings) -> Iterator[Event]`` (decoded events
 in ledger order, resolved into today's schemas). ``--from-jsonl`` reads lines written by ``event_to_json`` (``events tail``,
 ``ledger events``), so the auditor's test also runs on an export.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Iterator
 from datetime import datetime
@@ -18,6 +17,7 @@ from typing import Any
 from services.core.errors import DecodeError, UsageError
 from services.core.settings import Settings
 from services.events.envelope import Envelope, Event, Producer
+from services.ledger.api import iter_events
 
 TIMESTAMP_FIELDS = {"granted_at", "last_used_at", "due_at"}
 
@@ -71,8 +71,4 @@ def jsonl_events(path: Path) -> Iterator[Event]:
 
 
 def ledger_events(store: str, settings: Settings) -> Iterator[Event]:
-    try:
-        reading = importlib.import_module("services.ledger.reading")
-    except ModuleNotFoundError:
-        raise UsageError("this build has no ledger; use --from-jsonl FILE") from None
-    return reading.iter_events(store, settings)  # type: ignore[no-any-return]
+    return iter_events(store, settings)

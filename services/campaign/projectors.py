@@ -13,8 +13,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import Session
 
 from services.campaign.projector import PROJECTOR
-from services.ledger.reading import Entry
-from services.ledger.replay import register
+from services.ledger.api import Entry, register_projector
 
 metadata = MetaData()
 for _table in PROJECTOR.tables:
@@ -31,4 +30,4 @@ class CampaignReplayProjector:
         session.flush()
 
 
-register("campaign", CampaignReplayProjector)
+register_projector("campaign", CampaignReplayProjector)

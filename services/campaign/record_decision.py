@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import Row, bindparam, select
 
 from services.campaign import models as m
-from services.campaign.actor import Actor
 from services.campaign.deps import CampaignDeps
 from services.campaign.risk import needs_justification
+from services.core.actor import Actor
 from services.core.errors import ConflictError, NotFoundError, UsageError
 from services.core.ids import new_ulid
 from services.events.envelope import Event

@@ -7,8 +7,8 @@ import sys
 
 import typer
 
-from services.cli.common import load_settings
 from services.core.errors import ConfigError
+from services.core.startup import load_settings
 
 app = typer.Typer(help="Events on the bus: tail them as JSON lines, publish a sample.", no_args_is_help=True)
 

@@ -28,6 +28,9 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("services.campaign.cli", "campaign"),
 )
 COMMANDS: tuple[str, ...] = ("services.cli.stack", "services.collector.cli")
+# Read models that `accessreview ledger replay` can rebuild: each module registers its projector
+# through the ledger's read API (services.ledger.api.register_projector) when imported.
+PROJECTORS: tuple[str, ...] = ("services.campaign.projectors",)
 
 
 def _register() -> None:
@@ -41,6 +44,8 @@ def _register() -> None:
         app.add_typer(module.app, name=name)
     for module_name in COMMANDS:
         importlib.import_module(module_name).register(app)
+    for module_name in PROJECTORS:
+        importlib.import_module(module_name)
 
 
 @app.callback()

@@ -8,8 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.cli.common import load_settings
 from services.core.errors import IntegrityError
+from services.core.startup import load_settings
 from services.events.compat import check_catalog, release_changed
 from services.events.schemas import SchemaCatalog
 

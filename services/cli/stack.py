@@ -10,8 +10,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from services.cli.common import load_settings
 from services.core.errors import UnavailableError
+from services.core.startup import load_settings
 
 console = Console()
 
@@ -66,7 +66,7 @@ def demo(
     reviewers: int = typer.Option(8, help="how many emailed owners open their link and decide"),
 ) -> None:
     """A whole quarterly review on embedded parts: collect, launch, email, decide, close, audit the ledger."""
-    from services.runtime.demo import DemoOptions, run_demo
+    from services.demo.run import DemoOptions, run_demo
 
     # SIGTERM unwinds like Ctrl-C, so the sandbox, mailbox, services and broker are all stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

@@ -6,8 +6,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.cli.common import load_settings
 from services.core.errors import ConfigError
+from services.core.startup import load_settings
 from services.kafka.topics import TOPICS
 
 app = typer.Typer(help="Kafka topics: the catalogue and its creation.", no_args_is_help=True)

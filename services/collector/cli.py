@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from services.cli.common import load_settings
 from services.core.errors import UsageError
+from services.core.startup import load_settings
 
 err = Console(stderr=True)
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from services.cli.common import load_settings
 from services.core.errors import IntegrityError, UnavailableError, UsageError
+from services.core.startup import load_settings
 
 app = typer.Typer(
     help="Verify, query, replay, prove and export the tamper-evident ledger.", no_args_is_help=True

@@ -30,11 +30,7 @@ from services.core.errors import UnavailableError, UsageError
 from services.ledger.reading import Entry, iter_entries
 from services.ledger.stores import Store
 
-PROJECTOR_MODULES = (
-    "services.ledger.projectors",
-    "services.campaign.projectors",
-    "services.collector.projectors",
-)
+PROJECTOR_MODULES = ("services.ledger.projectors",)  # the ledger's own; services register theirs (see api.py)
 BATCH = 2000
 
 state_metadata = MetaData()
@@ -63,11 +59,7 @@ def register(name: str, factory: Callable[[], Projector]) -> None:
 
 def projectors(names: list[str] | None = None) -> list[Projector]:
     for module in PROJECTOR_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not module.startswith(exc.name):
-                raise
+        importlib.import_module(module)
     chosen = names or sorted(_REGISTRY)
     unknown = [n for n in chosen if n not in _REGISTRY]
     if unknown:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from services.campaign.actor import Actor
+from services.core.actor import Actor
 from services.core.errors import AuthenticationError, PermissionDeniedError
 
 COOKIE = "ar_session"

@@ -11,8 +11,8 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
-from services.campaign.actor import Actor
 from services.campaign.deps import CampaignDeps
+from services.core.actor import Actor
 from services.core.errors import AccessReviewError, PermissionDeniedError
 from services.web.links import LinkSigner
 from services.web.sessions import SessionManager

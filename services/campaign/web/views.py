@@ -10,9 +10,9 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from services.campaign import models as m
-from services.campaign.actor import Actor
 from services.campaign.queries import get_campaign
 from services.campaign.risk import HIGH_RISK
+from services.core.actor import Actor
 from services.core.errors import NotFoundError, PermissionDeniedError
 
 AnyRow: TypeAlias = "Row[*tuple[Any, ...]]"  # a result row of any width

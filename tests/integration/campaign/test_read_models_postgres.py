@@ -6,13 +6,13 @@ import pytest
 from sqlalchemy import select
 
 from services.campaign import models as m
-from services.campaign.actor import Actor
 from services.campaign.close_campaign import close_campaign
 from services.campaign.definition import CampaignDefinition
 from services.campaign.launch_campaign import launch_campaign
 from services.campaign.projector import PROJECTOR, project_events
 from services.campaign.record_decision import DecisionRequest, record_decisions
 from services.campaign.wiring import build_deps
+from services.core.actor import Actor
 from services.core.clock import FixedClock
 from services.core.settings import Settings
 from tests.unit.campaign.conftest import LAUNCH_AT

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
-from services.campaign.actor import Actor
 from services.campaign.record_decision import DecisionRequest, record_decisions
+from services.core.actor import Actor
 from tests.unit.campaign.webkit import ADMIN, csrf_of
 
 

@@ -6,12 +6,12 @@ import pytest
 from sqlalchemy import select
 
 from services.campaign import models as m
-from services.campaign.actor import Actor
 from services.campaign.close_campaign import close_campaign
 from services.campaign.definition import CampaignDefinition, EscalationPolicy
 from services.campaign.escalate_overdue import escalate_overdue
 from services.campaign.launch_campaign import launch_campaign
 from services.campaign.record_decision import DecisionRequest, record_decisions
+from services.core.actor import Actor
 from services.core.errors import ConflictError, NotFoundError, UsageError
 
 

@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import select
 
 from services.campaign import models as m
-from services.campaign.actor import Actor
 from services.campaign.adopt_group import adopt_group
 from services.campaign.approvers import ApproverRules
 from services.campaign.definition import CampaignDefinition
 from services.campaign.launch_campaign import launch_campaign
 from services.campaign.queries import load_directory
 from services.campaign.suggest_owners import suggest_owners
+from services.core.actor import Actor
 from services.core.errors import PermissionDeniedError, UsageError
 
 

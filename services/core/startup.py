@@ -1,4 +1,4 @@
-"""Helpers shared by CLI commands: settings and logging set up once per invocation."""
+"""Process start-up shared by every command and service: settings read once, logging configured."""
 
 from __future__ import annotations
 

@@ -24,8 +24,8 @@ from rich.table import Table
 
 from services.core.errors import IntegrityError, UnavailableError
 from services.core.settings import Settings
+from services.demo.mailbox import LocalMailbox
 from services.kafka.broker import free_port
-from services.runtime.mailbox import LocalMailbox
 from services.runtime.supervisor import Supervisor
 
 ADMIN = "platform-admin@example.com"
@@ -97,15 +97,15 @@ def run_demo(settings: Settings, console: Console, options: DemoOptions | None =
 def run_campaign(
     settings: Settings, supervisor: Supervisor, mailbox: LocalMailbox, console: Console, options: DemoOptions
 ) -> dict[str, Any]:
-    from services.campaign.actor import Actor
     from services.campaign.close_campaign import close_campaign
     from services.campaign.definition import TEMPLATES
     from services.campaign.launch_campaign import launch_campaign
     from services.campaign.wiring import build_deps
+    from services.core.actor import Actor
+    from services.demo.reviewers import ReviewRound, act, choose_reviewers
     from services.events.codec import EventCodec
     from services.events.schemas import SchemaCatalog
     from services.kafka.producer import EventProducer
-    from services.runtime.demo_reviewers import ReviewRound, act, choose_reviewers
 
     catalog = SchemaCatalog(settings.schema_dir)
     producer = EventProducer(settings, settings.kafka_bootstrap, EventCodec(catalog))
