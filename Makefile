@@ -61,9 +61,10 @@ soak: $(VENV)/.test ## long crash/soak trials
 	$(PY) -m pytest -m soak $(PYTEST_ARGS)
 
 .PHONY: lint
-lint: $(VENV)/.dev ## ruff and mypy
+lint: $(VENV)/.dev ## ruff, mypy and the import-linter layer contracts
 	$(VENV)/bin/ruff check services tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 .PHONY: bench
 bench: $(VENV)/.test ## run the benchmarks and print their figures

@@ -52,7 +52,7 @@ def latency_run(rate: float, seconds: float, seal_seconds: float) -> dict[str, A
 def s3_run(events: int, seal_events: int) -> dict[str, Any]:
     import boto3
 
-    from tests.support.infra import moto_s3
+    from services.ledger.stores.local_s3 import moto_s3
 
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")

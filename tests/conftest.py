@@ -13,6 +13,7 @@ from services.core.settings import Settings
 from services.events.codec import EventCodec
 from services.events.envelope import EventFactory, Producer
 from services.events.schemas import SchemaCatalog
+from services.ledger.stores.local_s3 import moto_s3
 from tests.support import infra
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -84,7 +85,7 @@ def pg_url(pg_admin_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
-    with infra.moto_s3() as url:
+    with moto_s3() as url:
         yield url
 
 

@@ -18,7 +18,8 @@ import typer
 
 from services.core.errors import NotFoundError, UnavailableError, UsageError
 from services.sandbox.model import SandboxState, load_state, save_state
-from services.sandbox.scenario import SCENARIOS, build_state, scenario_size
+from services.sandbox.scenario import build_state
+from services.sandbox.scenario_people import SCENARIOS, scenario_size
 
 app = typer.Typer(help="The sandbox Databricks account and Okta org.", no_args_is_help=True)
 
@@ -104,13 +105,12 @@ def truth(
     ),
 ) -> None:
     """Write every entitlement the sandbox holds, one JSON object per line, sorted."""
-    from services.collector.entitlement import to_json_line
     from services.sandbox.truth import truth_entitlements
 
     if port:
         text = _admin(port, token, "GET", "truth").text
     else:
-        lines = sorted(to_json_line(e) for e in truth_entitlements(_state(seed, scenario, state)))
+        lines = sorted(e.json_line() for e in truth_entitlements(_state(seed, scenario, state)))
         text = "\n".join(lines) + "\n"
     if str(out) == "-":
         sys.stdout.write(text)

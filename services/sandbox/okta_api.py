@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 
 from services.sandbox.model import Group, User
 from services.sandbox.runtime import SandboxRuntime
-from services.sandbox.scenario import EPOCH_MS
+from services.sandbox.scenario_people import EPOCH_MS
 from services.sandbox.wire import ApiError, int_param, route
 
 STATUS_FILTER = re.compile(r'^\s*status\s+eq\s+"([A-Z_]+)"\s*$')

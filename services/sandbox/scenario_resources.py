@@ -20,7 +20,7 @@ from services.sandbox.model import (
     Workspace,
     WsObject,
 )
-from services.sandbox.scenario import EPOCH_MS, ScenarioSize, _uuid, databricks_users
+from services.sandbox.scenario_people import EPOCH_MS, ScenarioSize, databricks_users, new_uuid
 
 TEAMS = ("etl", "bi", "ml", "fin", "mkt", "ops", "risk", "core")
 JOB_LEVELS = ("CAN_VIEW", "CAN_MANAGE_RUN", "CAN_VIEW", "CAN_MANAGE")
@@ -73,7 +73,7 @@ def add_resources(state: SandboxState, size: ScenarioSize, rng: random.Random) -
 def _add_metastores(state: SandboxState, size: ScenarioSize, pools: _Pools) -> list[str]:
     ids = []
     for i in range(size.metastores):
-        mid = _uuid(pools.rng)
+        mid = new_uuid(pools.rng)
         ms = Securable(
             "metastore",
             mid,

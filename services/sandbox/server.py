@@ -20,7 +20,6 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 
-from services.collector.entitlement import to_json_line
 from services.sandbox.databricks_api import DatabricksApi, databricks_routes
 from services.sandbox.databricks_scim import ScimApi
 from services.sandbox.databricks_uc import UnityCatalogApi, uc_routes
@@ -45,7 +44,7 @@ def bind(host: str, port: int) -> socket.socket:
 
 def admin_routes(rt: SandboxRuntime, okta: OktaApi, dbx: DatabricksApi) -> list[Any]:
     async def truth(request: Request) -> Response:
-        lines = sorted(to_json_line(e) for e in truth_entitlements(rt.state))
+        lines = sorted(e.json_line() for e in truth_entitlements(rt.state))
         return Response("\n".join(lines) + "\n", media_type="application/x-ndjson")
 
     async def drift(request: Request) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Ground truth: every entitlement the sandbox holds, in the normalized form the collectors export.
 
-Derived straight from :class:`SandboxState`, independently of the collectors' code, so that a
+Derived straight from :class:`SandboxState`, with records of its own (:mod:`truth_records`), never
+the collectors' code, so that a
 collection compared with it (set equality of keys) checks the collectors end to end.
 
 Rules (the same ones the collectors follow, see docs/collector.md):
@@ -17,8 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from services.collector.entitlement import MEMBER, Entitlement, Principal, Resource
 from services.sandbox.model import Grant, SandboxState, Securable, Workspace
+from services.sandbox.truth_records import MEMBER
+from services.sandbox.truth_records import TruthEntitlement as Entitlement
+from services.sandbox.truth_records import TruthPrincipal as Principal
+from services.sandbox.truth_records import TruthResource as Resource
 
 
 class _Truth:

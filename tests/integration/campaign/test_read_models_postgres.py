@@ -15,8 +15,8 @@ from services.campaign.wiring import build_deps
 from services.core.actor import Actor
 from services.core.clock import FixedClock
 from services.core.settings import Settings
+from services.events.synthetic_collection import SMALL, generate
 from tests.unit.campaign.conftest import LAUNCH_AT
-from tests.unit.campaign.scenario import SMALL, generate
 
 pytestmark = pytest.mark.integration
 

@@ -15,11 +15,11 @@ from services.campaign.definition import CampaignDefinition
 from services.campaign.launch_campaign import launch_campaign
 from services.campaign.wiring import build_deps
 from services.events.codec import EventCodec
+from services.events.synthetic_collection import SMALL, generate
 from services.kafka.broker import free_port
 from services.kafka.consumer import make_consumer
 from services.kafka.producer import EventProducer
 from services.runtime.context import ServiceContext
-from tests.unit.campaign.scenario import SMALL, generate
 from tests.unit.campaign.webkit import csrf_of
 
 pytestmark = pytest.mark.integration

@@ -223,7 +223,7 @@ def run_launch_kills(
     from services.campaign.definition import CampaignDefinition
     from services.campaign.launch_campaign import launch_campaign
     from services.campaign.wiring import build_deps
-    from tests.unit.campaign.scenario import LARGE, SMALL, generate
+    from services.events.synthetic_collection import LARGE, SMALL, generate
 
     overrides, writer = writer_overrides
     settings = Settings(**{**overrides, "database_url": f"sqlite:///{tmp_path / 'campaign.db'}"})

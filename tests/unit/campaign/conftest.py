@@ -12,7 +12,7 @@ from services.campaign.sink import EventSink
 from services.core.clock import FixedClock
 from services.db.engine import session_factory
 from services.events.envelope import EventFactory, Producer
-from tests.unit.campaign.scenario import SMALL, Scenario, generate
+from services.events.synthetic_collection import SMALL, Scenario, generate
 
 LAUNCH_AT = datetime(2026, 9, 20, 9, 0, tzinfo=UTC)
 

@@ -107,12 +107,13 @@ def generate(
                 "flags": ["deactivated_in_okta_active_in_databricks"] if status != "ACTIVE" else [],
             }
         )
-    groups, unowned = [], set()
+    groups: list[dict[str, Any]] = []
+    unowned: set[str] = set()
     for g in range(size.groups):
         members = sorted(rnd.sample(range(size.users), min(size.members_per_group, size.users)))
         no_owner = rnd.random() < 0.15
         owner = users[rnd.randrange(size.users)]["email"]
-        group = {
+        group: dict[str, Any] = {
             "id": f"g{g}",
             "name": f"grp-{g}",
             "members": [f"u{m}" for m in members],
@@ -162,7 +163,7 @@ def generate(
         for a in rnd.sample(range(size.users), 2):
             ents.append(_ent(principal(users[a]), ws, "ADMIN", scope, True))
         for j in range(size.jobs_per_workspace):
-            owner = users[rnd.randrange(size.users)]
+            job_owner: dict[str, Any] = users[rnd.randrange(size.users)]
             job = {
                 "type": "job",
                 "id": f"{w}-{j}",
@@ -170,12 +171,12 @@ def generate(
                 "workspace_id": ws["id"],
                 "workspace_name": ws["workspace_name"],
                 "production": production,
-                "owner": owner["email"],
+                "owner": job_owner["email"],
                 "tags": {},
             }
             for privilege in ("CAN_VIEW", "CAN_MANAGE_RUN", "CAN_MANAGE"):
                 grantee = groups[rnd.randrange(size.groups)]
-                ents.append(_ent(gprincipal(grantee), job, privilege, scope, True, granted_by=owner["email"]))
+                ents.append(_ent(gprincipal(grantee), job, privilege, scope, True, granted_by=job_owner["email"]))
             ents.append(_ent(principal(users[rnd.randrange(size.users)]), job, "CAN_MANAGE", scope, True))
     for c in range(size.catalogs):
         cat_owner = users[rnd.randrange(size.users)]["email"] if c % 5 else None
