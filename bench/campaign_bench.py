@@ -36,7 +36,7 @@ from services.events.codec import EventCodec
 from services.events.schemas import SchemaCatalog
 from services.events.synthetic_collection import LARGE, SMALL, generate
 from services.kafka.broker import EmbeddedBroker, free_port, wait_for_port
-from services.web.app import link_signer
+from services.web.links import link_signer
 
 REVIEWERS = 50
 WORKERS = 2  # uvicorn worker processes of the review web app (one per core here)

@@ -177,7 +177,7 @@ def link(
 ) -> None:
     """Print a one-time sign-in link (campaign-bound for reviewers; unbound for admins and auditors)."""
     from services.core.startup import load_settings
-    from services.web.app import link_signer
+    from services.web.links import link_signer
 
     settings = load_settings("campaign")
     base = base_url or settings.public_base_url

@@ -16,15 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.core.errors import UsageError
 
-RISK_FILTERS = ("privileged", "production", "direct_grant")
-
 
 class ScopeFilter(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    workspaces: list[str] = Field(
-        default_factory=list, description="workspace ids or names (glob); empty = all"
-    )
+    workspaces: list[str] = Field(default_factory=list, description="workspace ids or names (glob); empty = all")
     production_only: bool = False
     resource_types: list[str] = Field(default_factory=list, description="empty = all")
     privileges: list[str] = Field(default_factory=list, description="empty = all (case-insensitive)")

@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, update
 from sqlalchemy.orm import Session
 
 from services.campaign import models as m
@@ -132,9 +132,7 @@ _DECIDED: dict[str, Any] = {
 }
 # built once (every click lands here): a verdict, or a delegation that moves the task
 _SET_VERDICT = (
-    update(_TASK)
-    .where(_TASK.c.task_id == bindparam("b_task"), _NEWER)
-    .values(decision=bindparam("b_decision"), **_DECIDED)
+    update(_TASK).where(_TASK.c.task_id == bindparam("b_task"), _NEWER).values(decision=bindparam("b_decision"), **_DECIDED)
 )
 _REASSIGNABLE = _TASK.c.reviewer_changed_at <= bindparam("b_at")
 _SET_DELEGATE = (
@@ -338,10 +336,3 @@ PROJECTOR = CampaignProjector()
 def project_events(events: Iterable[Event], session: Session) -> int:
     """Apply events to the read models (the caller commits). Returns how many were applied."""
     return PROJECTOR.apply_batch(session, events)
-
-
-def has_campaign(session: Session, campaign_id: str) -> bool:
-    return (
-        session.scalar(select(m.Campaign.campaign_id).where(m.Campaign.campaign_id == campaign_id))
-        is not None
-    )

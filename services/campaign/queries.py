@@ -72,10 +72,6 @@ def definition_of(campaign: m.Campaign) -> CampaignDefinition:
     return CampaignDefinition.from_json(campaign.definition_json)
 
 
-def scope_runs_of(campaign: m.Campaign) -> dict[str, str]:
-    return dict(json.loads(campaign.collection_runs_json).get("scope_runs", {}))
-
-
 def certified_keys(session: Session, before_us: int) -> set[str] | None:
     """Population of the newest campaign closed before ``before_us`` (None if there is none)."""
     previous = session.scalar(
@@ -86,11 +82,7 @@ def certified_keys(session: Session, before_us: int) -> set[str] | None:
     )
     if previous is None:
         return None
-    return set(
-        session.scalars(
-            select(m.ReviewTask.entitlement_key).where(m.ReviewTask.campaign_id == previous.campaign_id)
-        )
-    )
+    return set(session.scalars(select(m.ReviewTask.entitlement_key).where(m.ReviewTask.campaign_id == previous.campaign_id)))
 
 
 def list_campaigns(session: Session) -> list[m.Campaign]:
@@ -109,7 +101,5 @@ def progress(session: Session, campaign_id: str, by: Any) -> list[tuple[str, int
 
 
 def counts_by(session: Session, campaign_id: str, column: Any) -> dict[str, int]:
-    rows = session.execute(
-        select(column, func.count()).where(m.ReviewTask.campaign_id == campaign_id).group_by(column)
-    )
+    rows = session.execute(select(column, func.count()).where(m.ReviewTask.campaign_id == campaign_id).group_by(column))
     return {str(k): int(v) for k, v in rows}

@@ -72,7 +72,8 @@ def _oidc_client(settings: Settings, app: FastAPI, secret: str) -> Any | None:
 def build_app(settings: Settings, deps: CampaignDeps) -> FastAPI:
     from services.campaign.web import admin_routes, auth_routes, review_routes
     from services.campaign.web.state import WebState
-    from services.web.app import create_app, link_signer, session_manager, session_secret
+    from services.web.app import create_app, session_manager
+    from services.web.links import link_signer, session_secret
 
     app = create_app("accessreview", [auth_routes.router, review_routes.router, admin_routes.router])
     app.state.campaign = WebState(deps=deps, sessions=session_manager(settings), signer=link_signer(settings))

@@ -21,7 +21,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-PRINCIPAL_TYPES = ("user", "group", "service_principal")
 MEMBER = "MEMBER"
 
 

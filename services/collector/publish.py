@@ -9,7 +9,6 @@ failed publish repeats its changes next time rather than losing them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,9 +72,7 @@ def completed_event(factory: EventFactory, result: CollectionResult, extra_count
         "scopes": scopes,
         "duration_ms": result.duration_ms,
     }
-    return factory.new(
-        "collection.completed", payload, correlation_id=result.run_id, subject_key=result.run_id
-    )
+    return factory.new("collection.completed", payload, correlation_id=result.run_id, subject_key=result.run_id)
 
 
 def publish_result(
@@ -124,20 +121,3 @@ def export_jsonl(result: CollectionResult, path: Path) -> int:
             fh.write(line + "\n")
     tmp.replace(path)
     return len(lines)
-
-
-def export_report(result: CollectionResult) -> str:
-    """A one-object JSON summary: counts and per-scope status."""
-    return json.dumps(
-        {
-            "run_id": result.run_id,
-            "counts": result.counts(),
-            "duration_ms": result.duration_ms,
-            "scopes": {
-                s.scope: {"status": s.status, "reason": s.reason, "entitlements": len(s.entitlements)}
-                for s in result.scopes.values()
-            },
-        },
-        indent=1,
-        sort_keys=True,
-    )

@@ -139,10 +139,6 @@ _BY_BASE = {t.base: t for t in TOPICS}
 _BY_EVENT_TYPE = {event_type: t for t in TOPICS for event_type in t.event_types}
 
 
-def topic_spec(base: str) -> TopicSpec:
-    return _BY_BASE[base]
-
-
 def topic_for_event(event_type: str) -> TopicSpec:
     try:
         return _BY_EVENT_TYPE[event_type]
@@ -150,7 +146,3 @@ def topic_for_event(event_type: str) -> TopicSpec:
         from services.core.errors import UsageError
 
         raise UsageError(f"no topic carries event type {event_type!r}") from None
-
-
-def consumed_by(service: str) -> list[TopicSpec]:
-    return [t for t in TOPICS if service in t.consumers]

@@ -39,7 +39,6 @@ try:  # zstandard when installed (faster both ways), deflate otherwise; readers 
 except ImportError:  # pragma: no cover - depends on the environment
     CODEC = "deflate"
 BATCH_ENTRIES = 4096
-KIND_EVENT = 0
 KIND_DEAD_LETTER = 1
 GENESIS_CHAIN = b"\x00" * 32
 
@@ -124,9 +123,7 @@ def encode_meta(
     headers: list[tuple[str, bytes]] | None,
 ) -> bytes:
     """Avro binary of EntryMeta, written by hand for speed (equality with fastavro is tested)."""
-    return encode_meta_prefix(kind, _avro_bytes(topic), partition) + encode_meta_rest(
-        offset, _long(received_at), key, headers
-    )
+    return encode_meta_prefix(kind, _avro_bytes(topic), partition) + encode_meta_rest(offset, _long(received_at), key, headers)
 
 
 def encode_meta_prefix(kind: int, topic_field: bytes, partition: int) -> bytes:
@@ -134,9 +131,7 @@ def encode_meta_prefix(kind: int, topic_field: bytes, partition: int) -> bytes:
     return _long(kind) + topic_field + _long(partition)
 
 
-def encode_meta_rest(
-    offset: int, received_field: bytes, key: bytes | None, headers: list[tuple[str, bytes]] | None
-) -> bytes:
+def encode_meta_rest(offset: int, received_field: bytes, key: bytes | None, headers: list[tuple[str, bytes]] | None) -> bytes:
     """offset, received_at (pre-encoded: the same for a whole poll), key, headers."""
     parts = [_long(offset), received_field, b"\x00" if key is None else b"\x02" + _avro_bytes(key)]
     if headers:

@@ -13,7 +13,7 @@ from services.runtime.context import ServiceContext
 
 
 def build_deps(ctx: ServiceContext) -> NotifierDeps:
-    from services.web.app import link_signer
+    from services.web.links import link_signer
 
     settings = ctx.settings
     slack = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -11,10 +10,9 @@ from fastapi.responses import PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.core.errors import ConfigError
 from services.core.settings import Settings
 from services.web.errors import install_error_handlers
-from services.web.links import LinkSigner
+from services.web.links import session_secret
 from services.web.sessions import SessionConfig, SessionManager
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -27,24 +25,6 @@ SECURITY_HEADERS = {
     "x-frame-options": "DENY",
     "cache-control": "no-store",
 }
-
-
-def session_secret(settings: Settings) -> str:
-    """AR_SESSION_SECRET, or in dev/test a secret kept in the data dir (shared by CLI and services)."""
-    if settings.session_secret is not None:
-        return settings.session_secret.get_secret_value()
-    if settings.env == "prod":
-        raise ConfigError("AR_SESSION_SECRET is required in prod")
-    path = settings.data_dir / "session-secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-def link_signer(settings: Settings) -> LinkSigner:
-    return LinkSigner(session_secret(settings), settings.link_ttl_s)
 
 
 def session_manager(settings: Settings) -> SessionManager:

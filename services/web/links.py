@@ -9,12 +9,14 @@ ever written to the event log. Single use is enforced at exchange against accept
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from services.core.errors import AuthenticationError
+from services.core.errors import AuthenticationError, ConfigError
 from services.core.ids import new_ulid
+from services.core.settings import Settings
 
 LINK_SALT = "accessreview.review-link.v1"
 
@@ -63,3 +65,21 @@ class LinkSigner:
         if not isinstance(data, dict) or not {"r", "c", "t"} <= set(data):
             raise LinkRejected("this review link is not valid", "forged")
         return LinkClaims(str(data["r"]), data["c"], str(data["t"]))
+
+
+def session_secret(settings: Settings) -> str:
+    """AR_SESSION_SECRET, or in dev/test a secret kept in the data dir (shared by CLI and services)."""
+    if settings.session_secret is not None:
+        return settings.session_secret.get_secret_value()
+    if settings.env == "prod":
+        raise ConfigError("AR_SESSION_SECRET is required in prod")
+    path = settings.data_dir / "session-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def link_signer(settings: Settings) -> LinkSigner:
+    return LinkSigner(session_secret(settings), settings.link_ttl_s)

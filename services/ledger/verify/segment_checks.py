@@ -16,7 +16,7 @@ from itertools import accumulate
 from services.core.errors import DecodeError
 from services.ledger.manifest import SignedManifest
 from services.ledger.merkle import Frontier
-from services.ledger.segment import SegmentHeader, SegmentReader
+from services.ledger.segment import SegmentHeader
 from services.ledger.verify.findings import Finding
 
 _sha256 = hashlib.sha256
@@ -44,20 +44,6 @@ def check_segment_bytes(data: bytes, manifest: SignedManifest, where: str, sha25
     return out
 
 
-def check_segment_content(
-    data: bytes, manifest: SignedManifest, running: Running, where: str
-) -> list[Finding]:
-    """Every leaf, sequence number, chain link and the Merkle root; advances ``running``."""
-    try:
-        reader = SegmentReader(data)
-    except DecodeError as exc:
-        return [
-            Finding("segment-malformed", where, "an Avro ledger segment", str(exc)),
-            *_skip(manifest, running),
-        ]
-    return check_batches(reader.header, reader.raw_batches(), manifest, running, where)
-
-
 def check_batches(
     header: SegmentHeader,
     batches: Iterable[tuple[int, bytes, bytes, bytes]],
@@ -73,12 +59,7 @@ def check_batches(
     try:
         for first_seq, packed, sizes, blob in batches:
             leaves = _leaf_hashes(sizes, blob)
-            if (
-                first_seq != running.next_seq
-                or leaves is None
-                or len(leaves) != len(packed) // 32
-                or len(packed) % 32
-            ):
+            if first_seq != running.next_seq or leaves is None or len(leaves) != len(packed) // 32 or len(packed) % 32:
                 findings.append(
                     Finding(
                         "segment-batch",
@@ -174,11 +155,7 @@ def _check_totals(manifest: SignedManifest, running: Running, count: int, where:
     if root != manifest["merkle_root"]:
         out.append(Finding("merkle-root", where, manifest["merkle_root"], root))
     if [n.hex() for n in running.frontier.nodes] != manifest["frontier"]:
-        out.append(
-            Finding(
-                "frontier", where, "frontier of the recomputed tree", "a different frontier in the manifest"
-            )
-        )
+        out.append(Finding("frontier", where, "frontier of the recomputed tree", "a different frontier in the manifest"))
     return out
 
 

@@ -81,7 +81,7 @@ def test_service_projects_collections_and_records_page_decisions(kafka_settings,
                     m.ReviewTask.reviewer_level == 1,
                 )
             ).first()
-        from services.web.app import link_signer
+        from services.web.links import link_signer
 
         token, _ = link_signer(settings).mint(task.reviewer, result.campaign_id)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:

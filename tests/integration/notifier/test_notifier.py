@@ -81,7 +81,7 @@ def test_a_request_becomes_an_email_with_a_working_personal_link(
     text = mail.get_body(("plain",)).get_content()
     link = re.search(r"http://review\.local/r/(\S+)", text)
     assert link, text
-    from services.web.app import link_signer
+    from services.web.links import link_signer
 
     claims = link_signer(ctx.settings).verify(link.group(1))
     assert (claims.reviewer, claims.campaign_id, claims.token_id) == (

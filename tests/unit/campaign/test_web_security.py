@@ -34,8 +34,7 @@ def test_forged_and_expired_links_are_refused(site, client):  # type: ignore[no-
     link = site.link(reviewer)
     forged = link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB")
     assert client.post(forged, headers={"accept": "application/json"}).status_code == 401
-    from services.web.app import session_secret
-    from services.web.links import LinkSigner
+    from services.web.links import LinkSigner, session_secret
 
     expired_signer = LinkSigner(session_secret(site.settings), ttl_s=1)
     token, _ = expired_signer.mint(reviewer, site.campaign_id)

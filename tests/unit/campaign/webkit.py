@@ -28,7 +28,7 @@ class Site:
         return build_app(self.settings, self.deps)
 
     def link(self, reviewer: str, campaign_id: str | None = "default", token_id: str | None = None) -> str:
-        from services.web.app import link_signer
+        from services.web.links import link_signer
 
         cid = self.campaign_id if campaign_id == "default" else campaign_id
         token, _ = link_signer(self.settings).mint(reviewer, cid, token_id)
