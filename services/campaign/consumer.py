@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from confluent_kafka import KafkaError, KafkaException, Message
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.campaign.projector import PROJECTOR, project_events
+from services.campaign.projector import project_events
 from services.core.errors import DecodeError, UnavailableError
 from services.core.logging import get_logger
 from services.core.settings import Settings
@@ -25,17 +25,15 @@ from services.events.codec import EventCodec
 from services.events.envelope import Event, Producer
 from services.kafka.consumer import make_consumer
 from services.kafka.dlq import DeadLetters
-from services.kafka.topics import TOPICS
+from services.kafka.topics import subscriptions
 
 log = get_logger("campaign.consumer")
 GROUP_ID = "campaign-projector"
 
 
 def campaign_topics(settings: Settings) -> list[str]:
-    """Every topic carrying an event type the projector handles."""
-    return sorted(
-        settings.topic(t.base) for t in TOPICS if any(PROJECTOR.handles(et) for et in t.event_types)
-    )
+    """The topics the catalogue names the campaign a consumer of (tested to be those it projects)."""
+    return sorted(settings.topic(t.base) for t in subscriptions("campaign"))
 
 
 @dataclass

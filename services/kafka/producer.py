@@ -13,7 +13,7 @@ from services.core.settings import Settings
 from services.events.codec import EventCodec
 from services.events.envelope import Event
 from services.kafka.config import producer_config
-from services.kafka.topics import topic_for_event
+from services.kafka.topics import check_producer, topic_for_event
 
 Headers = list[tuple[str, str | bytes | None]]
 RECORD_OVERHEAD_BYTES = 70  # Kafka's per-record framing within a batch, rounded up
@@ -72,6 +72,7 @@ class EventProducer:
         self._producer.poll(0)
 
     def publish(self, event: Event, headers: Headers | None = None) -> None:
+        check_producer(event.envelope.producer.service, event.event_type)
         topic = self.settings.topic(topic_for_event(event.event_type).base)
         base_headers: Headers = [("ar-event-type", event.event_type.encode()), ("ar-event-id", event.event_id.encode())]
         self.produce_raw(topic, event.key.encode(), self.codec.encode(event), base_headers + (headers or []))

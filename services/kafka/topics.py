@@ -74,7 +74,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         "campaign id",
         ("campaign.launched", "campaign.closed", "campaign.group_adopted"),
         ("campaign",),
-        ("notifier", "ledger"),
+        ("campaign", "ledger"),
     ),
     TopicSpec(
         "review-task.v1",
@@ -83,7 +83,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         "task id",
         ("review_task.created", "review_task.escalated"),
         ("campaign",),
-        ("notifier", "ledger"),
+        ("campaign", "ledger"),
     ),
     TopicSpec(
         "decision.v1",
@@ -92,7 +92,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         "task id",
         ("decision.recorded",),
         ("campaign",),
-        ("ledger",),
+        ("campaign", "ledger"),
     ),
     TopicSpec(
         "notification.v1",
@@ -101,7 +101,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         "recipient",
         ("notification.requested", "notification.sent", "notification.failed", "review_link.opened"),
         ("campaign", "notifier"),
-        ("notifier", "ledger"),
+        ("campaign", "notifier", "ledger"),
     ),
     TopicSpec(
         "revocation.v1",
@@ -110,7 +110,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         "entitlement key",
         ("revocation.requested", "revocation.applied", "revocation.verified"),
         ("campaign", "enforcer"),
-        ("enforcer", "security", "ledger"),
+        ("campaign", "enforcer", "security", "ledger"),
         retention_ms=90 * DAY_MS,
     ),
     TopicSpec(
@@ -120,7 +120,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         "store",
         ("ledger.segment_sealed", "ledger.verified"),
         ("ledger",),
-        ("security",),
+        ("ledger", "security"),
     ),
     TopicSpec(
         "dlq.v1",
@@ -135,8 +135,25 @@ TOPICS: tuple[TopicSpec, ...] = (
 )
 
 DLQ_BASE = "dlq.v1"
+SERVICES = frozenset(s for t in TOPICS for s in (*t.producers, *t.consumers)) - {"every consumer", "operators"}
 _BY_BASE = {t.base: t for t in TOPICS}
 _BY_EVENT_TYPE = {event_type: t for t in TOPICS for event_type in t.event_types}
+
+
+def subscriptions(service: str) -> tuple[TopicSpec, ...]:
+    """The topics a service consumes: exactly those whose catalogue entry names it."""
+    return tuple(t for t in TOPICS if service in t.consumers)
+
+
+def check_producer(service: str, event_type: str) -> None:
+    """A service publishes only event types on topics the catalogue names it a producer of."""
+    spec = topic_for_event(event_type)
+    if service in SERVICES and service not in spec.producers:
+        from services.core.errors import ConfigError
+
+        raise ConfigError(
+            f"{service} publishes {event_type} to {spec.base}, whose catalogue entry does not list it as a producer"
+        )
 
 
 def topic_for_event(event_type: str) -> TopicSpec:

@@ -14,7 +14,7 @@ from services.core.errors import UnavailableError
 from services.core.logging import get_logger
 from services.core.settings import Settings
 from services.kafka.consumer import fetch_committed, make_consumer
-from services.kafka.topics import DLQ_BASE, TOPICS
+from services.kafka.topics import DLQ_BASE, subscriptions
 from services.ledger.manifest import SignedManifest
 from services.ledger.writer import LedgerWriter, Message
 
@@ -28,7 +28,7 @@ class KafkaIngest:
         self.writer = writer
         self.batch = batch
         self.dlq_topic = settings.topic(DLQ_BASE)
-        self.topics = [settings.topic(t.base) for t in TOPICS]
+        self.topics = [settings.topic(t.base) for t in subscriptions("ledger")]  # every topic (tested)
         self.consumer: Consumer = make_consumer(
             settings, bootstrap, GROUP_ID, **{"enable.partition.eof": False}
         )

@@ -7,6 +7,7 @@ from services.db.engine import session_factory
 from services.db.idempotency import SqlProcessedEvents
 from services.events.envelope import Event
 from services.kafka.consumer import ConsumerRunner, MessageMeta
+from services.kafka.topics import subscriptions
 from services.notifier.deliver import DeliveryPostponed, NotifierDeps, deliver_notification
 from services.notifier.render import Renderer
 from services.runtime.context import ServiceContext
@@ -71,7 +72,7 @@ def run(ctx: ServiceContext) -> None:
         ctx.settings,
         ctx.bootstrap,
         f"{ctx.settings.kafka_topic_prefix}notifier",
-        [ctx.settings.topic("notification.v1")],
+        [ctx.settings.topic(t.base) for t in subscriptions("notifier")],
         make_handler(ctx, deps),
         ctx.codec,
         ctx.producer,
