@@ -35,6 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from services.collector.entitlement import Entitlement, entitlement_from_record
 from services.core.errors import UnavailableError
+from services.db.engine import upgrade
 
 metadata = MetaData()
 baseline_table = Table(
@@ -90,11 +91,11 @@ def _unpack(blob: bytes) -> dict[str, Entitlement]:
 
 class BaselineStore:
     def __init__(self, database_url: str, engine: Engine | None = None) -> None:
-        self.engine = engine or create_engine(database_url, future=True, pool_pre_ping=True)
         try:
-            metadata.create_all(self.engine, tables=[baseline_table])
+            upgrade(database_url)  # Alembic owns the table (migration 0003)
         except SQLAlchemyError as exc:
             raise UnavailableError(f"collector baseline database: {exc}") from None
+        self.engine = engine or create_engine(database_url, future=True, pool_pre_ping=True)
 
     def load(self, scope: str) -> Baseline | None:
         try:

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.core.errors import UnavailableError, UsageError
+from services.db.engine import upgrade
 from services.ledger.reading import Entry, iter_entries
 from services.ledger.stores import Store
 
@@ -72,11 +73,9 @@ def replay(
 ) -> dict[str, int]:
     """Apply every entry after each projector's last applied one; returns entries applied per projector."""
     try:
-        engine = create_engine(database_url)
         chosen = projectors(names)
-        state_metadata.create_all(engine)
-        for p in chosen:
-            p.metadata.create_all(engine)
+        upgrade(database_url)  # Alembic owns every table a projector writes, and the replay state
+        engine = create_engine(database_url)
         return {p.name: _replay_one(engine, store, p, until) for p in chosen}
     except SQLAlchemyError as exc:
         raise UnavailableError(
