@@ -16,6 +16,7 @@ from services.campaign.consumer import ProjectionLoop
 from services.campaign.escalate_overdue import escalate_overdue
 from services.campaign.remind import send_reminders
 from services.campaign.wiring import build_app, build_deps
+from services.db.leader import LeaderLock
 from services.kafka.broker import free_port
 from services.runtime.context import ServiceContext
 
@@ -44,8 +45,11 @@ def run(ctx: ServiceContext) -> None:
     server, web_thread = start_web(build_app(settings, deps), settings.web_host, port)
     ctx.log.info("review pages", url=settings.public_base_url or f"http://{settings.web_host}:{port}")
     last_tick = {"at": deps.clock.micros()}
+    leader = LeaderLock(deps.sessions.kw["bind"], "campaign-tick")  # replicas: one escalates and reminds
 
     def tick() -> None:
+        if not leader.is_leader():
+            return
         escalated = escalate_overdue(deps)
         reminded = send_reminders(deps, since_us=last_tick["at"])
         last_tick["at"] = deps.clock.micros()
@@ -56,6 +60,7 @@ def run(ctx: ServiceContext) -> None:
     try:
         loop.run(ctx.stop_event, tick=tick, tick_every_s=settings.campaign_tick_s)
     finally:
+        leader.release()
         server.should_exit = True
         web_thread.join(timeout=10)
         ctx.producer.flush(10.0)

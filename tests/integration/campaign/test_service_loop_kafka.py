@@ -15,6 +15,7 @@ from services.campaign.definition import CampaignDefinition
 from services.campaign.launch_campaign import launch_campaign
 from services.campaign.wiring import build_deps
 from services.events.codec import EventCodec
+from services.events.envelope import EventFactory, Producer
 from services.events.synthetic_collection import SMALL, generate
 from services.kafka.broker import free_port
 from services.kafka.consumer import make_consumer
@@ -45,8 +46,7 @@ def test_service_projects_collections_and_records_page_decisions(kafka_settings,
         }
     )
     codec = EventCodec(catalog)
-    collector = build_deps(settings.model_copy(update={"instance_id": "collector-test"}), catalog=catalog)
-    scenario = generate(collector.sink.factory, SMALL)
+    scenario = generate(EventFactory(catalog, Producer("collector", "test", "collector-test")), SMALL)
     with EventProducer(settings, settings.kafka_bootstrap, codec) as producer:
         producer.publish_all(scenario.events)
 
