@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from services.campaign import models as m
 from services.campaign.deps import CampaignDeps
 from services.campaign.queries import load_directory
+from services.campaign.state_events import task_moved
 from services.campaign.suggest_owners import suggest_owners
 from services.core.actor import Actor
 from services.core.errors import NotFoundError, PermissionDeniedError
@@ -79,20 +80,7 @@ def adopt_group(deps: CampaignDeps, actor: Actor, group_handle: str, campaign_id
         if task.principal_label.lower() == actor.email.lower():
             continue  # never route someone's own membership to them
         events.append(
-            deps.sink.new(
-                "review_task.escalated",
-                {
-                    "task_id": task.task_id,
-                    "campaign_id": task.campaign_id,
-                    "from_reviewer": task.reviewer,
-                    "to_reviewer": actor.email.lower(),
-                    "level": task.escalation_level,
-                    "reason": "owner adopted the group",
-                },
-                correlation_id=task.campaign_id,
-                subject_key=task.task_id,
-                causation_id=adopted.event_id,
-            )
+            task_moved(deps.sink, task, actor.email.lower(), task.escalation_level, "owner adopted the group", adopted.event_id)
         )
     deps.sink.emit(events)
     return adopted.event_id

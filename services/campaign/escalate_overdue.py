@@ -14,6 +14,7 @@ from services.campaign import models as m
 from services.campaign.deps import CampaignDeps
 from services.campaign.launch_campaign import invite
 from services.campaign.queries import definition_of, load_directory
+from services.campaign.state_events import task_moved
 
 DAY_US = 86400 * 1_000_000
 
@@ -55,23 +56,8 @@ def escalate_overdue(deps: CampaignDeps, campaign_id: str | None = None) -> int:
                     target, level = security, 2
                 if target is None:
                     continue
-                events.append(
-                    deps.sink.new(
-                        "review_task.escalated",
-                        {
-                            "task_id": task.task_id,
-                            "campaign_id": task.campaign_id,
-                            "from_reviewer": task.reviewer,
-                            "to_reviewer": target,
-                            "level": level,
-                            "reason": "overdue: to the reviewer's manager"
-                            if level == 1
-                            else "overdue: to security",
-                        },
-                        correlation_id=task.campaign_id,
-                        subject_key=task.task_id,
-                    )
-                )
+                reason = "overdue: to the reviewer's manager" if level == 1 else "overdue: to security"
+                events.append(task_moved(deps.sink, task, target, level, reason))
                 notify[target].append(task.task_id)
             for reviewer, task_ids in sorted(notify.items()):
                 events.append(invite(deps.sink, campaign.campaign_id, reviewer, task_ids, "escalation", None))

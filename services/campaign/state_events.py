@@ -1,4 +1,4 @@
-"""Small event builders shared by the web and the CLI."""
+"""Small event builders shared by the use cases, the web and the CLI (one builder per event type)."""
 
 from __future__ import annotations
 
@@ -24,4 +24,24 @@ def link_opened(
         },
         correlation_id=(claims.campaign_id if claims and claims.campaign_id else token_id),
         subject_key=claims.reviewer if claims else "unknown",
+    )
+
+
+def task_moved(
+    sink: Any, task: Any, to_reviewer: str, level: int, reason: str, causation_id: str | None = None
+) -> Event:
+    """``review_task.escalated``: a task moves to another reviewer (overdue escalation, group adoption)."""
+    return sink.new(
+        "review_task.escalated",
+        {
+            "task_id": task.task_id,
+            "campaign_id": task.campaign_id,
+            "from_reviewer": task.reviewer,
+            "to_reviewer": to_reviewer,
+            "level": level,
+            "reason": reason,
+        },
+        correlation_id=task.campaign_id,
+        subject_key=task.task_id,
+        causation_id=causation_id,
     )
