@@ -38,7 +38,7 @@ class Person:
         return identity_is_inactive(self.status) or "deactivated_in_okta_active_in_databricks" in self.flags
 
 
-class Directory:
+class PeopleDirectory:
     def __init__(self, people: Iterable[Person]) -> None:
         self._index: dict[str, Person] = {}
         self._members_cache: dict[str, frozenset[str]] = {}

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from services.campaign import models as m
 from services.campaign.definition import CampaignDefinition
 from services.campaign.deps import CampaignDeps
-from services.campaign.directory import Directory
+from services.campaign.directory import PeopleDirectory
 from services.campaign.population import population_digest, select_population
 from services.campaign.queries import certified_keys, latest_complete_runs, load_adoptions, load_directory
 from services.campaign.risk import is_privileged, recommended_action, risk_flags
@@ -37,7 +37,7 @@ class LaunchResult:
     scope_runs: dict[str, str]
 
 
-def workspace_admins(observed: list[dict[str, Any]], directory: Directory) -> dict[str, list[str]]:
+def workspace_admins(observed: list[dict[str, Any]], directory: PeopleDirectory) -> dict[str, list[str]]:
     """Admins per workspace id, from the admin entitlements in the frozen collections."""
     admins: dict[str, set[str]] = defaultdict(set)
     for record in observed:
@@ -86,7 +86,7 @@ class _Frozen:
     """Everything launch reads, taken at one moment."""
 
     scope_runs: dict[str, str]
-    directory: Directory
+    directory: PeopleDirectory
     adoptions: dict[str, str]
     certified: set[str] | None
     observed: list[tuple[str, str, dict[str, Any]]]

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from services.campaign import models as m
 from services.campaign.definition import CampaignDefinition
-from services.campaign.directory import Directory, Person
+from services.campaign.directory import PeopleDirectory, Person
 from services.core.errors import NotFoundError
 
 
-def load_directory(session: Session) -> Directory:
+def load_directory(session: Session) -> PeopleDirectory:
     people = []
     for row in session.scalars(select(m.Identity)):
         detail = json.loads(row.detail_json or "{}")
@@ -36,7 +36,7 @@ def load_directory(session: Session) -> Directory:
                 attributes=detail.get("attributes", {}),
             )
         )
-    return Directory(people)
+    return PeopleDirectory(people)
 
 
 def load_adoptions(session: Session) -> dict[str, str]:

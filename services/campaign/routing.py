@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.campaign.approvers import ApproverRules
-from services.campaign.directory import Directory
+from services.campaign.directory import PeopleDirectory
 
 APPROVER_TAGS = ("approver", "approvers", "owner_email", "data_owner", "access_approver")
 STEPS = (
@@ -78,7 +78,7 @@ def _split(value: str) -> list[str]:
 class ReviewerResolver:
     def __init__(
         self,
-        directory: Directory,
+        directory: PeopleDirectory,
         rules: ApproverRules,
         security_reviewer: str,
         adoptions: Mapping[str, str] | None = None,

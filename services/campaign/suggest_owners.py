@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.campaign import models as m
-from services.campaign.directory import Directory
+from services.campaign.directory import PeopleDirectory
 from services.campaign.queries import latest_complete_runs
 
 CREATOR_ATTRIBUTES = ("created_by", "creator", "createdBy")
@@ -32,7 +32,7 @@ def _score(reasons: tuple[str, ...]) -> int:
 
 
 def suggest_owners(
-    session: Session, directory: Directory, group_handle: str, limit: int = 5
+    session: Session, directory: PeopleDirectory, group_handle: str, limit: int = 5
 ) -> list[Suggestion]:
     group = directory.find(group_handle)
     if group is None:

@@ -30,7 +30,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
 COMMANDS: tuple[str, ...] = ("services.cli.stack", "services.collector.cli")
 # Read models that `accessreview ledger replay` can rebuild: each module registers its projector
 # through the ledger's read API (services.ledger.api.register_projector) when imported.
-PROJECTORS: tuple[str, ...] = ("services.campaign.projectors",)
+PROJECTORS: tuple[str, ...] = ("services.campaign.replay_projector",)
 
 
 def _register() -> None:

@@ -68,11 +68,11 @@ def collect_command(
 
 
 def _sink(settings):  # type: ignore[no-untyped-def]
-    from services.collector.run import EventSink, baseline_store
+    from services.collector.run import CollectionOutputs, baseline_store
     from services.runtime.context import ServiceContext
 
     ctx = ServiceContext("collector", settings)
-    return EventSink(ctx.producer, ctx.events, baseline_store(settings))
+    return CollectionOutputs(ctx.producer, ctx.events, baseline_store(settings))
 
 
 def _print_report(report) -> None:  # type: ignore[no-untyped-def]

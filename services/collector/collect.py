@@ -21,7 +21,7 @@ from typing import Any
 from services.adapters.databricks import DatabricksAdapter, DatabricksTarget
 from services.adapters.okta import OktaTarget
 from services.collector.databricks_tasks import DatabricksTasks
-from services.collector.directory import Directory, OktaIndex
+from services.collector.directory import OktaIndex, PrincipalIndex
 from services.collector.entitlement import Entitlement
 from services.collector.identities import all_identities
 from services.collector.okta_collect import OktaSnapshot, collect_okta_blocking
@@ -140,7 +140,7 @@ def collect(
     )
     try:
         users, groups, sps, raw_workspaces = _read_account(adapter)
-        directory = Directory(users, groups, sps)  # joined to Okta when Okta has answered, below
+        directory = PrincipalIndex(users, groups, sps)  # joined to Okta when Okta has answered, below
         result.workspaces = select_workspaces([workspace_ref(w) for w in raw_workspaces], options.workspaces)
         if on_started is not None:
             on_started(result)

@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from services.adapters.databricks import DatabricksAdapter
-from services.collector.directory import Directory, required_field
+from services.collector.directory import PrincipalIndex, required_field
 from services.collector.scheduler import Task, TaskOutput
 from services.collector.transform import (
     WorkspaceRef,
@@ -75,7 +75,7 @@ class MetastoreRouter:
 
 
 class DatabricksTasks:
-    def __init__(self, adapter: DatabricksAdapter, directory: Directory, audit_days: int = 90) -> None:
+    def __init__(self, adapter: DatabricksAdapter, directory: PrincipalIndex, audit_days: int = 90) -> None:
         self.adapter = adapter
         self.directory = directory
         self.router = MetastoreRouter(adapter.pacer.delay)

@@ -59,7 +59,7 @@ def required_field(item: dict[str, Any], name: str, what: str) -> str:
     return str(value)
 
 
-class Directory:
+class PrincipalIndex:
     def __init__(
         self,
         users: list[dict[str, Any]],

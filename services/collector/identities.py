@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from services.collector.directory import Directory
+from services.collector.directory import PrincipalIndex
 from services.collector.okta_collect import OktaSnapshot
 
 DEACTIVATED = {"DEPROVISIONED", "SUSPENDED"}
@@ -61,7 +61,7 @@ def _okta_user_fields(out: dict[str, Any], okta_user: dict[str, Any], logins: di
         out["flags"].append("contractor")
 
 
-def user_identities(directory: Directory, okta: OktaSnapshot | None) -> Iterator[dict[str, Any]]:
+def user_identities(directory: PrincipalIndex, okta: OktaSnapshot | None) -> Iterator[dict[str, Any]]:
     okta_by_id = {str(u.get("id")): u for u in (okta.users if okta else [])}
     logins = {k: str((u.get("profile") or {}).get("login")) for k, u in okta_by_id.items()}
     joined: set[str] = set()
@@ -103,7 +103,7 @@ def split_approvers(value: Any) -> list[str]:
     return sorted({str(i).strip() for i in items if str(i).strip()})
 
 
-def group_identities(directory: Directory, okta: OktaSnapshot | None) -> Iterator[dict[str, Any]]:
+def group_identities(directory: PrincipalIndex, okta: OktaSnapshot | None) -> Iterator[dict[str, Any]]:
     logins = {
         str(u.get("id")): str((u.get("profile") or {}).get("login")) for u in (okta.users if okta else [])
     }
@@ -139,7 +139,7 @@ def group_identities(directory: Directory, okta: OktaSnapshot | None) -> Iterato
         yield out
 
 
-def service_principal_identities(directory: Directory) -> Iterator[dict[str, Any]]:
+def service_principal_identities(directory: PrincipalIndex) -> Iterator[dict[str, Any]]:
     for sid, raw in directory.raw_sps.items():
         out = _base("service_principal", sid, directory.principals[sid].name, "databricks")
         out.update(
@@ -151,7 +151,7 @@ def service_principal_identities(directory: Directory) -> Iterator[dict[str, Any
         yield out
 
 
-def all_identities(directory: Directory, okta: OktaSnapshot | None) -> list[dict[str, Any]]:
+def all_identities(directory: PrincipalIndex, okta: OktaSnapshot | None) -> list[dict[str, Any]]:
     return [
         *user_identities(directory, okta),
         *group_identities(directory, okta),

@@ -21,7 +21,7 @@ class RunReport:
 
 
 @dataclass
-class EventSink:
+class CollectionOutputs:
     publisher: Publisher
     factory: EventFactory
     baselines: BaselineStore
@@ -30,7 +30,7 @@ class EventSink:
 def run_collection(
     settings: Settings,
     options: CollectionOptions,
-    sink: EventSink | None = None,
+    sink: CollectionOutputs | None = None,
     export: Path | None = None,
     progress: Progress | None = None,
     stop_event: threading.Event | None = None,

@@ -8,14 +8,14 @@ it promptly: between runs at once, during a run before the next task starts.
 from __future__ import annotations
 
 from services.collector.collect import CollectionOptions
-from services.collector.run import EventSink, baseline_store, run_collection
+from services.collector.run import CollectionOutputs, baseline_store, run_collection
 from services.core.errors import AccessReviewError
 from services.runtime.context import ServiceContext
 
 
 def run(ctx: ServiceContext) -> None:
     settings = ctx.settings
-    sink = EventSink(ctx.producer, ctx.events, baseline_store(settings))
+    sink = CollectionOutputs(ctx.producer, ctx.events, baseline_store(settings))
     options = CollectionOptions(workers=settings.collect_workers, audit_days=settings.collect_audit_days)
     try:
         while not ctx.stop_event.is_set():
@@ -26,7 +26,7 @@ def run(ctx: ServiceContext) -> None:
         ctx.producer.flush(30.0)
 
 
-def run_once(ctx: ServiceContext, sink: EventSink, options: CollectionOptions) -> None:
+def run_once(ctx: ServiceContext, sink: CollectionOutputs, options: CollectionOptions) -> None:
     try:
         report = run_collection(ctx.settings, options, sink, stop_event=ctx.stop_event)
     except AccessReviewError as exc:

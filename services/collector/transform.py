@@ -1,7 +1,7 @@
 """Pure transforms: Databricks wire-format payloads -> normalized entitlements.
 
 No I/O here: every function takes the dicts an adapter returned (or canned payloads in tests)
-and the principal :class:`Directory`. Unknown principals and unknown permission levels are
+and the principal :class:`PrincipalIndex`. Unknown principals and unknown permission levels are
 tolerated and counted in :class:`Tally` (and logged by the caller); a payload missing a field the
 normalized form needs raises :class:`IncompletePayloadError`, which fails that scope's task.
 """
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.collector.directory import Directory, required_field
+from services.collector.directory import PrincipalIndex, required_field
 from services.collector.entitlement import Entitlement, Resource
 
 OBJECT_TYPE_PATHS = {
@@ -69,7 +69,7 @@ def workspace_resource(ws: WorkspaceRef) -> Resource:
 
 
 def assignment_entitlements(
-    directory: Directory, ws: WorkspaceRef, assignments: list[dict[str, Any]], tally: Tally
+    directory: PrincipalIndex, ws: WorkspaceRef, assignments: list[dict[str, Any]], tally: Tally
 ) -> Iterator[Entitlement]:
     resource = workspace_resource(ws)
     for item in assignments:
@@ -86,7 +86,7 @@ def assignment_entitlements(
 
 
 def acl_entitlements(
-    directory: Directory, scope: str, resource: Resource, permissions: dict[str, Any], tally: Tally
+    directory: PrincipalIndex, scope: str, resource: Resource, permissions: dict[str, Any], tally: Tally
 ) -> Iterator[Entitlement]:
     """Entitlements from an object's ``access_control_list`` (direct and inherited entries)."""
     for entry in permissions.get("access_control_list") or []:
@@ -198,7 +198,7 @@ def catalog_tags(info: dict[str, Any]) -> tuple[tuple[str, str], ...]:
 
 
 def grant_entitlements(
-    directory: Directory, scope: str, resource: Resource, assignments: list[dict[str, Any]], tally: Tally
+    directory: PrincipalIndex, scope: str, resource: Resource, assignments: list[dict[str, Any]], tally: Tally
 ) -> Iterator[Entitlement]:
     for item in assignments:
         principal = directory.by_name(str(item.get("principal") or ""))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from services.collector.collect import CollectionOptions
-from services.collector.run import EventSink, RunReport, baseline_store, run_collection
+from services.collector.run import CollectionOutputs, RunReport, baseline_store, run_collection
 from services.core.errors import AuthenticationError, UnavailableError
 from services.core.settings import Settings
 from services.events.codec import EventCodec
@@ -22,14 +22,14 @@ from tests.integration.sandbox.harness import RunningSandbox, running_sandbox
 pytestmark = pytest.mark.integration
 
 
-def _sink(settings: Settings, catalog: SchemaCatalog, codec: EventCodec) -> EventSink:
+def _sink(settings: Settings, catalog: SchemaCatalog, codec: EventCodec) -> CollectionOutputs:
     producer = EventProducer(settings, settings.kafka_bootstrap, codec)
-    return EventSink(
+    return CollectionOutputs(
         producer, EventFactory(catalog, Producer("collector", "test", "pytest")), baseline_store(settings)
     )
 
 
-def _run(settings: Settings, sink: EventSink | None = None, **options: object) -> RunReport:
+def _run(settings: Settings, sink: CollectionOutputs | None = None, **options: object) -> RunReport:
     opts = CollectionOptions(workers=settings.collect_workers, audit_days=30, **options)  # type: ignore[arg-type]
     return run_collection(settings, opts, sink)
 

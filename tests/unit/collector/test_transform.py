@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from services.collector.directory import Directory, OktaIndex
+from services.collector.directory import OktaIndex, PrincipalIndex
 from services.collector.entitlement import Entitlement, entitlement_from_record, entitlement_key
 from services.collector.errors import IncompletePayloadError
 from services.collector.identities import all_identities
@@ -38,8 +38,8 @@ def okta() -> OktaSnapshot:
 
 
 @pytest.fixture
-def directory(okta: OktaSnapshot) -> Directory:
-    return Directory(
+def directory(okta: OktaSnapshot) -> PrincipalIndex:
+    return PrincipalIndex(
         load("databricks/scim_users.json")["Resources"],
         load("databricks/scim_groups.json")["Resources"],
         load("databricks/scim_service_principals.json")["Resources"],
@@ -59,14 +59,14 @@ def test_key_layout_is_stable() -> None:
     )
 
 
-def test_join_is_case_insensitive_and_by_external_id(directory: Directory) -> None:
+def test_join_is_case_insensitive_and_by_external_id(directory: PrincipalIndex) -> None:
     assert directory.principals["101"].okta_id == "00uADA"  # userName differs in case
     assert directory.principals["103"].okta_id is None
     assert directory.principals["202"].okta_id == "00gETL"
     assert directory.principals["203"].okta_id == "00gONC"  # no externalId: joined by name
 
 
-def test_nested_groups_resolve_with_paths_and_cycles_terminate(directory: Directory) -> None:
+def test_nested_groups_resolve_with_paths_and_cycles_terminate(directory: PrincipalIndex) -> None:
     members = {(m, chain) for m, chain in directory.paths("201")}
     assert ("101", ("202",)) in members and ("102", ("202", "203")) in members
     assert ("301", ("202",)) in members and ("104", ()) in members
@@ -77,7 +77,7 @@ def test_nested_groups_resolve_with_paths_and_cycles_terminate(directory: Direct
     assert not any(k.startswith("user:999|") for k in memberships)  # unknown member ids are skipped
 
 
-def test_workspace_assignments_expand_groups_and_tolerate_unknowns(directory: Directory) -> None:
+def test_workspace_assignments_expand_groups_and_tolerate_unknowns(directory: PrincipalIndex) -> None:
     ws = workspace_ref(load("databricks/workspaces.json")[0])
     assert ws.production and ws.scope == "workspace:5001"
     tally = Tally()
@@ -95,7 +95,7 @@ def test_workspace_assignments_expand_groups_and_tolerate_unknowns(directory: Di
     assert tally.counts == {"unknown_principal": 1, "unknown_value": 1}
 
 
-def test_job_acl_owner_run_as_inheritance_and_unknown_levels(directory: Directory) -> None:
+def test_job_acl_owner_run_as_inheritance_and_unknown_levels(directory: PrincipalIndex) -> None:
     ws = workspace_ref(load("databricks/workspaces.json")[0])
     perms = load("databricks/job_permissions.json")
     resource = job_resource(ws, load("databricks/job.json"), perms)
@@ -112,7 +112,7 @@ def test_job_acl_owner_run_as_inheritance_and_unknown_levels(directory: Director
     assert tally.counts == {"unknown_principal": 1, "unknown_value": 1}  # "admins" and a level-less entry
 
 
-def test_notebook_inherited_entry_records_its_parent(directory: Directory) -> None:
+def test_notebook_inherited_entry_records_its_parent(directory: PrincipalIndex) -> None:
     ws = workspace_ref(load("databricks/workspaces.json")[1])
     resource = object_resource(ws, {"path": "/Shared/x/nb", "object_type": "NOTEBOOK", "object_id": 1001})
     assert resource is not None and not resource.production
@@ -127,7 +127,7 @@ def test_notebook_inherited_entry_records_its_parent(directory: Directory) -> No
     assert not got["user:101|notebook:5002/1001|CAN_RUN|direct"].inherited
 
 
-def test_unity_catalog_grants_by_principal_name(directory: Directory) -> None:
+def test_unity_catalog_grants_by_principal_name(directory: PrincipalIndex) -> None:
     info = load("databricks/catalog.json")
     resource = uc_resource("catalog", "ms-1", info, catalog_tags(info))
     assert resource.production and dict(resource.tags) == {"approver": "ada.lopez@example.com"}
@@ -149,17 +149,17 @@ def test_unity_catalog_grants_by_principal_name(directory: Directory) -> None:
     assert tally.counts == {"unknown_principal": 1}  # "account users" is not a SCIM principal
 
 
-def test_missing_required_fields_raise_instead_of_dropping(directory: Directory) -> None:
+def test_missing_required_fields_raise_instead_of_dropping(directory: PrincipalIndex) -> None:
     ws = workspace_ref(load("databricks/workspaces.json")[0])
     with pytest.raises(IncompletePayloadError, match="job_id"):
         job_resource(ws, {"settings": {"name": "no id"}}, {})
     with pytest.raises(IncompletePayloadError, match="userName"):
-        Directory([{"id": "1"}], [], [])
+        PrincipalIndex([{"id": "1"}], [], [])
     with pytest.raises(IncompletePayloadError, match="deployment_name"):
         workspace_ref({"workspace_id": 1})
 
 
-def test_identities_flags_owners_and_approvers(directory: Directory, okta: OktaSnapshot) -> None:
+def test_identities_flags_owners_and_approvers(directory: PrincipalIndex, okta: OktaSnapshot) -> None:
     by_id = {i["id"]: i for i in all_identities(directory, okta)}
     assert "orphan" in by_id["103"]["flags"]
     ben = by_id["102"]
@@ -176,12 +176,12 @@ def test_identities_flags_owners_and_approvers(directory: Directory, okta: OktaS
     assert by_id["301"]["user_type"] == "service"
 
 
-def test_without_okta_nothing_is_called_an_orphan(directory: Directory) -> None:
-    plain = Directory(load("databricks/scim_users.json")["Resources"], [], [])
+def test_without_okta_nothing_is_called_an_orphan(directory: PrincipalIndex) -> None:
+    plain = PrincipalIndex(load("databricks/scim_users.json")["Resources"], [], [])
     assert not any("orphan" in i["flags"] for i in all_identities(plain, None))
 
 
-def test_record_round_trip(directory: Directory) -> None:
+def test_record_round_trip(directory: PrincipalIndex) -> None:
     ws = workspace_ref(load("databricks/workspaces.json")[0])
     perms = load("databricks/job_permissions.json")
     for e in acl_entitlements(
