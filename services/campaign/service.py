@@ -12,12 +12,13 @@ import threading
 import uvicorn
 from fastapi import FastAPI
 
-from services.campaign.consumer import ProjectionLoop
+from services.campaign.consumer import BATCH, GROUP_ID, campaign_topics, projection_handler
 from services.campaign.escalate_overdue import escalate_overdue
 from services.campaign.remind import send_reminders
 from services.campaign.wiring import build_app, build_deps
 from services.db.leader import LeaderLock
 from services.kafka.broker import free_port
+from services.kafka.consumer import ConsumerRunner
 from services.runtime.context import ServiceContext
 
 
@@ -56,9 +57,13 @@ def run(ctx: ServiceContext) -> None:
         if escalated or reminded:
             ctx.log.info("campaign tick", escalated=escalated, reminders=reminded)
 
-    loop = ProjectionLoop(settings, ctx.bootstrap, ctx.codec, ctx.producer, deps.sessions, ctx.identity)
+    runner = ConsumerRunner(
+        settings, ctx.bootstrap, GROUP_ID, campaign_topics(settings), None, ctx.codec, ctx.producer,
+        batch_size=BATCH, stop_event=ctx.stop_event, batch_handler=projection_handler(deps.sessions, ctx.identity),
+        tick=tick, tick_every_s=settings.campaign_tick_s,
+    )
     try:
-        loop.run(ctx.stop_event, tick=tick, tick_every_s=settings.campaign_tick_s)
+        runner.run()
     finally:
         leader.release()
         server.should_exit = True

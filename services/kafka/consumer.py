@@ -53,6 +53,11 @@ class MessageMeta:
 
 
 Handler = Callable[[Event, MessageMeta], None]
+BatchHandler = Callable[[list[tuple[Event, MessageMeta]]], None]
+
+
+class _Rejected(Exception):
+    """A handler refused its input for good (the reason is the message): dead-letter it."""
 
 
 @dataclass
@@ -85,7 +90,7 @@ class ConsumerRunner:
         bootstrap: str,
         group_id: str,
         topics: Iterable[str],
-        handler: Handler,
+        handler: Handler | None,
         codec: EventCodec,
         producer: EventProducer,
         processed: ProcessedEvents | None = None,
@@ -93,12 +98,23 @@ class ConsumerRunner:
         handler_attempts: int = 3,
         retry_backoff_s: float = 0.2,
         stop_event: threading.Event | None = None,
+        batch_handler: BatchHandler | None = None,
+        tick: Callable[[], None] | None = None,
+        tick_every_s: float = 60.0,
     ) -> None:
+        """``handler`` takes one event at a time; ``batch_handler`` a whole poll batch at once (one
+        transaction for a projection). Exactly one of them. ``tick`` runs every ``tick_every_s``
+        between batches (timers); a failed tick is logged and tried again next time."""
+        if (handler is None) == (batch_handler is None):
+            raise ValueError("ConsumerRunner takes exactly one of handler and batch_handler")
         self.settings = settings
         self.bootstrap = bootstrap
         self.group_id = group_id
         self.topics = list(topics)
         self.handler = handler
+        self.batch_handler = batch_handler
+        self.tick = tick
+        self.tick_every_s = tick_every_s
         self.codec = codec
         self.producer = producer
         self.processed = processed or InMemoryProcessedEvents()
@@ -128,13 +144,19 @@ class ConsumerRunner:
         consumer = make_consumer(self.settings, self.bootstrap, self.group_id)
         self._consumer = consumer
         consumer.subscribe(self.topics)
-        idle_since = time.monotonic()
+        idle_since = next_tick = time.monotonic()
         try:
             while not self._stop.is_set():
                 messages = consumer.consume(num_messages=self.batch_size, timeout=0.25)
                 if messages:
                     idle_since = time.monotonic()
-                    self._handle_batch(consumer, messages)
+                    if self.batch_handler is None:
+                        self._handle_batch(consumer, messages)
+                    else:
+                        self._handle_as_batch(consumer, messages)
+                if self.tick is not None and time.monotonic() >= next_tick:
+                    next_tick = time.monotonic() + self.tick_every_s
+                    self._run_tick()
                 if until is not None and until(self.stats):
                     break
                 if max_idle_s is not None and time.monotonic() - idle_since > max_idle_s:
@@ -183,25 +205,87 @@ class ConsumerRunner:
             self.stats.duplicates += 1
             return
         meta = message_meta(msg)
+        assert self.handler is not None
+        handler = self.handler
+        try:
+            self._with_retries(lambda: handler(event, meta))
+        except _Rejected as exc:
+            self._dead_letter(msg, str(exc))
+            return
+        self.processed.mark(event.event_id)
+        self.stats.handled += 1
+
+    def _with_retries(self, call: Callable[[], None]) -> None:
+        """Transient errors: retried with backoff, then raised (the runner stops uncommitted: a
+        dependency is down). A refusal: :class:`_Rejected` at once. A bug: retried, then _Rejected."""
         attempt = 0
         while True:
             attempt += 1
             try:
-                self.handler(event, meta)
-                break
+                call()
+                return
             except AccessReviewError as exc:
                 if not exc.transient:
-                    self._dead_letter(msg, f"rejected by handler: {exc.code}: {exc}")
-                    return
+                    raise _Rejected(f"rejected by handler: {exc.code}: {exc}") from exc
                 if attempt >= self.handler_attempts * 3 or self._stop.is_set():
                     raise
             except Exception as exc:  # a handler bug must not stall the partition forever
                 if attempt >= self.handler_attempts:
-                    self._dead_letter(msg, f"handler failed {attempt} times: {type(exc).__name__}: {exc}")
-                    return
+                    raise _Rejected(f"handler failed {attempt} times: {type(exc).__name__}: {exc}") from exc
             time.sleep(self.retry_backoff_s * attempt)
-        self.processed.mark(event.event_id)
-        self.stats.handled += 1
+
+    # -- batch mode ----------------------------------------------------------------------
+    def _handle_as_batch(self, consumer: Consumer, messages: list[Message]) -> None:
+        """Decode the poll batch, dead-letter what is not an event, hand the rest over at once, then
+        store every offset and commit."""
+        fresh: list[tuple[Message, Event]] = []
+        for msg in messages:
+            err = msg.error()
+            if err is not None:
+                if err.fatal():
+                    raise UnavailableError(f"fatal consumer error: {err.str()}")
+                if err.code() != KafkaError._PARTITION_EOF:
+                    log.warning("consumer_error", error=err.str())
+                continue
+            try:
+                event = self.codec.decode(msg.value() or b"")
+            except DecodeError as exc:
+                self._dead_letter(msg, f"undecodable: {exc}")
+                continue
+            if self.processed.seen(event.event_id):
+                self.stats.duplicates += 1
+                continue
+            fresh.append((msg, event))
+        if fresh:
+            self._apply(fresh)
+        for msg in messages:
+            if msg.error() is None:
+                consumer.store_offsets(message=msg)
+        self._commit(consumer)
+
+    def _apply(self, items: list[tuple[Message, Event]]) -> None:
+        """The whole batch; if it is refused, each event on its own, so only the bad one is dead-lettered."""
+        assert self.batch_handler is not None
+        batch_handler = self.batch_handler
+        try:
+            self._with_retries(lambda: batch_handler([(event, message_meta(msg)) for msg, event in items]))
+        except _Rejected as exc:
+            if len(items) == 1:
+                self._dead_letter(items[0][0], str(exc))
+                return
+            for item in items:
+                self._apply([item])
+            return
+        for _, event in items:
+            self.processed.mark(event.event_id)
+        self.stats.handled += len(items)
+
+    def _run_tick(self) -> None:
+        assert self.tick is not None
+        try:
+            self.tick()
+        except Exception as exc:  # noqa: BLE001 - a failed tick is retried next time, never fatal
+            log.warning("tick_failed", error=f"{type(exc).__name__}: {exc}")
 
     def _dead_letter(self, msg: Message, reason: str) -> None:
         log.warning("dead_letter", topic=msg.topic(), partition=msg.partition(), offset=msg.offset(), reason=reason)

@@ -159,3 +159,40 @@ def test_unreachable_broker_fails_fast_with_a_clear_error(tmp_path, codec: Event
     with pytest.raises(UnavailableError, match="did not answer"):
         runner.run(max_idle_s=1)
     assert time.monotonic() - started < 10
+
+
+def test_batch_mode_hands_over_whole_batches_and_dead_letters_only_what_is_refused(
+    kafka_settings: Settings, codec: EventCodec, factory: EventFactory
+) -> None:
+    """One call per poll batch; garbage goes to the DLQ; when the handler refuses a batch for good,
+    each event is retried alone, so only the one it refuses is dead-lettered; a tick runs between."""
+    from services.core.errors import UsageError
+
+    producer = EventProducer(kafka_settings, kafka_settings.kafka_bootstrap, codec)
+    topic = kafka_settings.topic("collection.v1")
+    good = [e for e in sample_events(factory) + sample_events(factory, 2) if e.event_type.startswith("collection.")]
+    bad = good[1].event_id
+    producer.produce_raw(topic, b"k", b"garbage")
+    producer.publish_all(good)
+    calls: list[int] = []
+    handled: list[str] = []
+    ticks: list[float] = []
+
+    def project(batch: list) -> None:  # type: ignore[type-arg]
+        calls.append(len(batch))
+        if any(event.event_id == bad for event, _ in batch):
+            raise UsageError("this event cannot be projected")
+        handled.extend(event.event_id for event, _ in batch)
+
+    runner = ConsumerRunner(
+        kafka_settings, kafka_settings.kafka_bootstrap, f"g-{new_ulid()}", [topic], None, codec, producer,
+        retry_backoff_s=0.01, batch_handler=project, tick=lambda: ticks.append(time.monotonic()), tick_every_s=0.2,
+    )
+    stats = runner.run(until=lambda s: s.handled + s.dead_lettered >= len(good) + 1, max_idle_s=30)
+    assert sorted(handled) == sorted(e.event_id for e in good if e.event_id != bad)
+    assert (stats.handled, stats.dead_lettered) == (len(good) - 1, 2)
+    assert max(calls) > 1, "events were not handed over as a batch"
+    assert ticks, "the tick never ran"
+    reasons = {dlq.header(m, dlq.REASON) for m in _read_dlq(kafka_settings, 2)}
+    assert any(r and r.startswith("undecodable") for r in reasons)
+    assert any(r and "this event cannot be projected" in r for r in reasons)
