@@ -70,6 +70,18 @@ class RunnerStats:
     errors: list[str] = field(default_factory=list)
 
 
+def is_error(msg: Message) -> bool:
+    """True for a consumer error in place of a message (logged, or raised when fatal)."""
+    err = msg.error()
+    if err is None:
+        return False
+    if err.fatal():
+        raise UnavailableError(f"fatal consumer error: {err.str()}")
+    if err.code() != KafkaError._PARTITION_EOF:
+        log.warning("consumer_error", error=err.str())
+    return True
+
+
 def make_consumer(settings: Settings, bootstrap: str, group_id: str, **overrides: Any) -> Consumer:
     """A raw consumer with the product's settings (manual commits, read_committed...)."""
     cfg = consumer_config(settings, bootstrap, group_id)
@@ -180,13 +192,7 @@ class ConsumerRunner:
             for msg in messages:
                 if self._stop.is_set() and stored:
                     break
-                err = msg.error()
-                if err is not None:
-                    if err.code() == KafkaError._PARTITION_EOF:
-                        continue
-                    if err.fatal():
-                        raise UnavailableError(f"fatal consumer error: {err.str()}")
-                    log.warning("consumer_error", error=err.str())
+                if is_error(msg):
                     continue
                 self._handle_message(msg)
                 consumer.store_offsets(message=msg)
@@ -240,12 +246,7 @@ class ConsumerRunner:
         store every offset and commit."""
         fresh: list[tuple[Message, Event]] = []
         for msg in messages:
-            err = msg.error()
-            if err is not None:
-                if err.fatal():
-                    raise UnavailableError(f"fatal consumer error: {err.str()}")
-                if err.code() != KafkaError._PARTITION_EOF:
-                    log.warning("consumer_error", error=err.str())
+            if is_error(msg):
                 continue
             try:
                 event = self.codec.decode(msg.value() or b"")

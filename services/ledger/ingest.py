@@ -8,12 +8,12 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 
 from services.core.errors import UnavailableError
 from services.core.logging import get_logger
 from services.core.settings import Settings
-from services.kafka.consumer import fetch_committed, make_consumer
+from services.kafka.consumer import fetch_committed, is_error, make_consumer
 from services.kafka.topics import DLQ_BASE, subscriptions
 from services.ledger.manifest import SignedManifest
 from services.ledger.writer import LedgerWriter, Message
@@ -64,12 +64,7 @@ class KafkaIngest:
     def _items(self, messages: list[Any]) -> Iterator[Message]:
         dlq = self.dlq_topic
         for msg in messages:
-            err = msg.error()
-            if err is not None:
-                if err.fatal():
-                    raise UnavailableError(f"fatal consumer error: {err.str()}")
-                if err.code() != KafkaError._PARTITION_EOF:
-                    log.warning("consumer_error", error=err.str())
+            if is_error(msg):
                 continue
             raw_headers = msg.headers()
             headers = [(k, bytes(v or b"")) for k, v in raw_headers] if raw_headers else None

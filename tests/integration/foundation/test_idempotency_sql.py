@@ -4,26 +4,14 @@ before the restart is recognised after it, also when two consumers mark it at th
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import sessionmaker
 
 from services.db.engine import make_engine, upgrade
 from services.db.idempotency import SqlProcessedEvents
-from tests.support import infra
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'idempotency.db'}"
-        return
-    with infra.postgres_database(request.getfixturevalue("pg_admin_url")) as url:
-        yield url
 
 
 def _processed(url: str, consumer: str) -> SqlProcessedEvents:

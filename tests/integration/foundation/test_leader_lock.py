@@ -8,12 +8,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from tests.support import infra
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[3]
@@ -28,15 +25,6 @@ with open(sys.argv[2], "a", buffering=1) as out:
             out.write(f"{os.getpid()}\\n")
         time.sleep(0.1)
 """
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'leader.db'}"
-        return
-    with infra.postgres_database(request.getfixturevalue("pg_admin_url")) as url:
-        yield url
 
 
 def _ticks(path: Path) -> list[int]:
