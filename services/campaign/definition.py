@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from services.campaign.risk import SCOPE_FILTERS
 from services.core.errors import UsageError
 
 
@@ -24,9 +25,18 @@ class ScopeFilter(BaseModel):
     production_only: bool = False
     resource_types: list[str] = Field(default_factory=list, description="empty = all")
     privileges: list[str] = Field(default_factory=list, description="empty = all (case-insensitive)")
-    risk_filters: list[Literal["privileged", "production", "direct_grant"]] = Field(
-        default_factory=list, description="keep only items with any of these entitlement-level risks"
+    risk_filters: list[str] = Field(
+        default_factory=list,
+        description=f"keep only items with any of these entitlement-level risks: {', '.join(SCOPE_FILTERS)}",
     )
+    @field_validator("risk_filters")
+    @classmethod
+    def _known_scope_filters(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if name not in SCOPE_FILTERS]
+        if unknown:
+            raise ValueError(f"unknown risk filter(s) {', '.join(unknown)}; known: {', '.join(SCOPE_FILTERS)}")
+        return value
+
     include_via_group: bool = Field(
         False, description="effective access through groups is reviewed as the group's grant plus memberships"
     )

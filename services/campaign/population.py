@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from services.campaign.definition import CampaignDefinition, ScopeFilter
-from services.campaign.risk import is_privileged
+from services.campaign.risk import has_flag
 from services.events.envelope import Event
 
 
@@ -59,15 +59,7 @@ def in_scope(entitlement: Mapping[str, Any], scope: ScopeFilter) -> bool:
         names = [resource.get("workspace_id") or "", resource.get("workspace_name") or ""]
         if not any(fnmatch.fnmatchcase(n, pat) for n in names if n for pat in scope.workspaces):
             return False
-    if scope.risk_filters:
-        risks = {
-            "privileged": is_privileged(entitlement),
-            "production": bool(resource.get("production")),
-            "direct_grant": bool(entitlement.get("direct")) and entitlement["principal"]["type"] != "group",
-        }
-        if not any(risks[r] for r in scope.risk_filters):
-            return False
-    return True
+    return not scope.risk_filters or any(has_flag(entitlement, name) for name in scope.risk_filters)
 
 
 def select_population(

@@ -23,6 +23,7 @@ from typing import Any
 
 from services.campaign.approvers import ApproverRules
 from services.campaign.directory import PeopleDirectory
+from services.campaign.risk import is_direct_grant
 
 APPROVER_TAGS = ("approver", "approvers", "owner_email", "data_owner", "access_approver")
 STEPS = (
@@ -68,7 +69,7 @@ def item_kind(entitlement: Mapping[str, Any]) -> str:
         return "group_membership"
     if entitlement["principal"]["type"] == "group":
         return "group_grant"
-    return "direct_grant" if entitlement.get("direct") else "grant"
+    return "direct_grant" if is_direct_grant(entitlement) else "grant"
 
 
 def _split(value: str) -> list[str]:

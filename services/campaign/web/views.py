@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from services.campaign import models as m
 from services.campaign.queries import get_campaign
-from services.campaign.risk import HIGH_RISK
+from services.campaign.risk import HIGH_RISK, RISK_FLAGS
 from services.core.actor import Actor
 from services.core.errors import NotFoundError, PermissionDeniedError
 
@@ -19,18 +19,7 @@ AnyRow: TypeAlias = "Row[*tuple[Any, ...]]"  # a result row of any width
 PAGE_SIZE = 25
 _TASK_COLUMNS = tuple(m.ReviewTask.__table__.c)
 _IDENTITY_COLUMNS = (m.Identity.email, m.Identity.status, m.Identity.user_type, m.Identity.manager_email)
-FLAG_LABELS = {
-    "privileged": ("Privileged", "high"),
-    "production": ("Production", "mid"),
-    "deactivated": ("Deactivated in Okta", "high"),
-    "orphaned": ("Orphaned", "high"),
-    "dormant": ("Unused 90 days", "mid"),
-    "dormant_unknown": ("Usage unknown", ""),
-    "contractor": ("Contractor", "mid"),
-    "external": ("External", "mid"),
-    "direct_grant": ("Direct grant", "mid"),
-    "changed_since_certification": ("New since last review", "mid"),
-}
+FLAG_LABELS = {flag.name: (flag.label, flag.severity) for flag in RISK_FLAGS}
 
 
 @dataclass
