@@ -35,8 +35,14 @@ def ledger_ingest_rate(bootstrap: str, codec: EventCodec, events: list, timeout_
     """Events/s from the ledger service's start until it has sealed every pre-produced event."""
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
-            env="test", data_dir=Path(tmp), kafka_bootstrap=bootstrap, kafka_topic_prefix="bench-ledger.",
-            database_url="", ledger_store=f"file://{tmp}/ledger", ledger_seal_events=20_000, ledger_seal_seconds=1.0,
+            env="test",
+            data_dir=Path(tmp),
+            kafka_bootstrap=bootstrap,
+            kafka_topic_prefix="bench-ledger.",
+            database_url="",
+            ledger_store=f"file://{tmp}/ledger",
+            ledger_seal_events=20_000,
+            ledger_seal_seconds=1.0,
             ledger_verify_interval_s=3600.0,
         )
         ensure_topics(settings, bootstrap)

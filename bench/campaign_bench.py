@@ -75,17 +75,12 @@ def launch_phase(settings: Settings, quick: bool) -> tuple[str, object]:
         from services.kafka.producer import EventProducer
 
         ensure_topics(settings, settings.kafka_bootstrap)
-        producer = EventProducer(
-            settings, settings.kafka_bootstrap, EventCodec(SchemaCatalog(settings.schema_dir))
-        )
+        producer = EventProducer(settings, settings.kafka_bootstrap, EventCodec(SchemaCatalog(settings.schema_dir)))
     deps = build_deps(settings, producer=None)
     scenario = generate(deps.sink.factory, SMALL if quick else LARGE)
     started = time.perf_counter()
     deps.sink.emit(scenario.events)
-    print(
-        f"collect:   projected {len(scenario.events)} collector events "
-        f"in {time.perf_counter() - started:.1f} s"
-    )
+    print(f"collect:   projected {len(scenario.events)} collector events in {time.perf_counter() - started:.1f} s")
     deps.sink.producer = producer
     started, cpu_started = time.perf_counter(), time.process_time()
     result = launch_campaign(deps, CampaignDefinition(name="bench"), "admin@corp.example")
@@ -181,9 +176,7 @@ async def _inbox_load(
     return latencies, errors
 
 
-async def _decision_load(
-    base: str, settings: Settings, campaign_id: str, work: dict[str, list[str]]
-) -> tuple[int, float, int]:
+async def _decision_load(base: str, settings: Settings, campaign_id: str, work: dict[str, list[str]]) -> tuple[int, float, int]:
     recorded = 0
     errors = 0
     sessions = await _signed_in_clients(base, settings, campaign_id, list(work), json_api=True)
@@ -211,9 +204,7 @@ async def _decision_load(
 
     started = time.perf_counter()
     try:
-        await asyncio.gather(
-            *(reviewer_loop(c, csrf, ids) for (c, csrf), ids in zip(sessions, work.values(), strict=True))
-        )
+        await asyncio.gather(*(reviewer_loop(c, csrf, ids) for (c, csrf), ids in zip(sessions, work.values(), strict=True)))
     finally:
         for client, _ in sessions:
             await client.aclose()
@@ -272,9 +263,7 @@ def web_phase(settings: Settings, env: dict[str, str], campaign_id: str, deps: o
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    fresh = {
-        r: ids[per_reviewer + (500 if r == bulk_reviewer else 0) :][:per_reviewer] for r, ids in work.items()
-    }
+    fresh = {r: ids[per_reviewer + (500 if r == bulk_reviewer else 0) :][:per_reviewer] for r, ids in work.items()}
     pipeline_phase(deps, campaign_id, {r: ids for r, ids in fresh.items() if ids})
 
 
@@ -330,9 +319,7 @@ def http_decision_phase(
     if bulk_ids:
 
         async def bulk() -> float:
-            async with httpx.AsyncClient(
-                base_url=base, timeout=120, headers={"accept": "application/json"}
-            ) as c:
+            async with httpx.AsyncClient(base_url=base, timeout=120, headers={"accept": "application/json"}) as c:
                 csrf = await _sign_in(c, settings, bulk_reviewer, campaign_id)
                 t0 = time.perf_counter()
                 r = await c.post(
@@ -348,10 +335,7 @@ def http_decision_phase(
                 return time.perf_counter() - t0
 
         took = asyncio.run(bulk())
-        print(
-            f"decisions: one bulk revoke of {len(bulk_ids)} items over HTTP in {took:.2f} s: "
-            f"{len(bulk_ids) / took:.0f}/s"
-        )
+        print(f"decisions: one bulk revoke of {len(bulk_ids)} items over HTTP in {took:.2f} s: {len(bulk_ids) / took:.0f}/s")
     return bulk_reviewer
 
 

@@ -16,7 +16,5 @@ def app() -> FastAPI:
         from services.events.schemas import SchemaCatalog
         from services.kafka.producer import EventProducer
 
-        producer = EventProducer(
-            settings, settings.kafka_bootstrap, EventCodec(SchemaCatalog(settings.schema_dir))
-        )
+        producer = EventProducer(settings, settings.kafka_bootstrap, EventCodec(SchemaCatalog(settings.schema_dir)))
     return build_app(settings, build_deps(settings, producer=producer, migrate=False))

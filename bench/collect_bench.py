@@ -122,9 +122,7 @@ def measure(args: argparse.Namespace) -> Figures:
         seq_calls = sequential_sample(adapter, subset)
         seq_wall = time.perf_counter() - seq_started
     refused = {k: v - before["refused"].get(k, 0) for k, v in after["refused"].items()}
-    return Figures(
-        report, wall, after["total"] - before["total"], refused, exported, export_s, seq_calls, seq_wall
-    )
+    return Figures(report, wall, after["total"] - before["total"], refused, exported, export_s, seq_calls, seq_wall)
 
 
 def print_figures(args: argparse.Namespace, f: Figures) -> None:
@@ -144,9 +142,7 @@ def print_figures(args: argparse.Namespace, f: Figures) -> None:
     )
     print(f"requests: {f.served} served + {sum(f.refused.values())} refused {f.refused} = {total}")
     print(f"requests/s: {total / f.wall:.0f}")
-    print(
-        f"wall time: {f.wall:.1f} s (target <= 60 s); export of {f.exported} lines: {f.export_s:.1f} s more"
-    )
+    print(f"wall time: {f.wall:.1f} s (target <= 60 s); export of {f.exported} lines: {f.export_s:.1f} s more")
     print(
         f"sequential loop: {f.seq_calls} calls in {f.seq_wall:.1f} s = {per_call * 1000:.1f} ms/call -> "
         f"{estimate:.0f} s for {f.served} requests"

@@ -25,17 +25,13 @@ from services.ledger.bench import result_dict, run_bench
 
 def file_run(events: int, seal_events: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            env="test", data_dir=Path(tmp), kafka_bootstrap="", database_url="", ledger_store=""
-        )
+        settings = Settings(env="test", data_dir=Path(tmp), kafka_bootstrap="", database_url="", ledger_store="")
         return result_dict(run_bench(settings, events, f"file://{tmp}/ledger", seal_events=seal_events))
 
 
 def latency_run(rate: float, seconds: float, seal_seconds: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            env="test", data_dir=Path(tmp), kafka_bootstrap="", database_url="", ledger_store=""
-        )
+        settings = Settings(env="test", data_dir=Path(tmp), kafka_bootstrap="", database_url="", ledger_store="")
         events = int(rate * seconds)
         return result_dict(
             run_bench(

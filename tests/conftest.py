@@ -64,8 +64,12 @@ def kafka_settings(tmp_path: Path, kafka_bootstrap: str) -> Settings:
     from services.kafka.admin import ensure_topics
 
     settings = Settings(
-        env="test", data_dir=tmp_path, kafka_bootstrap=kafka_bootstrap,
-        kafka_topic_prefix=f"t{new_ulid().lower()}.", database_url="", ledger_store="",
+        env="test",
+        data_dir=tmp_path,
+        kafka_bootstrap=kafka_bootstrap,
+        kafka_topic_prefix=f"t{new_ulid().lower()}.",
+        database_url="",
+        ledger_store="",
     )
     ensure_topics(settings, kafka_bootstrap)
     return settings

@@ -173,17 +173,13 @@ class DatabricksAdapter:
         except AccessReviewError:
             raise
         except Unauthenticated as exc:
-            raise AuthenticationError(
-                f"{where}: Databricks rejected the token ({exc})", where=where
-            ) from None
+            raise AuthenticationError(f"{where}: Databricks rejected the token ({exc})", where=where) from None
         except PermissionDenied as exc:
             raise PermissionDeniedError(f"{where}: permission denied ({exc})", where=where) from None
         except NotFound as exc:
             raise NotFoundError(f"{where}: not found ({exc})", where=where) from None
         except (TooManyRequests, TemporarilyUnavailable, InternalError, DeadlineExceeded) as exc:
-            raise UnavailableError(
-                f"{where}: Databricks kept failing ({type(exc).__name__}: {exc})", where=where
-            ) from None
+            raise UnavailableError(f"{where}: Databricks kept failing ({type(exc).__name__}: {exc})", where=where) from None
         except TimeoutError as exc:
             cause = exc.__cause__ or exc
             raise UnavailableError(
@@ -199,9 +195,7 @@ class DatabricksAdapter:
         with self._lock:
             if self._account is None:
                 cfg = self._config(self.target.account_host, account_id=self.target.account_id)
-                self._account = _skip_environment_lookups(
-                    self.call("account", lambda: AccountClient(config=cfg))
-                )
+                self._account = _skip_environment_lookups(self.call("account", lambda: AccountClient(config=cfg)))
             return self._account
 
     def workspace(self, deployment_name: str) -> WorkspaceClient:
@@ -230,9 +224,7 @@ class DatabricksAdapter:
         return self.call("account", lambda: _as_dicts(self.account().service_principals.list()))
 
     def list_assignments(self, workspace_id: int, where: str) -> list[dict[str, Any]]:
-        return self.call(
-            where, lambda: _as_dicts(self.account().workspace_assignment.list(workspace_id)), api="account"
-        )
+        return self.call(where, lambda: _as_dicts(self.account().workspace_assignment.list(workspace_id)), api="account")
 
     # -- workspace objects ----------------------------------------------------------------------
     def list_jobs(self, ws: str) -> list[dict[str, Any]]:
@@ -248,9 +240,7 @@ class DatabricksAdapter:
         return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).workspace.list(path)))
 
     def get_permissions(self, ws: str, object_type: str, object_id: str) -> dict[str, Any]:
-        return self.call(
-            f"workspace {ws}", lambda: self.workspace(ws).permissions.get(object_type, object_id).as_dict()
-        )
+        return self.call(f"workspace {ws}", lambda: self.workspace(ws).permissions.get(object_type, object_id).as_dict())
 
     # -- Unity Catalog --------------------------------------------------------------------------
     def current_metastore(self, ws: str) -> dict[str, Any]:
@@ -266,14 +256,10 @@ class DatabricksAdapter:
         return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).schemas.list(catalog)))
 
     def list_tables(self, ws: str, catalog: str, schema: str) -> list[dict[str, Any]]:
-        return self.call(
-            f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).tables.list(catalog, schema))
-        )
+        return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).tables.list(catalog, schema)))
 
     def list_volumes(self, ws: str, catalog: str, schema: str) -> list[dict[str, Any]]:
-        return self.call(
-            f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).volumes.list(catalog, schema))
-        )
+        return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).volumes.list(catalog, schema)))
 
     def list_grants(self, ws: str, securable_type: str, full_name: str) -> list[dict[str, Any]]:
         """Direct grants on one securable (``securable_type`` lowercase: catalog, schema, ...)."""

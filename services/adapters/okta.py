@@ -43,9 +43,7 @@ class OktaTarget:
     def from_settings(cls, settings: Settings) -> OktaTarget:
         if not settings.okta_org_url or not settings.okta_token:
             raise ConfigError("Okta collection needs AR_OKTA_ORG_URL and AR_OKTA_TOKEN")
-        return cls(
-            settings.okta_org_url.rstrip("/"), settings.okta_token.get_secret_value(), settings.http_timeout_s
-        )
+        return cls(settings.okta_org_url.rstrip("/"), settings.okta_token.get_secret_value(), settings.http_timeout_s)
 
 
 def is_loopback(url: str) -> bool:
@@ -75,10 +73,7 @@ class OktaAdapter:
                 "logging": {"enabled": False},
             }
             if urlparse(self.target.org_url).scheme == "http" and not is_loopback(self.target.org_url):
-                raise ConfigError(
-                    f"AR_OKTA_ORG_URL {self.target.org_url}: plain http is only allowed for a loopback "
-                    "sandbox"
-                )
+                raise ConfigError(f"AR_OKTA_ORG_URL {self.target.org_url}: plain http is only allowed for a loopback sandbox")
             with _ENV_LOCK:
                 previous = os.environ.get(HTTPS_CHECK_ENV)
                 if is_loopback(self.target.org_url):
@@ -98,30 +93,22 @@ class OktaAdapter:
         status = getattr(err, "status", None)
         text = getattr(err, "message", None) or str(err) or type(err).__name__
         if status == 401:
-            raise AuthenticationError(
-                f"okta {self.target.org_url}: the API token was rejected ({text.strip()})"
-            )
+            raise AuthenticationError(f"okta {self.target.org_url}: the API token was rejected ({text.strip()})")
         raise UnavailableError(f"okta {self.target.org_url}: {what} failed ({str(text).strip()[:300]})")
 
     async def _call(self, what: str, fn: Callable[[], Awaitable[Any]]) -> tuple[Any, Any]:
         try:
-            result = await asyncio.wait_for(
-                fn(), timeout=self.target.timeout_s * (self.target.max_retries + 1)
-            )
+            result = await asyncio.wait_for(fn(), timeout=self.target.timeout_s * (self.target.max_retries + 1))
         except AccessReviewError:
             raise
         except (TimeoutError, OSError, ValueError) as exc:
-            raise UnavailableError(
-                f"okta {self.target.org_url}: {what} failed ({type(exc).__name__}: {exc})"
-            ) from None
+            raise UnavailableError(f"okta {self.target.org_url}: {what} failed ({type(exc).__name__}: {exc})") from None
         data, resp, err = result if len(result) == 3 else (None, result[0], result[1])
         if err is not None:
             self._raise(what, err)
         return data, resp
 
-    async def _all_pages(
-        self, what: str, call: Callable[[str | None], Awaitable[Any]]
-    ) -> list[dict[str, Any]]:
+    async def _all_pages(self, what: str, call: Callable[[str | None], Awaitable[Any]]) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         cursor: str | None = None
         seen: set[str] = set()
@@ -132,17 +119,13 @@ class OktaAdapter:
             if not cursor or not data:
                 return items
             if cursor in seen:
-                raise UnavailableError(
-                    f"okta {self.target.org_url}: {what}: the server repeated cursor {cursor!r}"
-                )
+                raise UnavailableError(f"okta {self.target.org_url}: {what}: the server repeated cursor {cursor!r}")
             seen.add(cursor)
 
     async def list_users(self) -> list[dict[str, Any]]:
         """Every user, every status (the plain listing omits DEPROVISIONED ones)."""
         client, limit = self.client(), self.target.page_limit
-        active = await self._all_pages(
-            "list users", lambda after: client.list_users(after=after, limit=limit)
-        )
+        active = await self._all_pages("list users", lambda after: client.list_users(after=after, limit=limit))
         gone = await self._all_pages(
             "list deprovisioned users",
             lambda after: client.list_users(after=after, limit=limit, filter='status eq "DEPROVISIONED"'),
@@ -151,9 +134,7 @@ class OktaAdapter:
 
     async def list_groups(self) -> list[dict[str, Any]]:
         client, limit = self.client(), self.target.page_limit
-        return await self._all_pages(
-            "list groups", lambda after: client.list_groups(after=after, limit=limit)
-        )
+        return await self._all_pages("list groups", lambda after: client.list_groups(after=after, limit=limit))
 
     async def list_group_users(self, group_id: str) -> list[dict[str, Any]]:
         client, limit = self.client(), self.target.page_limit
@@ -163,9 +144,7 @@ class OktaAdapter:
         )
 
     async def list_group_owners(self, group_id: str) -> list[dict[str, Any]]:
-        data, _resp = await self._call(
-            f"list owners of group {group_id}", lambda: self.client().list_group_owners(group_id)
-        )
+        data, _resp = await self._call(f"list owners of group {group_id}", lambda: self.client().list_group_owners(group_id))
         return [_to_dict(d) for d in data or []]
 
     async def unassign_user_from_group(self, group_id: str, user_id: str) -> None:
@@ -185,9 +164,7 @@ class OktaAdapter:
 def _to_dict(model: Any) -> dict[str, Any]:
     """The wire form of an SDK model: ``to_dict()`` drops read-only fields such as ``id``, so dump
     every field by alias, unwrap anyOf wrappers and lift custom profile attributes."""
-    raw = (
-        model if isinstance(model, dict) else model.model_dump(mode="json", by_alias=True, exclude_none=True)
-    )
+    raw = model if isinstance(model, dict) else model.model_dump(mode="json", by_alias=True, exclude_none=True)
     return _flatten(raw)  # type: ignore[no-any-return]
 
 

@@ -30,9 +30,7 @@ def _fallback_memberships(session: Session, group_name: str) -> list[m.ReviewTas
                 m.ReviewTask.decision.is_(None),
                 m.ReviewTask.routed_by.in_(("workspace_admin", "security_fallback", "manager")),
                 m.ReviewTask.resource_label == f"group {group_name}",
-                m.ReviewTask.campaign_id.in_(
-                    select(m.Campaign.campaign_id).where(m.Campaign.status == "open")
-                ),
+                m.ReviewTask.campaign_id.in_(select(m.Campaign.campaign_id).where(m.Campaign.status == "open")),
             )
         )
     )
@@ -45,19 +43,12 @@ def adopt_group(deps: CampaignDeps, actor: Actor, group_handle: str, campaign_id
         if group is None or group.identity_type != "group":
             raise NotFoundError(f"no group {group_handle!r}")
         suggestions = {s.email: s for s in suggest_owners(session, directory, group.id, limit=50)}
-        if (
-            actor.email.lower() in directory.group_member_emails(group.id)
-            and actor.email.lower() not in suggestions
-        ):
+        if actor.email.lower() in directory.group_member_emails(group.id) and actor.email.lower() not in suggestions:
             raise PermissionDeniedError("members cannot adopt their own group unless history suggests them")
         if actor.email.lower() not in suggestions and not actor.is_admin:
             raise PermissionDeniedError("only a suggested owner (or an admin) can adopt this group")
         moves = _fallback_memberships(session, group.name)
-    why = (
-        list(suggestions[actor.email.lower()].reasons)
-        if actor.email.lower() in suggestions
-        else ["admin assignment"]
-    )
+    why = list(suggestions[actor.email.lower()].reasons) if actor.email.lower() in suggestions else ["admin assignment"]
     adopted = deps.sink.new(
         "campaign.group_adopted",
         {

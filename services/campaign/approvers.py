@@ -91,15 +91,9 @@ class ApproverRules:
                 raise UsageError(f"{where}: needs a non-empty 'match' mapping")
             unknown = set(raw["match"]) - MATCH_KEYS
             if unknown:
-                raise UsageError(
-                    f"{where}: unknown match keys {sorted(unknown)}; known: {sorted(MATCH_KEYS)}"
-                )
+                raise UsageError(f"{where}: unknown match keys {sorted(unknown)}; known: {sorted(MATCH_KEYS)}")
             approvers = raw.get("approvers")
-            if (
-                not isinstance(approvers, list)
-                or not approvers
-                or not all(isinstance(a, str) for a in approvers)
-            ):
+            if not isinstance(approvers, list) or not approvers or not all(isinstance(a, str) for a in approvers):
                 raise UsageError(f"{where}: 'approvers' must be a non-empty list of emails")
             rules.append(
                 ApproverRule(

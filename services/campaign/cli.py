@@ -13,9 +13,7 @@ from rich.table import Table
 from services.core.actor import Actor
 from services.core.errors import IntegrityError, UsageError
 
-app = typer.Typer(
-    help="Review campaigns: launch, follow, close, and re-derive populations.", no_args_is_help=True
-)
+app = typer.Typer(help="Review campaigns: launch, follow, close, and re-derive populations.", no_args_is_help=True)
 console = Console()
 
 
@@ -27,16 +25,12 @@ def _deps(publish: bool = True) -> Any:
     producer = None
     if publish:
         if not settings.kafka_bootstrap:
-            raise UsageError(
-                "AR_KAFKA_BOOTSTRAP is not set: campaign events must reach the log (start `accessreview up`)"
-            )
+            raise UsageError("AR_KAFKA_BOOTSTRAP is not set: campaign events must reach the log (start `accessreview up`)")
         from services.events.codec import EventCodec
         from services.events.schemas import SchemaCatalog
         from services.kafka.producer import EventProducer
 
-        producer = EventProducer(
-            settings, settings.kafka_bootstrap, EventCodec(SchemaCatalog(settings.schema_dir))
-        )
+        producer = EventProducer(settings, settings.kafka_bootstrap, EventCodec(SchemaCatalog(settings.schema_dir)))
     return settings, build_deps(settings, producer=producer)
 
 
@@ -66,8 +60,7 @@ def launch(
         chosen = chosen.model_copy(update={"name": name})
     result = launch_campaign(deps, chosen, by)
     console.print(
-        f"launched {result.campaign_id}: {result.population_count} items, {result.tasks} tasks, "
-        f"{result.reviewers} reviewers"
+        f"launched {result.campaign_id}: {result.population_count} items, {result.tasks} tasks, {result.reviewers} reviewers"
     )
     console.print(f"population sha256 {result.population_hash}")
 
@@ -81,9 +74,7 @@ def status(campaign_id: str) -> None:
     with deps.sessions() as session:
         d = dashboard(session, campaign_id, deps.clock.micros())
     c = d.campaign
-    console.print(
-        f"{c.name} [{c.status}] due {c.due_at} · {d.decided}/{d.total} decided · overdue {d.overdue_items}"
-    )
+    console.print(f"{c.name} [{c.status}] due {c.due_at} · {d.decided}/{d.total} decided · overdue {d.overdue_items}")
     console.print(f"population {c.population_count} items sha256 {c.population_hash}")
     table = Table("workspace", "decided", "total")
     for name, total, done in d.by_workspace:
@@ -158,9 +149,7 @@ def population(
     if (from_ledger is None) == (from_jsonl is None):
         raise UsageError("give exactly one of --from-ledger STORE or --from-jsonl FILE")
     settings = load_settings("campaign")
-    source = (
-        (lambda: ledger_events(from_ledger, settings)) if from_ledger else (lambda: jsonl_events(from_jsonl))
-    )
+    source = (lambda: ledger_events(from_ledger, settings)) if from_ledger else (lambda: jsonl_events(from_jsonl))
     check = check_population(source, campaign_id)
     console.print(f"re-derived {check.derived_count} items sha256 {check.derived_hash}")
     console.print(f"launch recorded {check.recorded_count} items sha256 {check.recorded_hash}")

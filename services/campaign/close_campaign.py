@@ -50,11 +50,7 @@ def _revocation_requests(deps: CampaignDeps, campaign_id: str, tasks: list[m.Rev
         if task.decision != "revoke" or task.entitlement_key in requested:
             continue
         requested.add(task.entitlement_key)
-        reason = (
-            NON_RESPONSE_REVOKED
-            if task.decided_by == "system"
-            else (task.justification or "revoked by reviewer")
-        )
+        reason = NON_RESPONSE_REVOKED if task.decided_by == "system" else (task.justification or "revoked by reviewer")
         payload = {
             "revocation_id": f"r-{new_ulid()}",
             "campaign_id": campaign_id,
@@ -65,9 +61,7 @@ def _revocation_requests(deps: CampaignDeps, campaign_id: str, tasks: list[m.Rev
             "requested_by": task.decided_by or "system",
         }
         events.append(
-            deps.sink.new(
-                "revocation.requested", payload, correlation_id=campaign_id, subject_key=task.entitlement_key
-            )
+            deps.sink.new("revocation.requested", payload, correlation_id=campaign_id, subject_key=task.entitlement_key)
         )
     return events
 
@@ -86,9 +80,7 @@ def close_campaign(deps: CampaignDeps, campaign_id: str, closed_by: Actor) -> di
             )
         )
         session.expunge_all()
-        escalated = len(
-            set(session.scalars(select(m.Escalation.task_id).where(m.Escalation.campaign_id == campaign_id)))
-        )
+        escalated = len(set(session.scalars(select(m.Escalation.task_id).where(m.Escalation.campaign_id == campaign_id))))
     answered = Counter(t.decision for t in tasks if t.decision is not None)
     unanswered = sum(1 for t in tasks if t.decision is None)
     events = _non_response_decisions(deps, tasks, definition.non_response)

@@ -31,7 +31,8 @@ def projection_handler(sessions: sessionmaker[Session], me: Producer) -> BatchHa
 
     def project(batch: list[tuple[Event, MessageMeta]]) -> None:
         events = [
-            event for event, _ in batch
+            event
+            for event, _ in batch
             if not (event.envelope.producer.service == me.service and event.envelope.producer.instance == me.instance)
         ]
         if events:

@@ -29,6 +29,7 @@ class ScopeFilter(BaseModel):
         default_factory=list,
         description=f"keep only items with any of these entitlement-level risks: {', '.join(SCOPE_FILTERS)}",
     )
+
     @field_validator("risk_filters")
     @classmethod
     def _known_scope_filters(cls, value: list[str]) -> list[str]:

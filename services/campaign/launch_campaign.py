@@ -46,9 +46,9 @@ def workspace_admins(observed: list[dict[str, Any]], directory: PeopleDirectory)
             continue
         principal = record["principal"]
         if principal["type"] == "group":
-            admins[resource["id"]] |= directory.group_member_emails(
-                principal["id"]
-            ) or directory.group_member_emails(principal["name"])
+            admins[resource["id"]] |= directory.group_member_emails(principal["id"]) or directory.group_member_emails(
+                principal["name"]
+            )
         else:
             email = directory.email_of(principal.get("email") or principal["name"])
             if email and not directory.is_inactive(email):
@@ -195,9 +195,7 @@ def launch_campaign(
     return LaunchResult(campaign_id, population_hash, count, len(tasks), len(per_reviewer), frozen.scope_runs)
 
 
-def invite(
-    sink: Any, campaign_id: str, reviewer: str, task_ids: list[str], template: str, causation_id: str | None
-) -> Event:
+def invite(sink: Any, campaign_id: str, reviewer: str, task_ids: list[str], template: str, causation_id: str | None) -> Event:
     """Ask the notifier to mail ``reviewer`` a review link (it mints the URL for ``link_token_id``)."""
     notification_id = f"n-{new_ulid()}"
     return sink.new(

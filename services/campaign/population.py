@@ -79,9 +79,7 @@ def select_population(
     return [by_key[k][1] for k in sorted(by_key)]
 
 
-def population_digest(
-    items: Iterable[Mapping[str, Any]], texts: Mapping[tuple[str, str], str] | None = None
-) -> tuple[str, int]:
+def population_digest(items: Iterable[Mapping[str, Any]], texts: Mapping[tuple[str, str], str] | None = None) -> tuple[str, int]:
     """SHA-256 over one canonical JSON line per item. ``texts`` ((scope, key) -> canonical JSON) skips
     re-encoding records that are already stored canonically (the read model keeps them that way)."""
     digest = hashlib.sha256()
@@ -105,6 +103,4 @@ def population_from_events(
     events: Iterable[Event], campaign_definition: CampaignDefinition, collection_runs: Mapping[str, str]
 ) -> tuple[str, int]:
     """Re-derive (hash, count) of a campaign population from events alone (the auditor's test)."""
-    return population_digest(
-        select_population(observed_from_events(events), campaign_definition, collection_runs)
-    )
+    return population_digest(select_population(observed_from_events(events), campaign_definition, collection_runs))

@@ -91,9 +91,7 @@ def project_identity_observed(session: Session, events: list[Event]) -> None:
         current = session.get(m.Identity, p["id"])
         if current is not None and current.observed_at > occurred_at(e):
             continue
-        detail: dict[str, Any] = {
-            k: list(p.get(k) or []) for k in ("owners", "approvers", "members", "flags", "databricks_ids")
-        }
+        detail: dict[str, Any] = {k: list(p.get(k) or []) for k in ("owners", "approvers", "members", "flags", "databricks_ids")}
         detail["attributes"] = dict(p.get("attributes") or {})
         values = {
             "identity_type": p["identity_type"],

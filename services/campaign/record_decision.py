@@ -57,9 +57,7 @@ def _validate(request: DecisionRequest, actor: Actor) -> tuple[str | None, str |
 _T, _C = m.ReviewTask, m.Campaign
 # built once: the hot path of every click
 _OWN_TASKS = (
-    select(
-        _T.task_id, _T.campaign_id, _T.reviewer, _T.risk_flags, _T.principal_label, _T.decision_id, _C.status
-    )
+    select(_T.task_id, _T.campaign_id, _T.reviewer, _T.risk_flags, _T.principal_label, _T.decision_id, _C.status)
     .join(_C, _C.campaign_id == _T.campaign_id)
     .where(_T.task_id.in_(bindparam("ids", expanding=True)))
 )
@@ -94,9 +92,7 @@ def record_decisions(deps: CampaignDeps, actor: Actor, request: DecisionRequest)
         if own:
             raise UsageError("cannot delegate an item to the person whose access it is", task_ids=own[:20])
     bulk_id = f"b-{new_ulid()}" if len(tasks) > 1 else None
-    events = [
-        decision_event(deps, task, actor, request.decision, justification, delegate_to, bulk_id) for task in tasks
-    ]
+    events = [decision_event(deps, task, actor, request.decision, justification, delegate_to, bulk_id) for task in tasks]
     deps.sink.emit(events)
     return [e.payload["decision_id"] for e in events]
 

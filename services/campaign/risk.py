@@ -6,10 +6,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from services.events.resource_kinds import is_privileged_access
+
 DORMANT_AFTER_US = 90 * 86400 * 1_000_000
-UC_TYPES = {"metastore", "catalog", "schema", "table", "volume", "function", "external_location"}
-UC_PRIVILEGED = {"ALL_PRIVILEGES", "MANAGE", "OWNER", "OWNERSHIP", "IS_OWNER"}
-JOB_PRIVILEGED = {"CAN_MANAGE", "IS_OWNER", "OWNER"}
 INACTIVE_STATUSES = {"DEPROVISIONED", "SUSPENDED", "DEACTIVATED", "INACTIVE", "LOCKED_OUT"}
 
 
@@ -18,17 +17,11 @@ def privilege_name(privilege: str) -> str:
 
 
 def is_privileged(entitlement: Mapping[str, Any]) -> bool:
-    """Workspace/account admin, manage rights on production jobs, ALL PRIVILEGES/MANAGE/ownership in UC."""
+    """Workspace/account admin, manage rights on production jobs, ALL PRIVILEGES/MANAGE/ownership
+    in Unity Catalog: what each kind's catalogue entry says is privileged."""
     resource = entitlement["resource"]
-    rtype = resource["type"]
     privilege = privilege_name(entitlement["privilege"])
-    if rtype in {"workspace", "account"}:
-        return "ADMIN" in privilege
-    if rtype == "job":
-        return bool(resource.get("production")) and privilege in JOB_PRIVILEGED
-    if rtype in UC_TYPES:
-        return privilege in UC_PRIVILEGED
-    return False
+    return is_privileged_access(resource["type"], privilege, bool(resource.get("production")))
 
 
 def identity_is_inactive(status: str | None) -> bool:
@@ -78,8 +71,10 @@ class RiskFlag:
 
 
 def _deactivated(f: FlagInput) -> bool:
-    return f.person and f.identity is not None and (
-        identity_is_inactive(f.identity.status) or "deactivated_in_okta_active_in_databricks" in f.identity_flags
+    return (
+        f.person
+        and f.identity is not None
+        and (identity_is_inactive(f.identity.status) or "deactivated_in_okta_active_in_databricks" in f.identity_flags)
     )
 
 

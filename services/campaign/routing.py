@@ -117,8 +117,7 @@ class ReviewerResolver:
         groups = []
         if principal["type"] == "group":
             groups.append(
-                self.directory.group_member_emails(principal["id"])
-                or self.directory.group_member_emails(principal["name"])
+                self.directory.group_member_emails(principal["id"]) or self.directory.group_member_emails(principal["name"])
             )
         groups += [self.directory.group_member_emails(g) for g in entitlement.get("via_groups") or []]
         return Conflicts(frozenset(people), tuple(groups))
@@ -129,9 +128,7 @@ class ReviewerResolver:
         found: list[str] = []
         sources: list[str] = []
         if resource["type"] == "group":
-            adopted = self.adoptions.get(resource["id"].lower()) or self.adoptions.get(
-                resource["name"].lower()
-            )
+            adopted = self.adoptions.get(resource["id"].lower()) or self.adoptions.get(resource["name"].lower())
             if adopted:
                 found.append(adopted)
                 sources.append("adopted owner")
@@ -169,12 +166,8 @@ class ReviewerResolver:
             admins = self.workspace_admins.get(resource.get("workspace_id") or "", [])
             if not admins:
                 return [], ""
-            start = zlib.crc32(entitlement["key"].encode()) % len(
-                admins
-            )  # spread the load, deterministically
-            return admins[start:] + admins[
-                :start
-            ], f"workspace {resource.get('workspace_name') or resource.get('workspace_id')}"
+            start = zlib.crc32(entitlement["key"].encode()) % len(admins)  # spread the load, deterministically
+            return admins[start:] + admins[:start], f"workspace {resource.get('workspace_name') or resource.get('workspace_id')}"
         return [self.security_reviewer], "security queue"
 
     # -- the chain -------------------------------------------------------------------------

@@ -58,9 +58,18 @@ def run(ctx: ServiceContext) -> None:
             ctx.log.info("campaign tick", escalated=escalated, reminders=reminded)
 
     runner = ConsumerRunner(
-        settings, ctx.bootstrap, GROUP_ID, campaign_topics(settings), None, ctx.codec, ctx.producer,
-        batch_size=BATCH, stop_event=ctx.stop_event, batch_handler=projection_handler(deps.sessions, ctx.identity),
-        tick=tick, tick_every_s=settings.campaign_tick_s,
+        settings,
+        ctx.bootstrap,
+        GROUP_ID,
+        campaign_topics(settings),
+        None,
+        ctx.codec,
+        ctx.producer,
+        batch_size=BATCH,
+        stop_event=ctx.stop_event,
+        batch_handler=projection_handler(deps.sessions, ctx.identity),
+        tick=tick,
+        tick_every_s=settings.campaign_tick_s,
     )
     try:
         runner.run()

@@ -8,9 +8,7 @@ from services.events.envelope import Event
 from services.web.links import LinkClaims
 
 
-def link_opened(
-    sink: Any, claims: LinkClaims | None, outcome: str, ip: str | None, user_agent: str | None
-) -> Event:
+def link_opened(sink: Any, claims: LinkClaims | None, outcome: str, ip: str | None, user_agent: str | None) -> Event:
     token_id = claims.token_id if claims else "unknown"
     return sink.new(
         "review_link.opened",
@@ -27,9 +25,7 @@ def link_opened(
     )
 
 
-def task_moved(
-    sink: Any, task: Any, to_reviewer: str, level: int, reason: str, causation_id: str | None = None
-) -> Event:
+def task_moved(sink: Any, task: Any, to_reviewer: str, level: int, reason: str, causation_id: str | None = None) -> Event:
     """``review_task.escalated``: a task moves to another reviewer (overdue escalation, group adoption)."""
     return sink.new(
         "review_task.escalated",

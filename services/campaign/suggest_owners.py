@@ -31,9 +31,7 @@ def _score(reasons: tuple[str, ...]) -> int:
     return sum(3 if reason == "created the group" else 1 for reason in reasons)
 
 
-def suggest_owners(
-    session: Session, directory: PeopleDirectory, group_handle: str, limit: int = 5
-) -> list[Suggestion]:
+def suggest_owners(session: Session, directory: PeopleDirectory, group_handle: str, limit: int = 5) -> list[Suggestion]:
     group = directory.find(group_handle)
     if group is None:
         return []
@@ -52,16 +50,10 @@ def suggest_owners(
         record = json.loads(record_json)
         resource = record["resource"]
         if record.get("granted_by"):
-            reasons[record["granted_by"]].append(
-                f"granted it {record['privilege']} on {resource['type']} {resource['name']}"
-            )
+            reasons[record["granted_by"]].append(f"granted it {record['privilege']} on {resource['type']} {resource['name']}")
         if resource["type"] == "job" and resource.get("owner"):
-            reasons[resource["owner"]].append(
-                f"owns job {resource['name']} the group can {record['privilege']}"
-            )
-    for (granted_by,) in session.execute(
-        select(m.GrantChange.granted_by).where(m.GrantChange.principal_id.in_(ids))
-    ):
+            reasons[resource["owner"]].append(f"owns job {resource['name']} the group can {record['privilege']}")
+    for (granted_by,) in session.execute(select(m.GrantChange.granted_by).where(m.GrantChange.principal_id.in_(ids))):
         if granted_by:
             reasons[granted_by].append("granted access to the group")
     out = []

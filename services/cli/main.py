@@ -26,6 +26,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("services.ledger.cli", "ledger"),
     ("services.sandbox.cli", "sandbox"),
     ("services.campaign.cli", "campaign"),
+    ("services.notifier.cli", "notifier"),
 )
 COMMANDS: tuple[str, ...] = ("services.cli.stack", "services.collector.cli")
 # Read models that `accessreview ledger replay` can rebuild: each module registers its projector

@@ -70,9 +70,7 @@ def diff(current: Iterable[Entitlement], baseline: Baseline | None) -> Changes:
     now = {e.key: e for e in current}
     granted = [e for k, e in now.items() if k not in baseline.entitlements]
     removed = [e for k, e in baseline.entitlements.items() if k not in now]
-    return Changes(
-        sorted(granted, key=lambda e: e.key), sorted(removed, key=lambda e: e.key), baseline.run_id
-    )
+    return Changes(sorted(granted, key=lambda e: e.key), sorted(removed, key=lambda e: e.key), baseline.run_id)
 
 
 def _pack(entitlements: Iterable[Entitlement]) -> bytes:

@@ -23,14 +23,10 @@ err = Console(stderr=True)
 def collect_command(
     once: bool = typer.Option(True, "--once", help="run one collection and exit (the default)"),
     export: Path | None = typer.Option(None, "--export", help="write the entitlements to this JSONL file"),
-    workspace: list[str] = typer.Option(
-        [], "--workspace", "-w", help="only these workspaces (name, id or deployment)"
-    ),
+    workspace: list[str] = typer.Option([], "--workspace", "-w", help="only these workspaces (name, id or deployment)"),
     workers: int = typer.Option(0, help="worker threads (default AR_COLLECT_WORKERS)"),
     okta: bool = typer.Option(True, "--okta/--no-okta", help="read identities from Okta"),
-    publish: bool = typer.Option(
-        True, "--publish/--no-publish", help="publish events when a broker is configured"
-    ),
+    publish: bool = typer.Option(True, "--publish/--no-publish", help="publish events when a broker is configured"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="show progress bars"),
 ) -> None:
     """Collect entitlements from Databricks and identities from Okta, once."""
@@ -41,9 +37,7 @@ def collect_command(
     sink = _sink(settings) if (publish and settings.kafka_bootstrap) else None
     if sink is None and export is None:
         raise UsageError("nothing to do: no broker configured (AR_KAFKA_BOOTSTRAP) and no --export FILE")
-    options = CollectionOptions(
-        list(workspace), workers or settings.collect_workers, okta, settings.collect_audit_days
-    )
+    options = CollectionOptions(list(workspace), workers or settings.collect_workers, okta, settings.collect_audit_days)
     columns = (
         TextColumn("collecting"),
         BarColumn(),
@@ -68,11 +62,11 @@ def collect_command(
 
 
 def _sink(settings):  # type: ignore[no-untyped-def]
-    from services.collector.run import CollectionOutputs, baseline_store
+    from services.collector.wiring import build_deps
     from services.runtime.context import ServiceContext
 
     ctx = ServiceContext("collector", settings)
-    return CollectionOutputs(ctx.producer, ctx.events, baseline_store(settings))
+    return build_deps(settings, ctx.producer, ctx.events).outputs
 
 
 def _print_report(report) -> None:  # type: ignore[no-untyped-def]

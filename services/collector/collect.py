@@ -124,20 +124,14 @@ def collect(
     on_started: Callable[[CollectionResult], None] | None = None,
 ) -> CollectionResult:
     """Run one collection; raises only when the account itself cannot be read."""
-    result = CollectionResult(
-        new_ulid(), _now(), parameters={"workspaces": ",".join(options.workspaces) or "*"}
-    )
+    result = CollectionResult(new_ulid(), _now(), parameters={"workspaces": ",".join(options.workspaces) or "*"})
     adapter = DatabricksAdapter(DatabricksTarget.from_settings(settings))
     okta_target = OktaTarget.from_settings(settings) if (options.okta and settings.okta_org_url) else None
     result.parameters["okta"] = "yes" if okta_target else "no"
     if options.okta and okta_target is None:
         log.warning("Okta is not configured (AR_OKTA_ORG_URL): identities are not joined to Okta")
     okta_pool = ThreadPoolExecutor(1, thread_name_prefix="okta")
-    okta_future = (
-        okta_pool.submit(collect_okta_blocking, okta_target, settings.collect_okta_concurrency)
-        if okta_target
-        else None
-    )
+    okta_future = okta_pool.submit(collect_okta_blocking, okta_target, settings.collect_okta_concurrency) if okta_target else None
     try:
         users, groups, sps, raw_workspaces = _read_account(adapter)
         directory = PrincipalIndex(users, groups, sps)  # joined to Okta when Okta has answered, below

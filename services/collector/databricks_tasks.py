@@ -1,7 +1,8 @@
 """Collection tasks for Databricks: get (adapter) -> transform (pure) per workspace and metastore.
 
-Workspace scope ``workspace:<id>``: assignments (account API), jobs, compute and the "last used"
-audit query, workspace objects, and the metastore assignment. Metastore scope
+Workspace scope ``workspace:<id>``: assignments (account API), one task per listed resource kind
+(``services/collector/kinds.py``), the workspace tree, the "last used" audit query (its own
+task: a slow or failing query never costs entitlements) and the metastore assignment. Metastore scope
 ``metastore:<id>``: Unity Catalog grants on the metastore, catalogs, schemas, tables and
 volumes. Unity Catalog calls are spread round-robin over the workspaces attached to the
 metastore (each has its own rate limit); a call that fails on one is retried on another.
@@ -18,16 +19,14 @@ from typing import Any, TypeVar
 
 from services.adapters.databricks import DatabricksAdapter
 from services.collector.directory import PrincipalIndex, required_field
+from services.collector.kinds import LISTED_KINDS, SCHEMA_CHILD_KINDS, ListedKind, SchemaChildKind, tree_resource
 from services.collector.scheduler import Task, TaskOutput
 from services.collector.transform import (
     WorkspaceRef,
     acl_entitlements,
     assignment_entitlements,
     catalog_tags,
-    compute_resource,
     grant_entitlements,
-    job_resource,
-    object_resource,
     uc_resource,
 )
 from services.core.errors import UnavailableError
@@ -82,18 +81,16 @@ class DatabricksTasks:
         self.audit_days = audit_days
 
     def workspace_tasks(self, ws: WorkspaceRef) -> list[Task]:
-        return [
-            Task(ws.scope, f"workspace {ws.deployment_name} assignments", lambda: self.assignments(ws)),
-            Task(
-                ws.scope,
-                f"workspace {ws.deployment_name} metastore",
-                lambda: self.metastore_assignment(ws),
-                0,
-            ),
-            Task(ws.scope, f"workspace {ws.deployment_name} jobs", lambda: self.jobs(ws)),
-            Task(ws.scope, f"workspace {ws.deployment_name} compute", lambda: self.compute(ws)),
-            Task(ws.scope, f"workspace {ws.deployment_name} objects", lambda: self.objects(ws)),
+        name = ws.deployment_name
+        tasks = [
+            Task(ws.scope, f"workspace {name} assignments", lambda: self.assignments(ws)),
+            Task(ws.scope, f"workspace {name} metastore", lambda: self.metastore_assignment(ws), 0),
+            Task(ws.scope, f"workspace {name} objects", lambda: self.objects(ws)),
         ]
+        tasks += [Task(ws.scope, f"workspace {name} {entry.task}", partial(self.listed, ws, entry)) for entry in LISTED_KINDS]
+        if self.audit_days > 0:
+            tasks.append(Task(ws.scope, f"workspace {name} last use", lambda: self.last_use(ws)))
+        return tasks
 
     # -- workspace scope ------------------------------------------------------------------------
     def assignments(self, ws: WorkspaceRef) -> TaskOutput:
@@ -111,37 +108,35 @@ class DatabricksTasks:
             out.followups.append(Task(f"metastore:{mid}", f"metastore {mid}", lambda: self.metastore(mid), 1))
         return out
 
-    def jobs(self, ws: WorkspaceRef) -> TaskOutput:
+    def listed(self, ws: WorkspaceRef, entry: ListedKind) -> TaskOutput:
+        """Every object of one listed kind in the workspace, with its permissions."""
         out = TaskOutput(calls=1)
-        for job in self.adapter.list_jobs(ws.deployment_name):
-            job_id = required_field(job, "job_id", f"job in workspace {ws.deployment_name}")
-            perms = self.adapter.get_permissions(ws.deployment_name, "jobs", job_id)
+        for item in entry.list(self.adapter, ws.deployment_name):
+            where = f"{entry.kind.name} in workspace {ws.deployment_name}"
+            object_id = required_field(item, entry.id_field, where)
+            perms = self.adapter.get_permissions(ws.deployment_name, entry.permissions_path, object_id)
             out.calls += 1
-            resource = job_resource(ws, job, perms)
+            resource = entry.resource(ws, item, perms)
             out.entitlements.extend(acl_entitlements(self.directory, ws.scope, resource, perms, out.tally))
         return out
 
-    def compute(self, ws: WorkspaceRef) -> TaskOutput:
-        out = TaskOutput(calls=2)
+    def last_use(self, ws: WorkspaceRef) -> TaskOutput:
+        """Last use per (person, object) from the audit log, through the first SQL warehouse.
+        A failure leaves last use unknown (with the reason) and never costs entitlements."""
+        out = TaskOutput(calls=1)
         warehouses = self.adapter.list_warehouses(ws.deployment_name)
-        for kind, items, path in (
-            ("cluster", self.adapter.list_clusters(ws.deployment_name), "clusters"),
-            ("warehouse", warehouses, "warehouses"),
-        ):
-            for item in items:
-                resource = compute_resource(ws, kind, item)
-                perms = self.adapter.get_permissions(ws.deployment_name, path, resource.id.split("/", 1)[1])
-                out.calls += 1
-                out.entitlements.extend(
-                    acl_entitlements(self.directory, ws.scope, resource, perms, out.tally)
-                )
-        if warehouses and self.audit_days > 0:
-            since = (datetime.now(UTC) - timedelta(days=self.audit_days)).date().isoformat()
-            rows = self.adapter.audit_last_used(
-                ws.deployment_name, str(warehouses[0]["id"]), ws.workspace_id, since
-            )
+        if not warehouses:
+            out.tally.note("last_use_unknown", f"{ws.deployment_name}: no SQL warehouse to query the audit log")
+            return out
+        since = (datetime.now(UTC) - timedelta(days=self.audit_days)).date().isoformat()
+        try:
+            rows = self.adapter.audit_last_used(ws.deployment_name, str(warehouses[0]["id"]), ws.workspace_id, since)
+        except UnavailableError as exc:
+            out.tally.note("last_use_unknown", str(exc))
+            return out
+        finally:
             out.calls += 1
-            out.last_used = last_used_index(ws, rows, out)
+        out.last_used = last_used_index(ws, rows, out)
         return out
 
     def objects(self, ws: WorkspaceRef) -> TaskOutput:
@@ -153,15 +148,13 @@ class DatabricksTasks:
             for item in self.adapter.list_directory(ws.deployment_name, path):
                 if item.get("object_type") == "DIRECTORY" and depth < MAX_TREE_DEPTH:
                     stack.append((str(item.get("path")), depth + 1))
-                resource = object_resource(ws, item)
-                if resource is None:
+                found = tree_resource(ws, item)
+                if found is None:
                     continue
-                kind = "notebooks" if resource.type == "notebook" else "directories"
-                perms = self.adapter.get_permissions(ws.deployment_name, kind, str(item["object_id"]))
+                entry, resource = found
+                perms = self.adapter.get_permissions(ws.deployment_name, entry.permissions_path, str(item["object_id"]))
                 out.calls += 1
-                out.entitlements.extend(
-                    acl_entitlements(self.directory, ws.scope, resource, perms, out.tally)
-                )
+                out.entitlements.extend(acl_entitlements(self.directory, ws.scope, resource, perms, out.tally))
         return out
 
     # -- metastore scope ------------------------------------------------------------------------
@@ -172,9 +165,7 @@ class DatabricksTasks:
         grants = self.router.call(mid, lambda ws: self.adapter.list_grants(ws, "metastore", mid))
         out.entitlements.extend(grant_entitlements(self.directory, scope, resource, grants, out.tally))
         for info in self.router.call(mid, self.adapter.list_catalogs):
-            out.followups.append(
-                Task(scope, f"catalog {info.get('name')}", partial(self.catalog, mid, info), 2)
-            )
+            out.followups.append(Task(scope, f"catalog {info.get('name')}", partial(self.catalog, mid, info), 2))
         return out
 
     def catalog(self, mid: str, info: dict[str, Any]) -> TaskOutput:
@@ -193,9 +184,9 @@ class DatabricksTasks:
         resource = uc_resource("schema", mid, info, tags)
         catalog, schema = resource.name.split(".", 1)
         securables = [("schema", resource)]
-        for kind, lister in (("table", self.adapter.list_tables), ("volume", self.adapter.list_volumes)):
-            for item in self.router.call(mid, partial(_in_schema, lister, catalog, schema)):
-                securables.append((kind, uc_resource(kind, mid, item, tags)))
+        for child in SCHEMA_CHILD_KINDS:
+            for item in self.router.call(mid, partial(_in_schema, self.adapter, child, catalog, schema)):
+                securables.append((child.kind.name, uc_resource(child.kind.name, mid, item, tags)))
         for kind, res in securables:
             grants = self.router.call(mid, partial(_grants_of, self.adapter, kind, res.name))
             out.calls += 1
@@ -203,19 +194,15 @@ class DatabricksTasks:
         return out
 
 
-def _in_schema(
-    lister: Callable[[str, str, str], list[dict[str, Any]]], catalog: str, schema: str, ws: str
-) -> list[dict[str, Any]]:
-    return lister(ws, catalog, schema)
+def _in_schema(adapter: DatabricksAdapter, child: SchemaChildKind, catalog: str, schema: str, ws: str) -> list[dict[str, Any]]:
+    return child.list(adapter, ws, catalog, schema)
 
 
 def _grants_of(adapter: DatabricksAdapter, kind: str, full_name: str, ws: str) -> list[dict[str, Any]]:
     return adapter.list_grants(ws, kind, full_name)
 
 
-def last_used_index(
-    ws: WorkspaceRef, rows: list[list[str]], out: TaskOutput
-) -> dict[tuple[str, str, str], int]:
+def last_used_index(ws: WorkspaceRef, rows: list[list[str]], out: TaskOutput) -> dict[tuple[str, str, str], int]:
     """(email, resource type, resource id) -> last use in microseconds, from audit rows."""
     index: dict[tuple[str, str, str], int] = {}
     for row in rows:

@@ -80,8 +80,7 @@ class PrincipalIndex:
             self.principals[sid] = self.by_app_id[app_id] = Principal("service_principal", sid, app_id)
         self.join_okta(self.okta)
         self.members: dict[str, list[str]] = {
-            gid: [str(m["value"]) for m in g.get("members") or [] if m.get("value")]
-            for gid, g in self.raw_groups.items()
+            gid: [str(m["value"]) for m in g.get("members") or [] if m.get("value")] for gid, g in self.raw_groups.items()
         }
         self._paths: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
 
@@ -108,9 +107,7 @@ class PrincipalIndex:
             out.append(
                 e
                 if p is e.principal
-                else Entitlement(
-                    e.scope, p, e.resource, e.privilege, e.via_groups, e.inherited_from, e.last_used_at
-                )
+                else Entitlement(e.scope, p, e.resource, e.privilege, e.via_groups, e.inherited_from, e.last_used_at)
             )
         return out
 

@@ -54,9 +54,7 @@ def _okta_user_fields(out: dict[str, Any], okta_user: dict[str, Any], logins: di
     out["user_type"] = str(user_type).lower() if user_type else "employee"
     out["manager_id"] = profile.get("managerId")
     manager = profile.get("manager")
-    out["manager_email"] = (
-        manager if manager and "@" in str(manager) else logins.get(str(profile.get("managerId")))
-    )
+    out["manager_email"] = manager if manager and "@" in str(manager) else logins.get(str(profile.get("managerId")))
     if out["user_type"] == "contractor":
         out["flags"].append("contractor")
 
@@ -104,18 +102,14 @@ def split_approvers(value: Any) -> list[str]:
 
 
 def group_identities(directory: PrincipalIndex, okta: OktaSnapshot | None) -> Iterator[dict[str, Any]]:
-    logins = {
-        str(u.get("id")): str((u.get("profile") or {}).get("login")) for u in (okta.users if okta else [])
-    }
+    logins = {str(u.get("id")): str((u.get("profile") or {}).get("login")) for u in (okta.users if okta else [])}
     okta_groups = {str(g.get("id")): g for g in (okta.groups if okta else [])}
     for gid in directory.raw_groups:
         principal = directory.principals[gid]
         out = _base("group", gid, principal.name, "databricks")
         out["databricks_ids"] = [gid]
         out["members"] = [
-            f"{directory.principals[m].type}:{m}"
-            for m in directory.members.get(gid, [])
-            if m in directory.principals
+            f"{directory.principals[m].type}:{m}" for m in directory.members.get(gid, []) if m in directory.principals
         ]
         okta_group = okta_groups.get(principal.okta_id or "")
         if okta_group is not None:
@@ -127,9 +121,7 @@ def group_identities(directory: PrincipalIndex, okta: OktaSnapshot | None) -> It
                     for o in (okta.owners.get(str(okta_group.get("id")), []) if okta else [])
                 }
             )
-            out["approvers"] = split_approvers(
-                next((profile[a] for a in APPROVER_ATTRIBUTES if profile.get(a)), None)
-            )
+            out["approvers"] = split_approvers(next((profile[a] for a in APPROVER_ATTRIBUTES if profile.get(a)), None))
             if profile.get("description"):
                 out["attributes"]["description"] = str(profile["description"])
         elif okta is not None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from services.collector.baseline import BaselineStore
 from services.collector.collect import CollectionOptions, CollectionResult, Progress, collect
-from services.collector.publish import Publisher, PublishSummary, export_jsonl, publish_result, started_event
+from services.collector.publish import PublishSummary, export_jsonl, publish_result, started_event
 from services.core.settings import Settings
-from services.events.envelope import EventFactory
+
+if TYPE_CHECKING:
+    from services.collector.wiring import CollectionOutputs
 
 
 @dataclass
@@ -18,13 +20,6 @@ class RunReport:
     result: CollectionResult
     exported: int | None = None
     published: PublishSummary | None = None
-
-
-@dataclass
-class CollectionOutputs:
-    publisher: Publisher
-    factory: EventFactory
-    baselines: BaselineStore
 
 
 def run_collection(
@@ -48,8 +43,3 @@ def run_collection(
     if sink is not None:
         report.published = publish_result(sink.publisher, sink.factory, result, sink.baselines)
     return report
-
-
-def baseline_store(settings: Settings) -> BaselineStore:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return BaselineStore(settings.effective_database_url)

@@ -7,28 +7,26 @@ it promptly: between runs at once, during a run before the next task starts.
 
 from __future__ import annotations
 
-from services.collector.collect import CollectionOptions
-from services.collector.run import CollectionOutputs, baseline_store, run_collection
+from services.collector.run import run_collection
+from services.collector.wiring import CollectorDeps, build_deps
 from services.core.errors import AccessReviewError
 from services.runtime.context import ServiceContext
 
 
 def run(ctx: ServiceContext) -> None:
-    settings = ctx.settings
-    sink = CollectionOutputs(ctx.producer, ctx.events, baseline_store(settings))
-    options = CollectionOptions(workers=settings.collect_workers, audit_days=settings.collect_audit_days)
+    deps = build_deps(ctx.settings, ctx.producer, ctx.events)
     try:
         while not ctx.stop_event.is_set():
-            run_once(ctx, sink, options)
-            ctx.stop_event.wait(settings.collect_interval_s)
+            run_once(ctx, deps)
+            ctx.stop_event.wait(ctx.settings.collect_interval_s)
     finally:
-        sink.baselines.close()
+        deps.close()
         ctx.producer.flush(30.0)
 
 
-def run_once(ctx: ServiceContext, sink: CollectionOutputs, options: CollectionOptions) -> None:
+def run_once(ctx: ServiceContext, deps: CollectorDeps) -> None:
     try:
-        report = run_collection(ctx.settings, options, sink, stop_event=ctx.stop_event)
+        report = run_collection(deps.settings, deps.options, deps.outputs, stop_event=ctx.stop_event)
     except AccessReviewError as exc:
         ctx.log.error("collection failed", error=exc.message)
         return

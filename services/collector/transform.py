@@ -16,14 +16,6 @@ from typing import Any
 from services.collector.directory import PrincipalIndex, required_field
 from services.collector.entitlement import Entitlement, Resource
 
-OBJECT_TYPE_PATHS = {
-    "job": "jobs",
-    "cluster": "clusters",
-    "warehouse": "warehouses",
-    "notebook": "notebooks",
-    "directory": "directories",
-}
-
 
 @dataclass
 class Tally:
@@ -63,9 +55,7 @@ def workspace_ref(raw: dict[str, Any]) -> WorkspaceRef:
 
 
 def workspace_resource(ws: WorkspaceRef) -> Resource:
-    return Resource(
-        "workspace", ws.workspace_id, ws.name, ws.workspace_id, ws.name, ws.production, None, ws.tags
-    )
+    return Resource("workspace", ws.workspace_id, ws.name, ws.workspace_id, ws.name, ws.production, None, ws.tags)
 
 
 def assignment_entitlements(
@@ -92,9 +82,7 @@ def acl_entitlements(
     for entry in permissions.get("access_control_list") or []:
         principal = directory.by_acl_entry(entry)
         if principal is None:
-            tally.note(
-                "unknown_principal", f"{resource.type} {resource.id}: {entry.get('display_name') or entry}"
-            )
+            tally.note("unknown_principal", f"{resource.type} {resource.id}: {entry.get('display_name') or entry}")
             continue
         for perm in entry.get("all_permissions") or []:
             level = perm.get("permission_level")
@@ -112,9 +100,7 @@ def owner_of(permissions: dict[str, Any]) -> str | None:
     for entry in permissions.get("access_control_list") or []:
         for perm in entry.get("all_permissions") or []:
             if perm.get("permission_level") == "IS_OWNER":
-                return str(
-                    entry.get("user_name") or entry.get("service_principal_name") or entry.get("group_name")
-                )
+                return str(entry.get("user_name") or entry.get("service_principal_name") or entry.get("group_name"))
     return None
 
 
@@ -123,9 +109,7 @@ def job_resource(ws: WorkspaceRef, job: dict[str, Any], permissions: dict[str, A
     settings = job.get("settings") or {}
     tags = {str(k): str(v) for k, v in (settings.get("tags") or {}).items()}
     run_as = settings.get("run_as") or {}
-    run_as_name = (
-        run_as.get("user_name") or run_as.get("service_principal_name") or job.get("run_as_user_name")
-    )
+    run_as_name = run_as.get("user_name") or run_as.get("service_principal_name") or job.get("run_as_user_name")
     if run_as_name:
         tags["run_as"] = str(run_as_name)
     production = tags.get("env", "").lower() in ("prod", "production")
@@ -154,10 +138,8 @@ def compute_resource(ws: WorkspaceRef, kind: str, item: dict[str, Any]) -> Resou
     )
 
 
-def object_resource(ws: WorkspaceRef, item: dict[str, Any]) -> Resource | None:
-    kind = str(item.get("object_type") or "").lower()
-    if kind not in ("notebook", "directory"):
-        return None
+def object_resource(ws: WorkspaceRef, kind: str, item: dict[str, Any]) -> Resource:
+    """A workspace-tree object (notebook, folder, ...) of resource type ``kind``."""
     object_id = required_field(item, "object_id", "workspace object")
     return Resource(
         kind,

@@ -12,7 +12,6 @@ import threading
 import time
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_DECODE = {c: i for i, c in enumerate(_ALPHABET)}
 _lock = threading.Lock()
 _last_ms = -1
 _last_rand = 0
@@ -38,14 +37,3 @@ def new_ulid(now_ms: int | None = None) -> str:
             _last_rand = int.from_bytes(os.urandom(10), "big")
         rand = _last_rand
     return _encode(ms, 10) + _encode(rand, 16)
-
-
-def ulid_time_ms(ulid: str) -> int:
-    value = 0
-    for ch in ulid[:10]:
-        value = value * 32 + _DECODE[ch]
-    return value
-
-
-def is_ulid(value: str) -> bool:
-    return len(value) == 26 and all(c in _DECODE for c in value)

@@ -62,7 +62,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json", service: str | Non
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=getattr(logging, level), stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
-    for noisy in ("aiokafka", "faust", "mode", "urllib3", "botocore", "httpx", "mail.log", "alembic"):
+    for noisy in ("urllib3", "botocore", "httpx", "mail.log", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, getattr(logging, level)))
     if service:
         structlog.contextvars.bind_contextvars(service=service)

@@ -41,11 +41,15 @@ class Settings(BaseSettings):
     kafka_replication_factor: int = Field(1, ge=1, le=7)
     kafka_connect_timeout_s: float = Field(8.0, gt=0, description="give up reaching the broker after this")
     kafka_group_session_timeout_ms: int = Field(
-        6000, ge=6000, le=300000,
+        6000,
+        ge=6000,
+        le=300000,
         description="consumer group session timeout; Apache Kafka refuses less than its group.min.session.timeout.ms (6000)",
     )
     kafka_max_message_bytes: int = Field(
-        1_000_000, ge=65_536, le=8_388_608,
+        1_000_000,
+        ge=65_536,
+        le=8_388_608,
         description="largest message a producer sends (librdkafka message.max.bytes); topics allow this plus batch overhead",
     )
     kafka_cluster_id: str | None = Field(

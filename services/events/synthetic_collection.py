@@ -190,29 +190,19 @@ def generate(
             "owner": cat_owner,
             "tags": {"approver": "data-gov@corp.example"} if c % 7 == 0 else {},
         }
-        ents.append(
-            _ent(gprincipal(groups[rnd.randrange(size.groups)]), catalog, "ALL_PRIVILEGES", "account", True)
-        )
-        ents.append(
-            _ent(gprincipal(groups[rnd.randrange(size.groups)]), catalog, "USE_CATALOG", "account", True)
-        )
+        ents.append(_ent(gprincipal(groups[rnd.randrange(size.groups)]), catalog, "ALL_PRIVILEGES", "account", True))
+        ents.append(_ent(gprincipal(groups[rnd.randrange(size.groups)]), catalog, "USE_CATALOG", "account", True))
         for s in range(size.schemas_per_catalog):
             schema = dict(catalog, type="schema", id=f"cat{c}.s{s}", name=f"cat{c}.s{s}", tags={})
-            ents.append(
-                _ent(gprincipal(groups[rnd.randrange(size.groups)]), schema, "SELECT", "account", True)
-            )
+            ents.append(_ent(gprincipal(groups[rnd.randrange(size.groups)]), schema, "SELECT", "account", True))
             for t in range(size.tables_per_schema):
                 table = dict(schema, type="table", id=f"cat{c}.s{s}.t{t}", name=f"cat{c}.s{s}.t{t}")
                 for g in rnd.sample(range(size.groups), 3):
                     ents.append(_ent(gprincipal(groups[g]), table, "SELECT", "account", True))
-                ents.append(
-                    _ent(principal(users[rnd.randrange(size.users)]), table, "MODIFY", "account", True)
-                )
+                ents.append(_ent(principal(users[rnd.randrange(size.users)]), table, "MODIFY", "account", True))
     unique = {e["key"]: e for e in ents}
     ents = [unique[k] for k in sorted(unique)]
-    return Scenario(
-        run_id, _events(factory, rnd, run_id, at_us, users, groups, ents, size), users, groups, unowned, ents
-    )
+    return Scenario(run_id, _events(factory, rnd, run_id, at_us, users, groups, ents, size), users, groups, unowned, ents)
 
 
 def _events(
@@ -282,9 +272,7 @@ def _events(
             )
         )
     counts = {"entitlements": len(ents)}
-    statuses = [
-        {"scope": s, "status": "complete", "reason": None, "entitlements": 0, "requests": 0} for s in scopes
-    ]
+    statuses = [{"scope": s, "status": "complete", "reason": None, "entitlements": 0, "requests": 0} for s in scopes]
     events.append(
         new(
             "collection.completed",

@@ -60,8 +60,16 @@ def resolve_jars(cache_dir: Path | None = None, timeout_s: float = 600.0) -> Pat
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not done.exists():
             mvn = _require("mvn")
-            cmd = [mvn, "-B", "-q", "-f", str(POM), "dependency:copy-dependencies",
-                   f"-DoutputDirectory={target / 'libs'}", "-DincludeScope=runtime"]
+            cmd = [
+                mvn,
+                "-B",
+                "-q",
+                "-f",
+                str(POM),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={target / 'libs'}",
+                "-DincludeScope=runtime",
+            ]
             result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
             if result.returncode != 0:
                 tail = (result.stdout + result.stderr).strip().splitlines()[-15:]
@@ -87,17 +95,22 @@ class KafkaNode:
 class ApacheKafka:
     """``nodes`` combined broker+controller processes; ``bootstrap`` lists every broker."""
 
-    def __init__(self, nodes: int = 1, *, base_dir: Path | None = None, heap_mb: int = 384,
-                 min_insync_replicas: int | None = None, extra: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        nodes: int = 1,
+        *,
+        base_dir: Path | None = None,
+        heap_mb: int = 384,
+        min_insync_replicas: int | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> None:
         self.base_dir = base_dir or Path(tempfile.mkdtemp(prefix="ar-apache-kafka-"))
         self._owns_dir = base_dir is None
         self.heap_mb = heap_mb
         self.replication = min(3, nodes)
         self.min_insync = min_insync_replicas if min_insync_replicas is not None else max(1, self.replication - 1)
         self.cluster_id = ""
-        self.nodes = [
-            KafkaNode(i + 1, free_port(), free_port(), self.base_dir / f"node-{i + 1}") for i in range(nodes)
-        ]
+        self.nodes = [KafkaNode(i + 1, free_port(), free_port(), self.base_dir / f"node-{i + 1}") for i in range(nodes)]
         self.extra = extra or {}
         self._libs: Path | None = None
 
@@ -135,17 +148,31 @@ class ApacheKafka:
 
     def _java(self, node: KafkaNode, main: str, *args: str) -> list[str]:
         assert self._libs is not None
-        return [_require("java"), f"-Xmx{self.heap_mb}m", f"-Xms{self.heap_mb // 2}m", "-XX:+UseSerialGC",
-                f"-Dlog4j2.configurationFile={node.directory / 'log4j2.properties'}",
-                "-cp", f"{self._libs}/*", main, *args]
+        return [
+            _require("java"),
+            f"-Xmx{self.heap_mb}m",
+            f"-Xms{self.heap_mb // 2}m",
+            "-XX:+UseSerialGC",
+            f"-Dlog4j2.configurationFile={node.directory / 'log4j2.properties'}",
+            "-cp",
+            f"{self._libs}/*",
+            main,
+            *args,
+        ]
 
     def _format(self, node: KafkaNode) -> None:
         node.directory.mkdir(parents=True, exist_ok=True)
         (node.directory / "server.properties").write_text(self._properties(node))
         (node.directory / "log4j2.properties").write_text(LOG4J.format(log=node.directory / "server.log"))
         # "--cluster-id=ID" in one word: a random id may start with "-", which argparse takes for an option
-        cmd = self._java(node, "kafka.tools.StorageTool", "format", f"--cluster-id={self.cluster_id}",
-                         "-c", str(node.directory / "server.properties"))
+        cmd = self._java(
+            node,
+            "kafka.tools.StorageTool",
+            "format",
+            f"--cluster-id={self.cluster_id}",
+            "-c",
+            str(node.directory / "server.properties"),
+        )
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         if result.returncode != 0:
             raise UnavailableError(f"formatting Kafka storage for node {node.node_id} failed: {result.stderr.strip()}")

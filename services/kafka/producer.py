@@ -54,7 +54,9 @@ class EventProducer:
         if size > limit:
             raise MessageTooLargeError(
                 f"message for {topic} is {size:,} bytes, over the {limit:,}-byte limit (AR_KAFKA_MAX_MESSAGE_BYTES)",
-                topic=topic, size=size, limit=limit,
+                topic=topic,
+                size=size,
+                limit=limit,
             )
         while True:
             try:
@@ -66,7 +68,9 @@ class EventProducer:
                 if exc.args[0].code() == KafkaError.MSG_SIZE_TOO_LARGE:
                     raise MessageTooLargeError(
                         f"message for {topic} ({size:,} bytes) refused as too large: {exc.args[0].str()}",
-                        topic=topic, size=size, limit=limit,
+                        topic=topic,
+                        size=size,
+                        limit=limit,
                     ) from None
                 raise
         self._producer.poll(0)

@@ -39,9 +39,7 @@ class BenchResult:
     verify_status: str
 
 
-def synthetic_events(
-    settings: Settings, count: int
-) -> list[tuple[str, bytes, bytes, list[tuple[str, bytes]]]]:
+def synthetic_events(settings: Settings, count: int) -> list[tuple[str, bytes, bytes, list[tuple[str, bytes]]]]:
     """(topic, bytes, key, headers) of real events of every type, as EventProducer publishes them;
     entitlement and identity observations weighted as in a collection."""
     catalog = SchemaCatalog(settings.schema_dir)
@@ -53,9 +51,7 @@ def synthetic_events(
         for event_type, payload in sample_payloads(i).items():
             weight = 8 if event_type.startswith(("entitlement.", "identity.")) else 1
             for _ in range(weight):
-                event = factory.new(
-                    event_type, payload, correlation_id=f"bench-{i % 97}", subject_key=f"k{i}"
-                )
+                event = factory.new(event_type, payload, correlation_id=f"bench-{i % 97}", subject_key=f"k{i}")
                 headers = [("ar-event-type", event_type.encode()), ("ar-event-id", event.event_id.encode())]
                 topic = settings.topic(topic_for_event(event_type).base)
                 out.append((topic, codec.encode(event), event.key.encode(), headers))
@@ -84,7 +80,7 @@ def run_bench(
         {"service": "ledger-bench", "version": "0"},
         lambda fp: catalog.by_fingerprint(fp).schema,
     )
-    from services.ledger.service import publish_public_key
+    from services.ledger.wiring import publish_public_key
 
     publish_public_key(store, signer.public.to_json(), settings)
     writer = LedgerWriter(store, signer, config)
@@ -94,9 +90,7 @@ def run_bench(
     pool = synthetic_events(settings, min(events, DISTINCT))
     append_s, latencies, sealed = _append(writer, pool, events, seal_n, seal_t, rate)
     ring = KeyRing([signer.public])
-    report = verify_store(
-        store, ring, min_retention_days=settings.ledger_retention_days - 2, storage_layer=False
-    )
+    report = verify_store(store, ring, min_retention_days=settings.ledger_retention_days - 2, storage_layer=False)
     floor = sorted(_floor(pool, report.events_verified) for _ in range(3))[1]  # median of three: it is short
     verify_rate = report.events_verified / report.duration_s if report.duration_s else 0.0
     latencies.sort()

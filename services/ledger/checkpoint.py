@@ -104,9 +104,7 @@ def open_note(note: bytes, ring: KeyRing) -> SignedCheckpoint:
         if key is None:
             continue  # unknown keys are ignored (signed-note rules)
         if not key.verify(sig, signed_text):
-            raise CheckpointError(
-                "checkpoint-signature", f"signature by {name} ({key.key_id}) does not verify"
-            )
+            raise CheckpointError("checkpoint-signature", f"signature by {name} ({key.key_id}) does not verify")
         verified.append(name)
     if not verified:
         raise CheckpointError("checkpoint-unsigned", "no trusted key signed this checkpoint")

@@ -16,9 +16,7 @@ from rich.console import Console
 from services.core.errors import IntegrityError, UnavailableError, UsageError
 from services.core.startup import load_settings
 
-app = typer.Typer(
-    help="Verify, query, replay, prove and export the tamper-evident ledger.", no_args_is_help=True
-)
+app = typer.Typer(help="Verify, query, replay, prove and export the tamper-evident ledger.", no_args_is_help=True)
 console = Console(stderr=True)
 
 
@@ -34,9 +32,7 @@ def verify(
     public_key: list[Path] = typer.Option([], "--public-key", help="trusted public key file(s) (.pub.json)"),
     witness: str = typer.Option(None, "--witness", help="a store holding independently kept checkpoints"),
     as_json: bool = typer.Option(False, "--json", help="machine-readable report on stdout"),
-    min_retention_days: int = typer.Option(
-        None, help="required retention (default AR_LEDGER_RETENTION_DAYS - 2)"
-    ),
+    min_retention_days: int = typer.Option(None, help="required retention (default AR_LEDGER_RETENTION_DAYS - 2)"),
     publish: bool = typer.Option(False, "--publish", help="also publish the result as a ledger.verified event"),
 ) -> None:
     """Check everything: hashes, signatures, chain, sequence, leaves, roots, checkpoints, witness, storage."""
@@ -93,9 +89,7 @@ def _print_report(report) -> None:  # type: ignore[no-untyped-def]
     out = Console()
     colour = {"valid": "green", "invalid": "red", "unreadable": "yellow"}[report.status]
     out.print(f"[bold {colour}]{report.status.upper()}[/] {report.store}")
-    out.print(
-        f"  segments {report.segments}, events verified {report.events_verified}, tree size {report.tree_size}"
-    )
+    out.print(f"  segments {report.segments}, events verified {report.events_verified}, tree size {report.tree_size}")
     out.print(f"  root {report.root or '-'}")
     out.print(f"  keys {', '.join(report.keys) or 'none'}")
     if report.storage:
@@ -180,9 +174,7 @@ def check_proof(
 def export(
     store: str = typer.Argument(...),
     out: Path = typer.Option(..., "--out", help="empty directory for the bundle"),
-    correlation: str = typer.Option(
-        None, "--correlation", help="also export this correlation id's events with proofs"
-    ),
+    correlation: str = typer.Option(None, "--correlation", help="also export this correlation id's events with proofs"),
 ) -> None:
     """A self-contained evidence bundle that `verify file://DIR` accepts offline."""
     from services.ledger.export import export_bundle
@@ -216,9 +208,7 @@ def bench(
     signing_key: Path = typer.Option(None, "--signing-key"),
     seal_events: int = typer.Option(None, help="default AR_LEDGER_SEAL_EVENTS"),
     seal_seconds: float = typer.Option(None, help="default AR_LEDGER_SEAL_SECONDS"),
-    rate: float = typer.Option(
-        None, "--rate", help="pace arrivals at this many events/s (latency under load)"
-    ),
+    rate: float = typer.Option(None, "--rate", help="pace arrivals at this many events/s (latency under load)"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Append N synthetic events through the real writer, seal, verify; print rates and the SHA-256 floor."""

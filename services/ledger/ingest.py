@@ -29,9 +29,7 @@ class KafkaIngest:
         self.batch = batch
         self.dlq_topic = settings.topic(DLQ_BASE)
         self.topics = [settings.topic(t.base) for t in subscriptions("ledger")]  # every topic (tested)
-        self.consumer: Consumer = make_consumer(
-            settings, bootstrap, GROUP_ID, **{"enable.partition.eof": False}
-        )
+        self.consumer: Consumer = make_consumer(settings, bootstrap, GROUP_ID, **{"enable.partition.eof": False})
 
     def assign(self) -> int:
         """Assign all partitions, each at its sealed high-water mark (or the group's commit, or the start)."""

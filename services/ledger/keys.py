@@ -88,9 +88,7 @@ class PublicKey:
         except (KeyError, ValueError, TypeError) as exc:
             raise ConfigError(f"not a ledger public key: {exc}") from None
         if data.get("key_id") and data["key_id"] != key.key_id:
-            raise ConfigError(
-                f"public key {key.name}: key_id {data['key_id']} does not match the key ({key.key_id})"
-            )
+            raise ConfigError(f"public key {key.name}: key_id {data['key_id']} does not match the key ({key.key_id})")
         return key
 
 
@@ -104,13 +102,9 @@ class Signer(Protocol):
 
 
 class Ed25519Signer:
-    def __init__(
-        self, private_key: Ed25519PrivateKey, name: str, valid_from: str, valid_until: str = FOREVER
-    ) -> None:
+    def __init__(self, private_key: Ed25519PrivateKey, name: str, valid_from: str, valid_until: str = FOREVER) -> None:
         self._key = private_key
-        raw = private_key.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
+        raw = private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         self._public = PublicKey(name, raw, valid_from, valid_until)
 
     @property

@@ -60,12 +60,7 @@ class SignedManifest:
         return hashlib.sha256(canonical_json(self.body)).hexdigest()
 
     def to_bytes(self) -> bytes:
-        return (
-            json.dumps(
-                {"manifest": self.body, "signatures": self.signatures}, indent=1, sort_keys=True
-            ).encode()
-            + b"\n"
-        )
+        return json.dumps({"manifest": self.body, "signatures": self.signatures}, indent=1, sort_keys=True).encode() + b"\n"
 
     def __getitem__(self, name: str) -> Any:
         return self.body[name]
@@ -124,9 +119,7 @@ def check_signatures(manifest: SignedManifest, ring: KeyRing) -> str:
         if not candidates:
             continue
         if not any(k.verify(signature, message) for k in candidates):
-            raise ManifestError(
-                "signature-invalid", f"signature by key {entry.get('key_id')} does not verify"
-            )
+            raise ManifestError("signature-invalid", f"signature by key {entry.get('key_id')} does not verify")
         valid = [k for k in candidates if k.verify(signature, message) and k.valid_at(created)]
         if not valid:
             raise ManifestError(

@@ -79,9 +79,7 @@ class Frontier:
             if (len(level) // 32) & 1:  # an unpaired last node stays on the new frontier
                 kept[height] = level[-32:]
                 level = level[:-32]
-            level = b"".join(
-                [_sha256(b"\x01" + level[i : i + 64]).digest() for i in range(0, len(level), 64)]
-            )
+            level = b"".join([_sha256(b"\x01" + level[i : i + 64]).digest() for i in range(0, len(level), 64)])
             start >>= 1
             height += 1
         for h, node in by_level.items():
@@ -245,9 +243,7 @@ def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes],
         raise ProofError("inclusion proof does not lead to the expected root")
 
 
-def verify_consistency(
-    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
-) -> None:
+def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> None:
     """RFC 9162 §2.1.4.2, with strict shapes: empty iff sizes are equal (or the old tree is empty)."""
     _check_hashes(proof)
     if not 0 <= old_size <= new_size:

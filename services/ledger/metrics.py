@@ -12,10 +12,6 @@ SEAL_LATENCY = Histogram(
     "oldest pending event's wait until its segment was sealed",
     buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 300),
 )
-VERIFY_OK = Gauge(
-    "accessreview_ledger_verify_valid", "1 if the last scheduled verification found the ledger valid"
-)
-VERIFY_LAST = Gauge(
-    "accessreview_ledger_verify_last_timestamp_seconds", "when the last verification finished"
-)
+VERIFY_OK = Gauge("accessreview_ledger_verify_valid", "1 if the last scheduled verification found the ledger valid")
+VERIFY_LAST = Gauge("accessreview_ledger_verify_last_timestamp_seconds", "when the last verification finished")
 VERIFY_FINDINGS = Gauge("accessreview_ledger_verify_findings", "error findings of the last verification")

@@ -78,16 +78,12 @@ def replay(
         engine = create_engine(database_url)
         return {p.name: _replay_one(engine, store, p, until) for p in chosen}
     except SQLAlchemyError as exc:
-        raise UnavailableError(
-            f"replay database {database_url.split('@')[-1]}: {exc.__class__.__name__}: {exc}"
-        ) from None
+        raise UnavailableError(f"replay database {database_url.split('@')[-1]}: {exc.__class__.__name__}: {exc}") from None
 
 
 def _replay_one(engine: Engine, store: Store, projector: Projector, until: int | datetime | None) -> int:
     with engine.connect() as conn:
-        last = conn.execute(
-            select(replay_state.c.last_seq).where(replay_state.c.projector == projector.name)
-        ).scalar()
+        last = conn.execute(select(replay_state.c.last_seq).where(replay_state.c.projector == projector.name)).scalar()
     start = 0 if last is None else last + 1
     applied = 0
     batch: list[Entry] = []
@@ -107,9 +103,5 @@ def _commit(engine: Engine, projector: Projector, batch: list[Entry], first: boo
         if first:
             conn.execute(insert(replay_state).values(projector=projector.name, last_seq=batch[-1].seq))
         else:
-            conn.execute(
-                update(replay_state)
-                .where(replay_state.c.projector == projector.name)
-                .values(last_seq=batch[-1].seq)
-            )
+            conn.execute(update(replay_state).where(replay_state.c.projector == projector.name).values(last_seq=batch[-1].seq))
     return len(batch)

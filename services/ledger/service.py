@@ -7,77 +7,34 @@ are evidence too), but those alone never trigger a timed seal, so an idle ledger
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services import __version__
-from services.core.errors import ConflictError
-from services.core.settings import Settings
 from services.kafka.admin import cluster_identity
-from services.ledger import layout, metrics
+from services.ledger import metrics
 from services.ledger.ingest import KafkaIngest
 from services.ledger.keys import signer_from_settings
 from services.ledger.manifest import SignedManifest
 from services.ledger.stores import Store, open_store
 from services.ledger.verify.verifier import store_keys, verify_store
-from services.ledger.writer import LedgerWriter, WriterConfig
+from services.ledger.wiring import build_writer
+from services.ledger.writer import LedgerWriter
 from services.runtime.context import ServiceContext
-
-OWN_TOPIC_BASE = "ledger.v1"
-
-
-def build_writer(
-    settings: Settings, schema_for: Any = None, instance: str | None = None, kafka_cluster: str | None = None
-) -> LedgerWriter:
-    """Open and check the store(s), load the signing key, publish it, resume from the newest manifest."""
-    store = open_store(settings.effective_ledger_store, settings)
-    store.prepare_for_writing(settings.ledger_dev_store)
-    witness = open_store(settings.ledger_witness, settings) if settings.ledger_witness else None
-    if witness is not None:
-        witness.prepare_for_writing(settings.ledger_dev_store)
-    signer = signer_from_settings(settings)
-    publish_public_key(store, signer.public.to_json(), settings)
-    config = WriterConfig(
-        origin=settings.ledger_origin,
-        retention_days=settings.ledger_retention_days,
-        writer={"service": "ledger", "version": __version__, "instance": instance or settings.instance_id},
-        schema_for=schema_for,
-        own_topic=settings.topic(OWN_TOPIC_BASE),
-        kafka_cluster=kafka_cluster,
-    )
-    writer = LedgerWriter(store, signer, config, witness)
-    writer.recover()
-    return writer
-
-
-def publish_public_key(store: Store, public: dict[str, str], settings: Settings) -> None:
-    key = f"{layout.KEYS}{public['key_id']}-{public['name']}.json"
-    if store.exists(key):
-        return
-    try:
-        retain = datetime.now(UTC) + timedelta(days=settings.ledger_retention_days)
-        store.put(key, (json.dumps(public, indent=2, sort_keys=True) + "\n").encode(), retain)
-    except ConflictError:
-        pass
 
 
 def run(ctx: ServiceContext) -> None:
     settings = ctx.settings
     writer = build_writer(
-        settings, lambda fp: ctx.catalog.by_fingerprint(fp).schema, ctx.identity.instance,
+        settings,
+        lambda fp: ctx.catalog.by_fingerprint(fp).schema,
+        ctx.identity.instance,
         kafka_cluster=cluster_identity(settings, ctx.bootstrap),
     )
     ingest = KafkaIngest(settings, ctx.bootstrap, writer)
     partitions = ingest.assign()
-    ctx.log.info(
-        "ledger_started", store=writer.store.url, partitions=partitions, next_seq=writer.state.next_seq
-    )
-    verifier = threading.Thread(
-        target=_verify_on_schedule, args=(ctx, writer.store), daemon=True, name="ledger-verify"
-    )
+    ctx.log.info("ledger_started", store=writer.store.url, partitions=partitions, next_seq=writer.state.next_seq)
+    verifier = threading.Thread(target=_verify_on_schedule, args=(ctx, writer.store), daemon=True, name="ledger-verify")
     verifier.start()
     try:
         while not ctx.stop_event.is_set():

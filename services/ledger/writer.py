@@ -78,9 +78,7 @@ class Pending:
 
 
 class LedgerWriter:
-    def __init__(
-        self, store: Store, signer: Signer, config: WriterConfig, witness: Store | None = None
-    ) -> None:
+    def __init__(self, store: Store, signer: Signer, config: WriterConfig, witness: Store | None = None) -> None:
         self.store = store
         self.signer = signer
         self.config = config
@@ -105,10 +103,7 @@ class LedgerWriter:
         dead_letter: bool = False,
     ) -> bool:
         """Add one message (False if it is sealed already or a duplicate within this batch)."""
-        return (
-            self.append_batch([(value, topic, partition, offset, key, headers, dead_letter)], received_at_us)
-            == 1
-        )
+        return self.append_batch([(value, topic, partition, offset, key, headers, dead_letter)], received_at_us) == 1
 
     def append_batch(self, messages: Iterable[Message], received_at_us: int) -> int:
         """Add a poll's worth of messages (value, topic, partition, offset, key, headers, dead letter),
@@ -174,9 +169,7 @@ class LedgerWriter:
             return None
         state = self.state
         schemas = self._schemas(p.fingerprints)
-        data = build_segment(
-            state.next_segment, state.next_seq, state.chain_head, p.leaves, p.entries, schemas
-        )
+        data = build_segment(state.next_segment, state.next_seq, state.chain_head, p.leaves, p.entries, schemas)
         retain_until = self._retain_until(now)
         self.store.put(layout.segment_key(state.next_segment), data, retain_until)
         manifest = self._finish(data, p.leaves, p.offsets, sorted(schemas), p.dead_letters, now)
@@ -222,8 +215,7 @@ class LedgerWriter:
             "manifest_key": layout.manifest_key(n),
             "checkpoint_key": layout.checkpoint_key(n),
             "offsets": [
-                {"topic": t, "partition": p, "first": s[0], "last": s[1], "count": s[2]}
-                for (t, p), s in sorted(offsets.items())
+                {"topic": t, "partition": p, "first": s[0], "last": s[1], "count": s[2]} for (t, p), s in sorted(offsets.items())
             ],
             "high_water": high_water,
             "kafka_cluster": self.config.kafka_cluster,
@@ -245,9 +237,7 @@ class LedgerWriter:
         state.kafka_cluster = self.config.kafka_cluster
         return manifest
 
-    def _publish_checkpoint(
-        self, n: int, frontier: Frontier, created: datetime, if_missing: bool = False
-    ) -> None:
+    def _publish_checkpoint(self, n: int, frontier: Frontier, created: datetime, if_missing: bool = False) -> None:
         """Store and witness get the signed checkpoint after segment n. On resume (``if_missing``)
         one that exists is left alone: it may be signed by a key that has since rotated."""
         note = Checkpoint(self.config.origin, frontier.size, frontier.root()).sign(self.signer)
@@ -259,9 +249,7 @@ class LedgerWriter:
                 store.put(key, note, self._retain_until(created))
             except ConflictError:
                 if store.get(key) != note:
-                    raise ConflictError(
-                        f"{store.url}: checkpoint {n} was written by another writer"
-                    ) from None
+                    raise ConflictError(f"{store.url}: checkpoint {n} was written by another writer") from None
 
     def _retain_until(self, now: datetime | None) -> datetime:
         return (now or datetime.now(UTC)) + timedelta(days=self.config.retention_days)
@@ -304,8 +292,12 @@ class LedgerWriter:
         previous = self.state.kafka_cluster
         if current is None or previous is None or previous == current:
             return
-        log.warning("kafka_cluster_changed", previous=previous, current=current, forgotten_partitions=sum(
-            len(p) for p in self.state.high_water.values()))
+        log.warning(
+            "kafka_cluster_changed",
+            previous=previous,
+            current=current,
+            forgotten_partitions=sum(len(p) for p in self.state.high_water.values()),
+        )
         self.state.high_water = {}
         self.state.kafka_cluster = current
 
@@ -316,11 +308,7 @@ class LedgerWriter:
         data = self.store.get(layout.segment_key(n))
         reader = SegmentReader(data)
         header = reader.header
-        if (
-            header.segment != n
-            or header.first_seq != self.state.next_seq
-            or header.chain_prev != self.state.chain_head
-        ):
+        if header.segment != n or header.first_seq != self.state.next_seq or header.chain_prev != self.state.chain_head:
             raise IntegrityError(f"segment {n} exists without a manifest and does not continue the chain")
         leaves: list[bytes] = []
         offsets: dict[tuple[str, int], list[int]] = {}

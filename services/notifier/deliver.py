@@ -7,34 +7,16 @@ attempt, so the request is retried later rather than lost; a refusal is final.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from services.adapters.smtp import MailRejected, SmtpMailer
+from services.adapters.smtp import MailRejected
 from services.core.errors import AccessReviewError, NotFoundError, UnavailableError
-from services.events.envelope import Event, EventFactory
-from services.notifier.render import MessageContext, Renderer, email_message, micros_to_datetime
+from services.events.envelope import Event
+from services.notifier.render import MessageContext, email_message, micros_to_datetime
 
-
-class LinkMinter(Protocol):
-    def url(self, base_url: str, reviewer: str, campaign_id: str | None, token_id: str | None = None) -> str: ...
-
-
-class SlackSender(Protocol):
-    def send(self, email: str, text: str, blocks: list[dict[str, Any]]) -> str: ...
-
-
-@dataclass
-class NotifierDeps:
-    events: EventFactory
-    renderer: Renderer
-    links: LinkMinter
-    link_ttl_s: int
-    base_url: str
-    mailer: SmtpMailer
-    sender: str
-    slack: SlackSender | None = None
+if TYPE_CHECKING:
+    from services.notifier.wiring import NotifierDeps
 
 
 def deliver_notification(request: Event, deps: NotifierDeps) -> list[Event]:

@@ -29,11 +29,16 @@ class ServiceSpec:
 
 _DECLARED: tuple[ServiceSpec, ...] = (
     ServiceSpec("ledger", "appends every event to hash-chained, signed segments", "services.ledger.service:run"),
-    ServiceSpec("collector", "collects Databricks entitlements and Okta identities on an interval",
-                "services.collector.service:run"),
+    ServiceSpec(
+        "collector", "collects Databricks entitlements and Okta identities on an interval", "services.collector.service:run"
+    ),
     ServiceSpec("notifier", "emails and Slack messages with personal review links", "services.notifier.service:run"),
-    ServiceSpec("campaign", "routes review items, records decisions, escalates and closes; serves the review pages",
-                "services.campaign.service:run", web=True),
+    ServiceSpec(
+        "campaign",
+        "routes review items, records decisions, escalates and closes; serves the review pages",
+        "services.campaign.service:run",
+        web=True,
+    ),
 )
 
 

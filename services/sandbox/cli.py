@@ -59,9 +59,7 @@ def up(
     sandbox_state = _state(seed, scenario, state)
     if state is not None and not state.exists():
         save_state(sandbox_state, state)
-    faults = Faults(
-        latency_ms, rate_limit, rate_limit if okta_rate_limit < 0 else okta_rate_limit, error_rate, set(down)
-    )
+    faults = Faults(latency_ms, rate_limit, rate_limit if okta_rate_limit < 0 else okta_rate_limit, error_rate, set(down))
     rt = SandboxRuntime(
         sandbox_state,
         databricks_token or "dapi" + secrets.token_hex(16),
@@ -73,9 +71,7 @@ def up(
         serve(rt, host, port, okta_port, seed)
 
 
-def _admin(
-    port: int, token: str, method: str, path: str, host: str = "127.0.0.1", **kwargs: Any
-) -> httpx.Response:
+def _admin(port: int, token: str, method: str, path: str, host: str = "127.0.0.1", **kwargs: Any) -> httpx.Response:
     try:
         resp = httpx.request(
             method,
@@ -100,9 +96,7 @@ def truth(
     scenario: str = typer.Option("default", help=SCENARIO_HELP),
     state: Path | None = typer.Option(None, help="compute from this state file"),
     port: int = typer.Option(0, help="read a running sandbox's current state on this port"),
-    token: str = typer.Option(
-        "", envvar="AR_DATABRICKS_TOKEN", help="the running sandbox's databricks_token"
-    ),
+    token: str = typer.Option("", envvar="AR_DATABRICKS_TOKEN", help="the running sandbox's databricks_token"),
 ) -> None:
     """Write every entitlement the sandbox holds, one JSON object per line, sorted."""
     from services.sandbox.truth import truth_entitlements
@@ -131,9 +125,7 @@ def drift(
     from services.sandbox.drift import apply_drift
 
     if port:
-        applied = _admin(port, token, "POST", "drift", params={"seed": seed, "changes": changes}).json()[
-            "changes"
-        ]
+        applied = _admin(port, token, "POST", "drift", params={"seed": seed, "changes": changes}).json()["changes"]
     elif state is not None:
         if not state.exists():
             raise NotFoundError(f"no state file {state}")

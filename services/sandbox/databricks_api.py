@@ -97,11 +97,7 @@ class DatabricksApi:
         ws = self._ws_by_id(request)
         pid = request.path_params["pid"]
         perms = (await json_body(request)).get("permissions") or []
-        if (
-            pid not in self.rt.state.users
-            and pid not in self.rt.state.groups
-            and pid not in self.rt.state.service_principals
-        ):
+        if pid not in self.rt.state.users and pid not in self.rt.state.groups and pid not in self.rt.state.service_principals:
             raise not_found(f"Principal {pid}")
         ws.assignments[pid] = [str(p) for p in perms]
         self.rt.changed()
@@ -208,16 +204,12 @@ class DatabricksApi:
         ws = self.ws(request)
         job = self.rt.jobs.get((ws.workspace_id, int_param(request, "job_id", -1, low=-1)))
         if job is None:
-            raise ApiError(
-                400, "INVALID_PARAMETER_VALUE", f"Job {request.query_params.get('job_id')} does not exist."
-            )
+            raise ApiError(400, "INVALID_PARAMETER_VALUE", f"Job {request.query_params.get('job_id')} does not exist.")
         return self._job(ws, job, True)
 
     async def clusters_list(self, request: Request) -> dict[str, Any]:
         page, token = token_page(request, self.ws(request).clusters, "page_size", 100)
-        out: dict[str, Any] = {
-            "clusters": [{"cluster_id": c.id, "cluster_name": c.name, "state": "TERMINATED"} for c in page]
-        }
+        out: dict[str, Any] = {"clusters": [{"cluster_id": c.id, "cluster_name": c.name, "state": "TERMINATED"} for c in page]}
         if token:
             out["next_page_token"] = token
         return out

@@ -37,9 +37,7 @@ class UnityCatalogApi:
     def _securable(self, ws: Workspace, request: Request) -> Securable:
         kind, full_name = request.path_params["kind"], request.path_params["full_name"]
         if kind not in SECURABLE_TYPES:
-            raise bad_request(
-                f"Invalid securable type {kind!r}; expected one of {', '.join(SECURABLE_TYPES)}."
-            )
+            raise bad_request(f"Invalid securable type {kind!r}; expected one of {', '.join(SECURABLE_TYPES)}.")
         sec = self.rt.state.uc(kind, ws.metastore_id, full_name)
         if sec is None:
             raise not_found(f"{kind.capitalize()} '{full_name}'")
@@ -164,9 +162,7 @@ class UnityCatalogApi:
                     }
                 )
         for g in sec.grants:
-            by_name.setdefault(self.rt.state.principal_name(g.principal_id)[1], []).append(
-                {"privilege": g.privilege}
-            )
+            by_name.setdefault(self.rt.state.principal_name(g.principal_id)[1], []).append({"privilege": g.privilege})
         return {"privilege_assignments": [{"principal": n, "privileges": p} for n, p in by_name.items()]}
 
     # -- SQL statements over the audit table ---------------------------------------------------
@@ -175,9 +171,7 @@ class UnityCatalogApi:
         body = await json_body(request)
         statement = str(body.get("statement", ""))
         if "system.access.audit" not in statement.lower():
-            raise bad_request(
-                "[TABLE_OR_VIEW_NOT_FOUND] the sandbox answers queries over system.access.audit only"
-            )
+            raise bad_request("[TABLE_OR_VIEW_NOT_FOUND] the sandbox answers queries over system.access.audit only")
         if not any(w.id == body.get("warehouse_id") for w in ws.warehouses):
             raise not_found(f"SQL warehouse {body.get('warehouse_id')}")
         params = {p.get("name"): p.get("value") for p in body.get("parameters") or []}
@@ -202,10 +196,7 @@ class UnityCatalogApi:
 
     def _manifest(self, rows: list[list[str]]) -> dict[str, Any]:
         chunks = max(1, -(-len(rows) // CHUNK_ROWS))
-        columns = [
-            {"name": n, "type_name": t, "type_text": t, "position": i}
-            for i, (n, t) in enumerate(AUDIT_COLUMNS)
-        ]
+        columns = [{"name": n, "type_name": t, "type_text": t, "position": i} for i, (n, t) in enumerate(AUDIT_COLUMNS)]
         return {
             "format": "JSON_ARRAY",
             "schema": {"column_count": len(columns), "columns": columns},
@@ -230,9 +221,7 @@ class UnityCatalogApi:
     def _rows(self, request: Request) -> list[list[str]]:
         rows = self.rt.statements.get(request.path_params["sid"])
         if rows is None:
-            raise ApiError(
-                404, "RESOURCE_DOES_NOT_EXIST", f"Statement {request.path_params['sid']} not found."
-            )
+            raise ApiError(404, "RESOURCE_DOES_NOT_EXIST", f"Statement {request.path_params['sid']} not found.")
         return rows
 
     async def get_statement(self, request: Request) -> dict[str, Any]:

@@ -84,9 +84,7 @@ class FaultsMiddleware:
         if path.startswith("/_sandbox/"):
             return None
         if area in faults.down:
-            return databricks_error(
-                503, "TEMPORARILY_UNAVAILABLE", f"Workspace {area} is unavailable.", {"Retry-After": "1"}
-            )
+            return databricks_error(503, "TEMPORARILY_UNAVAILABLE", f"Workspace {area} is unavailable.", {"Retry-After": "1"})
         rate = faults.okta_rate_limit if self.okta else faults.rate_limit
         if rate and not self.bucket.allow(f"{area}|{token}", rate):
             return self._too_many()
@@ -112,15 +110,11 @@ class FaultsMiddleware:
                 "API call exceeded rate limit due to too many requests.",
                 self._okta_limit_headers(),
             )
-        return databricks_error(
-            429, "REQUEST_LIMIT_EXCEEDED", "Too many requests. Please retry later.", {"Retry-After": "1"}
-        )
+        return databricks_error(429, "REQUEST_LIMIT_EXCEEDED", "Too many requests. Please retry later.", {"Retry-After": "1"})
 
     def _server_error(self) -> Any:
         if self.okta:
-            return okta_error(
-                503, "E0000010", "Service is temporarily unavailable.", self._okta_limit_headers()
-            )
+            return okta_error(503, "E0000010", "Service is temporarily unavailable.", self._okta_limit_headers())
         if self.injected % 2:
             return databricks_error(
                 503,

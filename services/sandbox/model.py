@@ -188,11 +188,7 @@ def _build(tp: Any, value: Any) -> Any:
     if dataclasses.is_dataclass(tp):
         hints = typing.get_type_hints(tp)
         return typing.cast(Any, tp)(
-            **{
-                f.name: _build(hints[f.name], value[f.name])
-                for f in dataclasses.fields(tp)
-                if f.name in value
-            }
+            **{f.name: _build(hints[f.name], value[f.name]) for f in dataclasses.fields(tp) if f.name in value}
         )
     if origin is list:
         (item,) = typing.get_args(tp)

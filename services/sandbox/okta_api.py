@@ -100,9 +100,7 @@ class OktaApi:
         keep = {k: v for k, v in request.query_params.items() if k not in ("after", "limit")}
         links = [f'<{base}?{urlencode({**keep, "limit": limit})}>; rel="self"']
         if start + limit < len(items):
-            links.append(
-                f'<{base}?{urlencode({**keep, "after": page[-1]["id"], "limit": limit})}>; rel="next"'
-            )
+            links.append(f'<{base}?{urlencode({**keep, "after": page[-1]["id"], "limit": limit})}>; rel="next"')
         return JSONResponse(page, headers={"Link": ", ".join(links)})
 
     async def users(self, request: Request) -> Response:
@@ -120,17 +118,13 @@ class OktaApi:
     async def user(self, request: Request) -> dict[str, Any]:
         u = self.okta_users.get(request.path_params["uid"])
         if u is None:
-            raise ApiError(
-                404, "E0000007", f"Not found: Resource not found: {request.path_params['uid']} (User)"
-            )
+            raise ApiError(404, "E0000007", f"Not found: Resource not found: {request.path_params['uid']} (User)")
         return self._user(u)
 
     def _okta_group(self, request: Request) -> Group:
         g = self.okta_groups.get(request.path_params["gid"])
         if g is None:
-            raise ApiError(
-                404, "E0000007", f"Not found: Resource not found: {request.path_params['gid']} (UserGroup)"
-            )
+            raise ApiError(404, "E0000007", f"Not found: Resource not found: {request.path_params['gid']} (UserGroup)")
         return g
 
     async def groups(self, request: Request) -> Response:

@@ -106,9 +106,7 @@ def running_sandbox(*args: str, scenario: str = "tiny", seed: int = 7) -> Iterat
         str(seed),
         *args,
     ]
-    proc = subprocess.Popen(
-        cmd, cwd=REPO, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    proc = subprocess.Popen(cmd, cwd=REPO, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()

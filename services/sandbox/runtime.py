@@ -56,9 +56,7 @@ class SandboxRuntime:
             if sec.kind != "metastore":
                 parent = sec.full_name.rsplit(".", 1)[0] if "." in sec.full_name else ""
                 self.children[(sec.metastore_id, sec.kind, parent)].append(sec)
-        self.jobs: dict[tuple[int, int], Job] = {
-            (ws.workspace_id, j.job_id): j for ws in s.workspaces.values() for j in ws.jobs
-        }
+        self.jobs: dict[tuple[int, int], Job] = {(ws.workspace_id, j.job_id): j for ws in s.workspaces.values() for j in ws.jobs}
 
     def principal_id(self, entry: dict[str, Any]) -> str | None:
         """Resolve ``user_name`` / ``group_name`` / ``service_principal_name`` (or a UC principal)."""

@@ -177,9 +177,7 @@ def _assign_lifecycle(user: User, rng: random.Random, index: int) -> None:
         user.okta_status = rng.choice(("STAGED", "PROVISIONED", "LOCKED_OUT", "PASSWORD_EXPIRED"))
 
 
-def _add_service_principals(
-    state: SandboxState, size: ScenarioSize, rng: random.Random, used: set[str]
-) -> None:
+def _add_service_principals(state: SandboxState, size: ScenarioSize, rng: random.Random, used: set[str]) -> None:
     for i in range(size.service_principals):
         sp = ServicePrincipal(_scim_id(rng, used), new_uuid(rng), f"sp-etl-{i:02d}")
         state.service_principals[sp.id] = sp
@@ -204,9 +202,7 @@ def _add_groups(state: SandboxState, size: ScenarioSize, rng: random.Random, use
     dept_groups = groups[1 : 1 + n_dept]
     team_groups = groups[1 + n_dept :]
     for group in dept_groups:
-        group.members.extend(
-            u.id for u in users if u.department == by_dept[group.display_name] and rng.random() < 0.5
-        )
+        group.members.extend(u.id for u in users if u.department == by_dept[group.display_name] and rng.random() < 0.5)
     for group in team_groups:
         group.members.extend(u.id for u in rng.sample(users, min(len(users), rng.randint(3, 18))))
         if rng.random() < 0.3:  # nested: a team inside its department group

@@ -111,14 +111,10 @@ def _add_workspaces(state: SandboxState, size: ScenarioSize, pools: _Pools, meta
             for c in range(rng.randint(1, 3))
         ]
         ws.warehouses = [
-            Compute(
-                f"{rng.getrandbits(64):016x}", f"{team}-warehouse-{w}", pools.grants(WAREHOUSE_LEVELS, 1, 2)
-            )
+            Compute(f"{rng.getrandbits(64):016x}", f"{team}-warehouse-{w}", pools.grants(WAREHOUSE_LEVELS, 1, 2))
             for w in range(rng.randint(1, 2))
         ]
-        directory = WsObject(
-            object_id, f"/Shared/{team}", "DIRECTORY", pools.grants(("CAN_READ", "CAN_EDIT"), 1, 1)
-        )
+        directory = WsObject(object_id, f"/Shared/{team}", "DIRECTORY", pools.grants(("CAN_READ", "CAN_EDIT"), 1, 1))
         shared = WsObject(object_id + 3, "/Shared", "DIRECTORY")
         ws.objects = [shared, directory] + [
             WsObject(
@@ -177,9 +173,7 @@ def _add_catalogs(state: SandboxState, size: ScenarioSize, pools: _Pools, metast
             cat.properties["approver"] = state.users[rng.choice(pools.users)].user_name
         state.add_securable(cat)
         for s in range(size.schemas // size.catalogs + (1 if c < size.schemas % size.catalogs else 0)):
-            schema = Securable(
-                "schema", f"{cat.full_name}.s{s:02d}", mid, pools.owner(), pools.grants(SCHEMA_PRIVS, 0, 2)
-            )
+            schema = Securable("schema", f"{cat.full_name}.s{s:02d}", mid, pools.owner(), pools.grants(SCHEMA_PRIVS, 0, 2))
             state.add_securable(schema)
             schemas.append(schema)
     for t in range(size.tables):
@@ -216,11 +210,9 @@ def _over_provision(state: SandboxState, pools: _Pools) -> None:
             if job.production:
                 job.acl.append(Grant(pools.broad, "CAN_MANAGE"))
         for sec in state.securables.values():
-            if (
-                sec.kind == "catalog"
-                and sec.metastore_id == ws.metastore_id
-                and sec.full_name.startswith("prod_")
-            ) and not any(g.principal_id == pools.broad for g in sec.grants):
+            if (sec.kind == "catalog" and sec.metastore_id == ws.metastore_id and sec.full_name.startswith("prod_")) and not any(
+                g.principal_id == pools.broad for g in sec.grants
+            ):
                 sec.grants.append(Grant(pools.broad, "ALL_PRIVILEGES"))
                 break
 

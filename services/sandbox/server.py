@@ -32,9 +32,7 @@ from services.sandbox.wire import int_param, json_body, route
 
 
 def bind(host: str, port: int) -> socket.socket:
-    sock = socket.socket(
-        socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP
-    )  # proto lets asyncio set TCP_NODELAY
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # proto lets asyncio set TCP_NODELAY
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(2048)
@@ -48,9 +46,7 @@ def admin_routes(rt: SandboxRuntime, okta: OktaApi, dbx: DatabricksApi) -> list[
         return Response("\n".join(lines) + "\n", media_type="application/x-ndjson")
 
     async def drift(request: Request) -> dict[str, Any]:
-        applied = apply_drift(
-            rt.state, int_param(request, "seed", 1), int_param(request, "changes", 6, low=1)
-        )
+        applied = apply_drift(rt.state, int_param(request, "seed", 1), int_param(request, "changes", 6, low=1))
         rt.reindex()
         okta.reindex()
         rt.changed()
@@ -96,9 +92,7 @@ def admin_routes(rt: SandboxRuntime, okta: OktaApi, dbx: DatabricksApi) -> list[
 def build_apps(rt: SandboxRuntime, seed: int) -> tuple[Any, Any]:
     dbx = DatabricksApi(rt)
     okta = OktaApi(rt)
-    routes = admin_routes(rt, okta, dbx) + databricks_routes(
-        dbx, ScimApi(rt), uc_routes(UnityCatalogApi(dbx))
-    )
+    routes = admin_routes(rt, okta, dbx) + databricks_routes(dbx, ScimApi(rt), uc_routes(UnityCatalogApi(dbx)))
     databricks_app = FaultsMiddleware(Starlette(routes=routes), rt, okta=False, seed=seed)
     okta_app = FaultsMiddleware(Starlette(routes=okta_routes(okta)), rt, okta=True, seed=seed + 1)
     return databricks_app, okta_app

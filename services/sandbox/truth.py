@@ -47,9 +47,7 @@ class _Truth:
                 for inner, chain in self.paths(member, seen + (group_id,)):
                     yield inner, (member,) + chain
 
-    def expand(
-        self, scope: str, grant: Grant, resource: Resource, inherited_from: str | None = None
-    ) -> Iterator[Entitlement]:
+    def expand(self, scope: str, grant: Grant, resource: Resource, inherited_from: str | None = None) -> Iterator[Entitlement]:
         principal = self.principals.get(grant.principal_id)
         if principal is None:
             return
@@ -59,9 +57,7 @@ class _Truth:
         for member, chain in self.paths(principal.id):
             target = self.principals.get(member)
             if target is not None and target.type != "group":
-                yield Entitlement(
-                    scope, target, resource, grant.privilege, (principal.id,) + chain, inherited_from
-                )
+                yield Entitlement(scope, target, resource, grant.privilege, (principal.id,) + chain, inherited_from)
 
     def memberships(self) -> Iterator[Entitlement]:
         for group in self.state.groups.values():
@@ -72,9 +68,7 @@ class _Truth:
 
     def workspace(self, ws: Workspace) -> Iterator[Entitlement]:
         scope, wid, wname = f"workspace:{ws.workspace_id}", str(ws.workspace_id), ws.name
-        res = Resource(
-            "workspace", wid, wname, wid, wname, ws.production, None, tuple(sorted(ws.tags.items()))
-        )
+        res = Resource("workspace", wid, wname, wid, wname, ws.production, None, tuple(sorted(ws.tags.items())))
         for pid, perms in ws.assignments.items():
             for perm in perms:
                 yield from self.expand(scope, Grant(pid, perm), res)
@@ -126,9 +120,7 @@ class _Truth:
             None,
             sec.kind != "metastore" and catalog.startswith("prod_"),
             self.principals[sec.owner_id].name,
-            tuple(sorted(catalog_sec.properties.items()))
-            if catalog_sec is not None and sec.kind != "metastore"
-            else (),
+            tuple(sorted(catalog_sec.properties.items())) if catalog_sec is not None and sec.kind != "metastore" else (),
         )
         for grant in sec.grants:
             yield from self.expand(f"metastore:{sec.metastore_id}", grant, res)

@@ -82,9 +82,7 @@ def scim_page(request: Request, items: Sequence[dict[str, Any]]) -> dict[str, An
     }
 
 
-def render_acl(
-    state: SandboxState, grants: Sequence[Grant], inherited: Sequence[tuple[Grant, str]] = ()
-) -> list[dict[str, Any]]:
+def render_acl(state: SandboxState, grants: Sequence[Grant], inherited: Sequence[tuple[Grant, str]] = ()) -> list[dict[str, Any]]:
     """Databricks ``access_control_list``: one entry per principal, all its permission levels."""
     entries: dict[str, dict[str, Any]] = {}
 
@@ -108,9 +106,7 @@ def render_acl(
         return entries[principal_id]
 
     for grant in grants:
-        entry(grant.principal_id)["all_permissions"].append(
-            {"permission_level": grant.privilege, "inherited": False}
-        )
+        entry(grant.principal_id)["all_permissions"].append({"permission_level": grant.privilege, "inherited": False})
     for grant, parent in inherited:
         entry(grant.principal_id)["all_permissions"].append(
             {"permission_level": grant.privilege, "inherited": True, "inherited_from_object": [parent]}

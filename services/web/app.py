@@ -55,9 +55,7 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {k.lower() for k, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [
-                    h for h in self._RAW if h[0] not in present
-                ]
+                message["headers"] = list(message.get("headers", [])) + [h for h in self._RAW if h[0] not in present]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

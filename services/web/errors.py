@@ -30,15 +30,11 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in accept and "application/json" not in accept
 
 
-def problem(
-    request: Request, status: int, code: str, title: str, detail: str, extra: dict[str, Any] | None = None
-):  # type: ignore[no-untyped-def]
+def problem(request: Request, status: int, code: str, title: str, detail: str, extra: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
     if _wants_html(request):
         from html import escape
 
-        page = _PAGE.format(
-            status=status, title=escape(title), detail=escape(detail), hint=_HINTS.get(status, "")
-        )
+        page = _PAGE.format(status=status, title=escape(title), detail=escape(detail), hint=_HINTS.get(status, ""))
         return HTMLResponse(page, status_code=status)
     body = {
         "type": f"urn:accessreview:error:{code}",
@@ -56,9 +52,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.http_status >= 500:
             log.warning("request failed", path=request.url.path, code=exc.code, error=exc.message)
         extra = {k: v for k, v in exc.details.items() if isinstance(v, str | int | list)}
-        return problem(
-            request, exc.http_status, exc.code, exc.code.replace("-", " ").capitalize(), exc.message, extra
-        )
+        return problem(request, exc.http_status, exc.code, exc.code.replace("-", " ").capitalize(), exc.message, extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):  # type: ignore[no-untyped-def]

@@ -56,9 +56,7 @@ class LinkSigner:
         except SignatureExpired as exc:
             claims = None
             if isinstance(exc.payload, dict):
-                claims = LinkClaims(
-                    str(exc.payload.get("r")), exc.payload.get("c"), str(exc.payload.get("t"))
-                )
+                claims = LinkClaims(str(exc.payload.get("r")), exc.payload.get("c"), str(exc.payload.get("t")))
             raise LinkRejected("this review link has expired", "expired", claims) from None
         except BadSignature:
             raise LinkRejected("this review link is not valid", "forged") from None

@@ -36,13 +36,9 @@ class SessionManager:
         self.config = config
         self._serializer = URLSafeTimedSerializer(config.secret, salt=SESSION_SALT)
 
-    def start(
-        self, response: Response, email: str, method: str, campaign_id: str | None, token_id: str | None
-    ) -> str:
+    def start(self, response: Response, email: str, method: str, campaign_id: str | None, token_id: str | None) -> str:
         csrf = secrets.token_urlsafe(24)
-        value = self._serializer.dumps(
-            {"e": email.lower(), "m": method, "c": campaign_id, "t": token_id, "x": csrf}
-        )
+        value = self._serializer.dumps({"e": email.lower(), "m": method, "c": campaign_id, "t": token_id, "x": csrf})
         response.set_cookie(
             COOKIE,
             value,

@@ -22,10 +22,7 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="package")  # Playwright's sync API holds this thread's event loop until it exits
 def browser():  # type: ignore[no-untyped-def]
     if not CHROMIUM.exists():
-        pytest.skip(
-            f"no system Chromium at {CHROMIUM} (apt-get install -y chromium); "
-            "`playwright install` is not used"
-        )
+        pytest.skip(f"no system Chromium at {CHROMIUM} (apt-get install -y chromium); `playwright install` is not used")
     playwright_api = pytest.importorskip("playwright.sync_api")
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

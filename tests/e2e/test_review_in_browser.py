@@ -51,9 +51,7 @@ def _low_risk_reviewer(site, n):  # type: ignore[no-untyped-def]
     with site.deps.sessions() as session:
         tasks = list(
             session.scalars(
-                select(m.ReviewTask).where(
-                    m.ReviewTask.campaign_id == site.campaign_id, m.ReviewTask.reviewer_level == 1
-                )
+                select(m.ReviewTask).where(m.ReviewTask.campaign_id == site.campaign_id, m.ReviewTask.reviewer_level == 1)
             )
         )
     counts: dict[str, list[m.ReviewTask]] = {}

@@ -26,8 +26,12 @@ def test_s3_object_lock_refuses_delete_and_overwrite(s3_endpoint: str) -> None:
     s3.create_bucket(Bucket="real-parts-lock", ObjectLockEnabledForBucket=True)
     until = datetime.now(UTC) + timedelta(days=1)
     put = s3.put_object(
-        Bucket="real-parts-lock", Key="a", Body=b"x", ObjectLockMode="COMPLIANCE",
-        ObjectLockRetainUntilDate=until, IfNoneMatch="*",
+        Bucket="real-parts-lock",
+        Key="a",
+        Body=b"x",
+        ObjectLockMode="COMPLIANCE",
+        ObjectLockRetainUntilDate=until,
+        IfNoneMatch="*",
     )
     with pytest.raises(ClientError):
         s3.put_object(Bucket="real-parts-lock", Key="a", Body=b"y", IfNoneMatch="*")

@@ -134,7 +134,11 @@ def apicurio_registry(ready_timeout_s: float = 90.0) -> Iterator[str]:
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [java, *JAVA_OPTS, "-jar", str(jar)],
-            cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=workdir,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
     keep_log = False

@@ -48,3 +48,18 @@ def test_every_layer_the_architecture_names_is_in_a_contract() -> None:
     for layer in re.findall(r"^\d\. (`services\.[a-z]+`.*)$", ARCHITECTURE, re.M):
         for module in re.findall(r"`(services\.[a-z]+)`", layer):
             assert f'"{module}' in contracts or f"| {module}" in contracts, f"{module} is in no import-linter contract"
+
+
+SERVICES = ("collector", "campaign", "notifier", "ledger")
+
+
+def test_every_service_has_the_same_skeleton() -> None:
+    import importlib
+
+    for name in SERVICES:
+        package = ROOT / "services" / name
+        missing = [f for f in ("service.py", "wiring.py", "cli.py") if not (package / f).exists()]
+        assert missing == [], f"services/{name} lacks {missing}"
+        assert callable(importlib.import_module(f"services.{name}.service").run)
+        wiring = importlib.import_module(f"services.{name}.wiring")
+        assert callable(getattr(wiring, "build_deps", None) or getattr(wiring, "build_writer", None))

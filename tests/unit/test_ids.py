@@ -2,7 +2,20 @@ from __future__ import annotations
 
 import time
 
-from services.core.ids import is_ulid, new_ulid, ulid_time_ms
+from services.core.ids import new_ulid
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def is_ulid(value: str) -> bool:
+    return len(value) == 26 and all(c in CROCKFORD for c in value)
+
+
+def ulid_time_ms(ulid: str) -> int:
+    value = 0
+    for ch in ulid[:10]:
+        value = value * 32 + CROCKFORD.index(ch)
+    return value
 
 
 def test_ulids_are_unique_and_sort_in_creation_order() -> None:

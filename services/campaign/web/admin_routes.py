@@ -131,11 +131,7 @@ def evidence(request: Request, campaign_id: str) -> Response:
     with state.deps.sessions() as session:
         data = dashboard(session, campaign_id, state.deps.clock.micros())
         report = metadata_gaps(session, campaign_id)
-        exceptions = [
-            (t, d)
-            for t, d in evidence_rows(session, campaign_id)
-            if t.decision in ("revoke", "abstain", None)
-        ]
+        exceptions = [(t, d) for t, d in evidence_rows(session, campaign_id) if t.decision in ("revoke", "abstain", None)]
         history = decision_history(session, campaign_id)
         requested = revocations(session, campaign_id)
     return render(

@@ -40,12 +40,8 @@ def dashboard(session: Session, campaign_id: str, now_us: int) -> Dashboard:
         overdue = [(reviewer, total - done) for reviewer, total, done in by_reviewer if total > done]
     total = sum(r[1] for r in by_reviewer)
     decided = sum(r[2] for r in by_reviewer)
-    escalations = session.scalar(
-        select(func.count()).select_from(m.Escalation).where(m.Escalation.campaign_id == campaign_id)
-    )
-    revocations = session.scalar(
-        select(func.count()).select_from(m.Revocation).where(m.Revocation.campaign_id == campaign_id)
-    )
+    escalations = session.scalar(select(func.count()).select_from(m.Escalation).where(m.Escalation.campaign_id == campaign_id))
+    revocations = session.scalar(select(func.count()).select_from(m.Revocation).where(m.Revocation.campaign_id == campaign_id))
     level1 = session.execute(
         select(m.ReviewTask.routed_by, func.count())
         .where(m.ReviewTask.campaign_id == campaign_id, m.ReviewTask.reviewer_level == 1)
@@ -69,9 +65,7 @@ def dashboard(session: Session, campaign_id: str, now_us: int) -> Dashboard:
     )
 
 
-def evidence_rows(
-    session: Session, campaign_id: str, limit: int | None = None
-) -> list[tuple[m.ReviewTask, m.Decision | None]]:
+def evidence_rows(session: Session, campaign_id: str, limit: int | None = None) -> list[tuple[m.ReviewTask, m.Decision | None]]:
     """Every task with the decision that stands (latest), for the CSV and the evidence report."""
     query = (
         select(m.ReviewTask, m.Decision)
@@ -103,10 +97,7 @@ def revocations(session: Session, campaign_id: str, limit: int = 5000) -> list[m
 def decision_history(session: Session, campaign_id: str, limit: int = 2000) -> list[m.Decision]:
     return list(
         session.scalars(
-            select(m.Decision)
-            .where(m.Decision.campaign_id == campaign_id)
-            .order_by(m.Decision.occurred_at)
-            .limit(limit)
+            select(m.Decision).where(m.Decision.campaign_id == campaign_id).order_by(m.Decision.occurred_at).limit(limit)
         )
     )
 

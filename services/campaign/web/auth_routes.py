@@ -41,9 +41,7 @@ def link_exchange(request: Request, token: str) -> Response:
     try:
         claims = state.signer.verify(token)
         with state.deps.sessions() as session:
-            used = session.scalar(
-                select(m.LinkUse.link_token_id).where(m.LinkUse.link_token_id == claims.token_id)
-            )
+            used = session.scalar(select(m.LinkUse.link_token_id).where(m.LinkUse.link_token_id == claims.token_id))
         if used is not None:
             raise LinkRejected("this review link was already used: ask for a new one", "replayed", claims)
     except LinkRejected as exc:
@@ -81,9 +79,7 @@ def home(request: Request) -> Response:
 async def oidc_login(request: Request) -> Response:
     client = web_state(request).oidc
     if client is None:
-        return render(
-            request, "link.html", status_code=404, token=None, error="single sign-on is not configured"
-        )
+        return render(request, "link.html", status_code=404, token=None, error="single sign-on is not configured")
     return await client.authorize_redirect(request, str(request.url_for("oidc_callback")))  # type: ignore[no-any-return]
 
 

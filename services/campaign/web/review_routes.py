@@ -95,9 +95,7 @@ def decide(
         from fastapi.responses import JSONResponse
 
         return JSONResponse({"recorded": len(ids), "decision_ids": ids})
-    return RedirectResponse(
-        _back(campaign_id, view, status, risk or None, page, done=len(ids)), status_code=303
-    )
+    return RedirectResponse(_back(campaign_id, view, status, risk or None, page, done=len(ids)), status_code=303)
 
 
 @router.get("/groups/{group}/owners")

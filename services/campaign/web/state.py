@@ -60,9 +60,7 @@ def require_staff(actor: Actor, write: bool = False) -> None:
     """Admins may do anything on admin pages; auditors may only read."""
     if actor.is_admin or (actor.is_auditor and not write):
         return
-    raise PermissionDeniedError(
-        "this page is for campaign administrators" + ("" if write else " and auditors")
-    )
+    raise PermissionDeniedError("this page is for campaign administrators" + ("" if write else " and auditors"))
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any):  # type: ignore[no-untyped-def]

@@ -58,9 +58,7 @@ def load_inbox(
 ) -> Inbox:
     campaign = _visible_campaign(session, actor, campaign_id)
     mine = (m.ReviewTask.campaign_id == campaign_id, m.ReviewTask.reviewer == actor.email)
-    total, decided = session.execute(
-        select(func.count(), func.count(m.ReviewTask.decision)).where(*mine)
-    ).one()
+    total, decided = session.execute(select(func.count(), func.count(m.ReviewTask.decision)).where(*mine)).one()
     query = select(*_TASK_COLUMNS).where(*mine)  # plain rows: no ORM identity map on the hot page
     if status == "pending":
         query = query.where(m.ReviewTask.decision.is_(None))
@@ -79,15 +77,11 @@ def load_inbox(
         matching = {"all": total, "pending": total - decided, "decided": decided}.get(status, total)
     pages = max(1, -(-matching // PAGE_SIZE))
     page = min(max(page, 1), pages)
-    tasks = session.execute(
-        query.order_by(*order, m.ReviewTask.task_id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-    ).all()
+    tasks = session.execute(query.order_by(*order, m.ReviewTask.task_id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
     entitlements = [json.loads(t.entitlement_json) for t in tasks]
     emails = {e["principal"].get("email") for e in entitlements if e["principal"].get("email")}
     identities = (
-        {i.email: i for i in session.execute(select(*_IDENTITY_COLUMNS).where(m.Identity.email.in_(emails)))}
-        if emails
-        else {}
+        {i.email: i for i in session.execute(select(*_IDENTITY_COLUMNS).where(m.Identity.email.in_(emails)))} if emails else {}
     )
     inbox = Inbox(campaign, int(total), int(decided), page=page, pages=pages, shown=len(tasks))
     current: tuple[str, list[InboxItem]] | None = None
@@ -96,19 +90,13 @@ def load_inbox(
         if current is None or current[0] != label:
             current = (label, [])
             inbox.groups.append(current)
-        current[1].append(
-            InboxItem(task, ent, task.risk_flags.split(), identities.get(ent["principal"].get("email")))
-        )
+        current[1].append(InboxItem(task, ent, task.risk_flags.split(), identities.get(ent["principal"].get("email"))))
     return inbox
 
 
-def own_task_ids(
-    session: Session, actor: Actor, campaign_id: str, status: str, risk: str | None
-) -> list[str]:
+def own_task_ids(session: Session, actor: Actor, campaign_id: str, status: str, risk: str | None) -> list[str]:
     """Every item of the reviewer matching a filter (bulk 'select all matching')."""
-    query = select(m.ReviewTask.task_id).where(
-        m.ReviewTask.campaign_id == campaign_id, m.ReviewTask.reviewer == actor.email
-    )
+    query = select(m.ReviewTask.task_id).where(m.ReviewTask.campaign_id == campaign_id, m.ReviewTask.reviewer == actor.email)
     if status == "pending":
         query = query.where(m.ReviewTask.decision.is_(None))
     if risk:

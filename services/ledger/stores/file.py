@@ -69,9 +69,7 @@ class FileStore:
             return []
         try:
             return sorted(
-                str(p.relative_to(self.root))
-                for p in directory.rglob("*")
-                if p.is_file() and not p.name.startswith(".tmp-")
+                str(p.relative_to(self.root)) for p in directory.rglob("*") if p.is_file() and not p.name.startswith(".tmp-")
             )
         except OSError as exc:
             raise UnavailableError(f"cannot list {self.url}: {exc}") from None

@@ -32,9 +32,7 @@ class S3Store:
             "s3",
             endpoint_url=settings.s3_endpoint_url,
             region_name=settings.s3_region,
-            config=Config(
-                retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=10, read_timeout=60
-            ),
+            config=Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=10, read_timeout=60),
         )
 
     def _key(self, key: str) -> str:
@@ -79,16 +77,12 @@ class S3Store:
         )
 
     def get(self, key: str) -> bytes:
-        response = self._call(
-            f"get {self.url}/{key}", self._client.get_object, Bucket=self.bucket, Key=self._key(key)
-        )
+        response = self._call(f"get {self.url}/{key}", self._client.get_object, Bucket=self.bucket, Key=self._key(key))
         return response["Body"].read()
 
     def exists(self, key: str) -> bool:
         try:
-            self._call(
-                f"head {self.url}/{key}", self._client.head_object, Bucket=self.bucket, Key=self._key(key)
-            )
+            self._call(f"head {self.url}/{key}", self._client.head_object, Bucket=self.bucket, Key=self._key(key))
             return True
         except NotFoundError:
             return False
@@ -97,9 +91,7 @@ class S3Store:
         keys: list[str] = []
         paginator = self._client.get_paginator("list_objects_v2")
         full = self._key(prefix)
-        pages = self._call(
-            f"list {self.url}", lambda: list(paginator.paginate(Bucket=self.bucket, Prefix=full))
-        )
+        pages = self._call(f"list {self.url}", lambda: list(paginator.paginate(Bucket=self.bucket, Prefix=full)))
         for page in pages:
             keys.extend(self._relative(o["Key"]) for o in page.get("Contents", []))
         return sorted(keys)
@@ -126,9 +118,7 @@ class S3Store:
         """Every version and delete marker under the prefix, with lock and encryption from HEAD."""
         paginator = self._client.get_paginator("list_object_versions")
         prefix = f"{self.prefix}/" if self.prefix else ""
-        pages = self._call(
-            f"list versions {self.url}", lambda: list(paginator.paginate(Bucket=self.bucket, Prefix=prefix))
-        )
+        pages = self._call(f"list versions {self.url}", lambda: list(paginator.paginate(Bucket=self.bucket, Prefix=prefix)))
         records: list[ObjectRecord] = []
         for page in pages:
             for marker in page.get("DeleteMarkers", []):

@@ -36,17 +36,11 @@ def check_location(manifest: SignedManifest, n: int, where: str) -> list[Finding
     ]
 
 
-def check_link(
-    manifest: SignedManifest, previous: SignedManifest | None, origin: str | None, where: str
-) -> list[Finding]:
+def check_link(manifest: SignedManifest, previous: SignedManifest | None, origin: str | None, where: str) -> list[Finding]:
     """Checks 3 and 4: predecessor hash (the first names none), origin, gap-free signed sequence numbers."""
     out = []
     if previous is None:
-        if (
-            manifest["prev_manifest_sha256"] is not None
-            or manifest["first_seq"] != 0
-            or manifest["chain_prev"] != "00" * 32
-        ):
+        if manifest["prev_manifest_sha256"] is not None or manifest["first_seq"] != 0 or manifest["chain_prev"] != "00" * 32:
             out.append(
                 Finding(
                     "chain-genesis",
@@ -69,17 +63,9 @@ def check_link(
         )
     expected_first = previous["last_seq"] + 1
     if manifest["first_seq"] > expected_first:
-        out.append(
-            Finding(
-                "sequence-gap", where, f"first seq {expected_first}", f"first seq {manifest['first_seq']}"
-            )
-        )
+        out.append(Finding("sequence-gap", where, f"first seq {expected_first}", f"first seq {manifest['first_seq']}"))
     elif manifest["first_seq"] < expected_first:
-        out.append(
-            Finding(
-                "sequence-overlap", where, f"first seq {expected_first}", f"first seq {manifest['first_seq']}"
-            )
-        )
+        out.append(Finding("sequence-overlap", where, f"first seq {expected_first}", f"first seq {manifest['first_seq']}"))
     if origin is not None and manifest["origin"] != origin:
         out.append(Finding("origin-mismatch", where, origin, manifest["origin"]))
     if manifest["created_at"] < previous["created_at"]:

@@ -69,9 +69,7 @@ def fetch(store: Store, n: int, checkpoint_listed: bool, witness: Store | None =
 
 
 class Prefetcher:
-    def __init__(
-        self, store: Store, numbers: list[int], checkpoints: set[int], witness: Store | None = None
-    ) -> None:
+    def __init__(self, store: Store, numbers: list[int], checkpoints: set[int], witness: Store | None = None) -> None:
         self.store = store
         self.witness = witness
         self.numbers = numbers
@@ -83,9 +81,7 @@ class Prefetcher:
         try:
             for i, n in enumerate(self.numbers):
                 current = pending.result() if pending is not None else self._fetch(n)
-                pending = (
-                    self._pool.submit(self._fetch, self.numbers[i + 1]) if i + 1 < len(self.numbers) else None
-                )
+                pending = self._pool.submit(self._fetch, self.numbers[i + 1]) if i + 1 < len(self.numbers) else None
                 yield current
         finally:
             if pending is not None:

@@ -28,9 +28,7 @@ def check_storage(records: list[ObjectRecord] | None, min_days: int) -> tuple[li
             out.append(Finding("storage-not-compliance", where, "COMPLIANCE", str(r.lock_mode)))
         if r.retain_until is None:
             out.append(Finding("storage-retention-missing", where, "a retain-until date", "none"))
-        elif r.last_modified is not None and r.retain_until < r.last_modified + timedelta(
-            days=min_days
-        ) - timedelta(days=1):
+        elif r.last_modified is not None and r.retain_until < r.last_modified + timedelta(days=min_days) - timedelta(days=1):
             out.append(
                 Finding(
                     "storage-retention-short",
@@ -40,9 +38,7 @@ def check_storage(records: list[ObjectRecord] | None, min_days: int) -> tuple[li
                 )
             )
         if r.encryption is None:
-            out.append(
-                Finding("storage-unencrypted", where, "server-side encryption", "none", severity=WARNING)
-            )
+            out.append(Finding("storage-unencrypted", where, "server-side encryption", "none", severity=WARNING))
     for key, count in versions.items():
         if count > 1:
             out.append(

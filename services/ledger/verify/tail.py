@@ -38,9 +38,7 @@ NO_WITNESS = Finding(
 )
 
 
-def check_witness_at(
-    note: bytes, n: int, size: int, root: bytes, origin: str | None, ring: KeyRing
-) -> list[Finding]:
+def check_witness_at(note: bytes, n: int, size: int, root: bytes, origin: str | None, ring: KeyRing) -> list[Finding]:
     """The witness's copy of checkpoint n must name the tree the verifier recomputed after segment n."""
     where = f"witness {layout.checkpoint_key(n)}"
     try:
@@ -64,9 +62,7 @@ def check_witness_at(
     return []
 
 
-def check_witness_beyond(
-    witness: Store, total: int, size: int, origin: str | None, ring: KeyRing
-) -> list[Finding]:
+def check_witness_beyond(witness: Store, total: int, size: int, origin: str | None, ring: KeyRing) -> list[Finding]:
     """Witness checkpoints numbered past the store's last manifest: the witness saw a longer log."""
     out: list[Finding] = []
     for key in witness.list(layout.CHECKPOINTS):

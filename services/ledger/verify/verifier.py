@@ -91,13 +91,9 @@ def _verify(
     ring = _trusted_ring(store, ring, report)
     segments, manifests, checkpoints = _listing(store, report)
     if not manifests and not segments:
-        report.add(
-            Finding("ledger-empty", store.url, "at least one sealed segment", "none", severity=WARNING)
-        )
+        report.add(Finding("ledger-empty", store.url, "at least one sealed segment", "none", severity=WARNING))
     total = max(manifests, default=-1) + 1
-    running, origin = _verify_segments(
-        store, ring, witness, total, manifests, checkpoints, min_days, progress, report
-    )
+    running, origin = _verify_segments(store, ring, witness, total, manifests, checkpoints, min_days, progress, report)
     report.add(
         Finding(
             "segment-orphan",
@@ -160,9 +156,7 @@ def _verify_segments(
     for n in range(total):
         where = f"segment {n}"
         if n not in listed:
-            report.add(
-                Finding("manifest-missing", where, layout.manifest_key(n), "nothing", "a gap in the chain")
-            )
+            report.add(Finding("manifest-missing", where, layout.manifest_key(n), "nothing", "a gap in the chain"))
             continue
         got = next(fetched)
         manifest = _manifest_of(got, where, report)
@@ -189,15 +183,11 @@ def _manifest_of(got: Fetched, where: str, report: Report) -> SignedManifest | N
     if got.manifest_unreadable:
         report.add(Finding("manifest-missing", where, layout.manifest_key(got.n), "listed but not readable"))
     elif got.manifest_error is not None:
-        report.add(
-            Finding(got.manifest_error.code, where, "a well-formed signed manifest", str(got.manifest_error))
-        )
+        report.add(Finding(got.manifest_error.code, where, "a well-formed signed manifest", str(got.manifest_error)))
     return got.manifest
 
 
-def _check_segment(
-    got: Fetched, manifest: SignedManifest, running: Running, where: str, report: Report
-) -> None:
+def _check_segment(got: Fetched, manifest: SignedManifest, running: Running, where: str, report: Report) -> None:
     if running.next_seq != manifest["first_seq"] or running.chain.hex() != manifest["chain_prev"]:
         # the link checks reported it; continue from the manifest's claim so later segments are checked
         running.next_seq = manifest["first_seq"]

@@ -62,9 +62,7 @@ def test_service_projects_collections_and_records_page_decisions(kafka_settings,
         def projected() -> bool:
             assert thread.is_alive(), "the campaign service stopped"
             with deps.sessions() as session:
-                return session.scalar(select(func.count()).select_from(m.ObservedEntitlement)) == len(
-                    scenario.entitlements
-                )
+                return session.scalar(select(func.count()).select_from(m.ObservedEntitlement)) == len(scenario.entitlements)
 
         _wait(projected)
         admin_deps = build_deps(

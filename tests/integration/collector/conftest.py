@@ -23,13 +23,9 @@ def small_sandbox() -> Iterator[RunningSandbox]:
         yield sandbox
 
 
-def read_events(
-    settings: Settings, codec: EventCodec, *bases: str, idle_s: float = 2.0, timeout_s: float = 60.0
-) -> list[Event]:
+def read_events(settings: Settings, codec: EventCodec, *bases: str, idle_s: float = 2.0, timeout_s: float = 60.0) -> list[Event]:
     """Every event on the given topics, from the beginning, until nothing new arrives for idle_s."""
-    consumer = make_consumer(
-        settings, settings.kafka_bootstrap, f"reader-{time.time_ns()}", **{"enable.auto.commit": False}
-    )
+    consumer = make_consumer(settings, settings.kafka_bootstrap, f"reader-{time.time_ns()}", **{"enable.auto.commit": False})
     partitions = [
         TopicPartition(settings.topic(spec.base), p, OFFSET_BEGINNING)
         for spec in TOPICS
@@ -54,8 +50,4 @@ def read_events(
 
 
 def by_type(events: list[Event], event_type: str, run_id: str | None = None) -> list[dict[str, Any]]:
-    return [
-        e.payload
-        for e in events
-        if e.event_type == event_type and (run_id is None or e.payload.get("run_id") == run_id)
-    ]
+    return [e.payload for e in events if e.event_type == event_type and (run_id is None or e.payload.get("run_id") == run_id)]

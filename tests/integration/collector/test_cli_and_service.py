@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from services.collector.run import baseline_store
+from services.collector.wiring import baseline_store
 from services.core.settings import Settings
 from services.events.codec import EventCodec
 from services.runtime.context import ServiceContext
@@ -53,17 +53,13 @@ def test_collect_once_export_equals_sandbox_truth_computed_offline(tmp_path: Pat
         )
         assert wrong.returncode == 6 and "account: Databricks rejected the token" in wrong.stderr
         assert "Traceback" not in wrong.stderr
-    truth = _cli(
-        "sandbox", "truth", "--scenario", "tiny", "--seed", "21", "--out", str(tmp_path / "t.jsonl"), env={}
-    )
+    truth = _cli("sandbox", "truth", "--scenario", "tiny", "--seed", "21", "--out", str(tmp_path / "t.jsonl"), env={})
     assert truth.returncode == 0, truth.stderr
     assert _keys(tmp_path / "c.jsonl") == _keys(tmp_path / "t.jsonl")
     assert not (tmp_path / "x.jsonl").exists()
 
 
-def test_service_collects_on_an_interval_and_stops_promptly(
-    kafka_settings: Settings, codec: EventCodec
-) -> None:
+def test_service_collects_on_an_interval_and_stops_promptly(kafka_settings: Settings, codec: EventCodec) -> None:
     with running_sandbox(scenario="tiny", seed=22) as sandbox:
         settings = sandbox.settings(kafka_settings, collect_interval_s=3600.0)
         ctx = ServiceContext("collector", settings)

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from services.collector.collect import CollectionOptions
-from services.collector.run import CollectionOutputs, RunReport, baseline_store, run_collection
+from services.collector.run import RunReport, run_collection
+from services.collector.wiring import CollectionOutputs, baseline_store
 from services.core.errors import AuthenticationError, UnavailableError
 from services.core.settings import Settings
 from services.events.codec import EventCodec
@@ -24,9 +25,7 @@ pytestmark = pytest.mark.integration
 
 def _sink(settings: Settings, catalog: SchemaCatalog, codec: EventCodec) -> CollectionOutputs:
     producer = EventProducer(settings, settings.kafka_bootstrap, codec)
-    return CollectionOutputs(
-        producer, EventFactory(catalog, Producer("collector", "test", "pytest")), baseline_store(settings)
-    )
+    return CollectionOutputs(producer, EventFactory(catalog, Producer("collector", "test", "pytest")), baseline_store(settings))
 
 
 def _run(settings: Settings, sink: CollectionOutputs | None = None, **options: object) -> RunReport:
@@ -67,9 +66,7 @@ def test_complete_collection_equals_truth_and_is_published(
     assert by_type(events, "entitlement.removed") == [] and by_type(events, "entitlement.granted") == []
 
 
-def test_errors_and_rate_limits_still_give_the_truth(
-    small_sandbox: RunningSandbox, settings: Settings
-) -> None:
+def test_errors_and_rate_limits_still_give_the_truth(small_sandbox: RunningSandbox, settings: Settings) -> None:
     small_sandbox.faults(error_rate=0.1, rate_limit=15, okta_rate_limit=15)
     try:
         before = small_sandbox.stats()["refused"]
@@ -80,9 +77,7 @@ def test_errors_and_rate_limits_still_give_the_truth(
     assert {s.scope: s.reason for s in report.result.scopes.values() if s.status != "complete"} == {}
     assert {e.key for e in report.result.entitlements()} == set(small_sandbox.truth())
     refused = {code: n - before.get(code, 0) for code, n in after.items()}
-    assert (
-        refused.get("429", 0) > 0 and refused.get("500", 0) + refused.get("503", 0) > 0
-    )  # and were absorbed
+    assert refused.get("429", 0) > 0 and refused.get("500", 0) + refused.get("503", 0) > 0  # and were absorbed
 
 
 def test_workspace_down_marks_only_its_scope_partial_and_removes_nothing(
@@ -148,9 +143,7 @@ def test_a_revoked_token_fails_only_its_workspace_with_a_clear_reason(
     assert "workspace dbc-002" in (scope.reason or "") and "rejected the token" in (scope.reason or "")
 
 
-def test_a_payload_missing_a_required_field_fails_its_scope_loudly(
-    small_sandbox: RunningSandbox, settings: Settings
-) -> None:
+def test_a_payload_missing_a_required_field_fails_its_scope_loudly(small_sandbox: RunningSandbox, settings: Settings) -> None:
     small_sandbox.faults(corrupt=["dbc-001"])
     try:
         result = _run(small_sandbox.settings(settings), workspaces=["dbc-001", "dbc-002"], okta=False).result
@@ -173,9 +166,7 @@ def test_bad_account_token_is_a_clear_error(small_sandbox: RunningSandbox, setti
 def test_bad_okta_token_fails_only_the_okta_scope(small_sandbox: RunningSandbox, settings: Settings) -> None:
     from pydantic import SecretStr
 
-    result = _run(
-        small_sandbox.settings(settings, okta_token=SecretStr("wrong")), workspaces=["dbc-000"]
-    ).result
+    result = _run(small_sandbox.settings(settings, okta_token=SecretStr("wrong")), workspaces=["dbc-000"]).result
     okta = result.scopes["okta"]
     assert okta.status == "failed" and "token was rejected" in (okta.reason or "")
     assert all(s.status == "complete" for s in result.scopes.values() if s.scope != "okta")
@@ -214,7 +205,5 @@ def test_workspace_filter_matches_truth_for_those_workspaces(
     assert [w.deployment_name for w in report.result.workspaces] == ["dbc-003"]
     ws_scope = report.result.workspaces[0].scope
     truth = small_sandbox.truth()
-    assert {k for k, r in truth.items() if r["scope"] == ws_scope} == {
-        e.key for e in report.result.scopes[ws_scope].entitlements
-    }
+    assert {k for k, r in truth.items() if r["scope"] == ws_scope} == {e.key for e in report.result.scopes[ws_scope].entitlements}
     assert report.exported == len(keys)

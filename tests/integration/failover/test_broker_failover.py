@@ -42,10 +42,17 @@ TRIALS = int(os.environ.get("AR_FAILOVER_TRIALS", "5"))
 
 def _overrides(cluster: ApacheKafka, tmp_path: Path) -> dict[str, Any]:
     overrides: dict[str, Any] = {
-        "env": "test", "data_dir": tmp_path, "kafka_bootstrap": cluster.bootstrap,
-        "kafka_topic_prefix": f"f{new_ulid().lower()}.", "kafka_replication_factor": 3, "database_url": "",
-        "ledger_store": f"file://{tmp_path / 'ledger'}", "ledger_witness": f"file://{tmp_path / 'witness'}",
-        "ledger_seal_events": 500, "ledger_seal_seconds": 0.5, "ledger_verify_interval_s": 3600.0,
+        "env": "test",
+        "data_dir": tmp_path,
+        "kafka_bootstrap": cluster.bootstrap,
+        "kafka_topic_prefix": f"f{new_ulid().lower()}.",
+        "kafka_replication_factor": 3,
+        "database_url": "",
+        "ledger_store": f"file://{tmp_path / 'ledger'}",
+        "ledger_witness": f"file://{tmp_path / 'witness'}",
+        "ledger_seal_events": 500,
+        "ledger_seal_seconds": 0.5,
+        "ledger_verify_interval_s": 3600.0,
     }
     ensure_topics(Settings(**overrides), cluster.bootstrap)
     return overrides
@@ -186,8 +193,14 @@ def test_whole_cluster_restart_soak(kafka_cluster: ApacheKafka, writer_overrides
 
 def _event_ids_on(settings: Settings, topic_base: str, partitions: int) -> Counter[str]:
     """Every event id the cluster holds on a topic (from the ``ar-event-id`` header), with counts."""
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": f"read-{new_ulid()}",
-                         "enable.auto.commit": False, "isolation.level": "read_committed"})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap,
+            "group.id": f"read-{new_ulid()}",
+            "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+        }
+    )
     consumer.assign([TopicPartition(settings.topic(topic_base), p, OFFSET_BEGINNING) for p in range(partitions)])
     ids: Counter[str] = Counter()
     idle_since = time.monotonic()

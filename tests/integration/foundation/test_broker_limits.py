@@ -41,7 +41,8 @@ def test_drift_between_catalogue_and_cluster_is_reported(kafka_settings: Setting
     admin = make_admin(kafka_settings, kafka_settings.kafka_bootstrap)
     name = kafka_settings.topic("notification.v1")
     resource = ConfigResource(
-        ConfigResource.Type.TOPIC, name,
+        ConfigResource.Type.TOPIC,
+        name,
         incremental_configs=[ConfigEntry("retention.ms", "3600000", incremental_operation=AlterConfigOpType.SET)],
     )
     admin.incremental_alter_configs([resource])[resource].result(timeout=20)
@@ -86,8 +87,14 @@ def test_a_dead_letter_too_large_for_the_broker_keeps_a_bounded_record(
     producer.publish_all([good])
     handled: list[str] = []
     runner = ConsumerRunner(
-        kafka_settings, kafka_settings.kafka_bootstrap, f"g-{new_ulid()}", [topic],
-        lambda event, meta: handled.append(event.event_id), codec, producer, retry_backoff_s=0.01,
+        kafka_settings,
+        kafka_settings.kafka_bootstrap,
+        f"g-{new_ulid()}",
+        [topic],
+        lambda event, meta: handled.append(event.event_id),
+        codec,
+        producer,
+        retry_backoff_s=0.01,
     )
     stats = runner.run(until=lambda s: s.handled + s.dead_lettered >= 2, max_idle_s=30)
     assert (stats.handled, stats.dead_lettered) == (1, 1)

@@ -185,8 +185,17 @@ def test_batch_mode_hands_over_whole_batches_and_dead_letters_only_what_is_refus
         handled.extend(event.event_id for event, _ in batch)
 
     runner = ConsumerRunner(
-        kafka_settings, kafka_settings.kafka_bootstrap, f"g-{new_ulid()}", [topic], None, codec, producer,
-        retry_backoff_s=0.01, batch_handler=project, tick=lambda: ticks.append(time.monotonic()), tick_every_s=0.2,
+        kafka_settings,
+        kafka_settings.kafka_bootstrap,
+        f"g-{new_ulid()}",
+        [topic],
+        None,
+        codec,
+        producer,
+        retry_backoff_s=0.01,
+        batch_handler=project,
+        tick=lambda: ticks.append(time.monotonic()),
+        tick_every_s=0.2,
     )
     stats = runner.run(until=lambda s: s.handled + s.dead_lettered >= len(good) + 1, max_idle_s=30)
     assert sorted(handled) == sorted(e.event_id for e in good if e.event_id != bad)

@@ -34,8 +34,7 @@ def _ticks(path: Path) -> list[int]:
 def test_one_replica_ticks_and_the_other_takes_over_when_it_dies(db_url: str, tmp_path: Path) -> None:
     ticks = tmp_path / "ticks.txt"
     replicas = [
-        subprocess.Popen([sys.executable, "-c", REPLICA, db_url, str(ticks)], cwd=ROOT, start_new_session=True)
-        for _ in range(2)
+        subprocess.Popen([sys.executable, "-c", REPLICA, db_url, str(ticks)], cwd=ROOT, start_new_session=True) for _ in range(2)
     ]
     try:
         time.sleep(4)

@@ -88,9 +88,7 @@ def _consume(settings: Settings, topics: set[str], expected: int, timeout_s: flo
     consumer = make_consumer(settings, settings.kafka_bootstrap, f"registry-reader-{time.monotonic_ns()}")
     try:
         metadata = consumer.list_topics(timeout=10)
-        consumer.assign(
-            [TopicPartition(topic, p, 0) for topic in sorted(topics) for p in metadata.topics[topic].partitions]
-        )
+        consumer.assign([TopicPartition(topic, p, 0) for topic in sorted(topics) for p in metadata.topics[topic].partitions])
         found: list[Message] = []
         deadline = time.monotonic() + timeout_s
         while len(found) < expected and time.monotonic() < deadline:
@@ -197,8 +195,12 @@ def test_an_incompatible_schema_is_a_conflict_not_a_retry(registry_url: str, cat
     probe = EventSchema("collection.started", None, {**current.schema, "name": f"Probe{new_ulid()}"})
     client = SchemaRegistryClient({"url": registry_url})
     client.set_config(probe.full_name, ServerConfig(compatibility=ConfigCompatibilityLevel.FULL))
-    narrowed = {"type": "record", "name": probe.schema["name"], "namespace": probe.schema.get("namespace"),
-                "fields": [{"name": "only", "type": "int"}]}
+    narrowed = {
+        "type": "record",
+        "name": probe.schema["name"],
+        "namespace": probe.schema.get("namespace"),
+        "fields": [{"name": "only", "type": "int"}],
+    }
     client.register_schema(probe.full_name, Schema(json.dumps(narrowed), "AVRO"))
     with pytest.raises(ConflictError, match="refuses .* as incompatible") as refused:
         ConfluentRegistry(_settings(registry_url)).id_for(probe)

@@ -114,9 +114,7 @@ def start_writer(overrides: dict[str, Any]) -> Any:
 
 def ledger_positions(settings: Settings) -> Counter:
     store = open_store(settings.effective_ledger_store)
-    return Counter(
-        (e.meta["topic"], e.meta["partition"], e.meta["offset"]) for e in iter_entries(store, decode=False)
-    )
+    return Counter((e.meta["topic"], e.meta["partition"], e.meta["offset"]) for e in iter_entries(store, decode=False))
 
 
 def wait_for_ledger(settings: Settings, expected: set[tuple[str, int, int]], timeout_s: float) -> float:
@@ -138,8 +136,6 @@ def assert_ledger_matches_cluster(settings: Settings, expected: set[tuple[str, i
     unexpected = {pos for pos in positions if pos not in expected and pos[0] != own}
     assert not unexpected, f"in the ledger but never produced: {sorted(unexpected)[:5]}"
     ring = KeyRing([signer_from_settings(settings).public])
-    report = verify_store(
-        open_store(settings.effective_ledger_store), ring, open_store(settings.ledger_witness or ""), 2555
-    )
+    report = verify_store(open_store(settings.effective_ledger_store), ring, open_store(settings.ledger_witness or ""), 2555)
     assert report.status == "valid", [f.line() for f in report.findings]
     assert report.events_verified == sum(positions.values())

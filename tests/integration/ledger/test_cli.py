@@ -44,9 +44,7 @@ def key(ledger: Ledger) -> str:
 
 def test_verify_exit_codes_and_json(ledger: Ledger, tmp_path: Path) -> None:
     url = f"file://{ledger.root / 'store'}"
-    ok = cli(
-        "verify", url, "--public-key", key(ledger), "--witness", f"file://{ledger.root / 'witness'}", "--json"
-    )
+    ok = cli("verify", url, "--public-key", key(ledger), "--witness", f"file://{ledger.root / 'witness'}", "--json")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     report = json.loads(ok.stdout)
     assert report["status"] == "valid" and report["events_verified"] == 101
@@ -69,20 +67,14 @@ def test_events_as_json_lines_with_filters(ledger: Ledger) -> None:
     typed = cli("events", url, "--type", "decision.recorded")
     events = [json.loads(line) for line in typed.stdout.splitlines()]
     assert events and all(e["event"]["event_type"] == "decision.recorded" for e in events)
-    dead = [
-        json.loads(line)
-        for line in cli("events", url, "--to", "5").stdout.splitlines()
-        if "dead_letter" in line
-    ]
+    dead = [json.loads(line) for line in cli("events", url, "--to", "5").stdout.splitlines() if "dead_letter" in line]
     assert dead and dead[0]["value_b64"]
     corr = cli("events", url, "--correlation", "corr-1")
     assert len(corr.stdout.splitlines()) == 100
 
 
 @pytest.mark.parametrize("db", ["sqlite", "postgresql"])
-def test_replay_rebuilds_the_events_index(
-    ledger: Ledger, tmp_path: Path, db: str, request: pytest.FixtureRequest
-) -> None:
+def test_replay_rebuilds_the_events_index(ledger: Ledger, tmp_path: Path, db: str, request: pytest.FixtureRequest) -> None:
     url = f"sqlite:///{tmp_path / 'replay.db'}" if db == "sqlite" else request.getfixturevalue("pg_url")
     store = f"file://{ledger.root / 'store'}"
     first = cli("replay", store, "--to", url, "--until", "49")
@@ -124,9 +116,7 @@ def test_prove_and_check_proof_offline(ledger: Ledger, tmp_path: Path) -> None:
 
 def test_export_bundle_verifies_offline(ledger: Ledger, tmp_path: Path) -> None:
     out_dir = tmp_path / "bundle"
-    exported = cli(
-        "export", f"file://{ledger.root / 'store'}", "--out", str(out_dir), "--correlation", "corr-1"
-    )
+    exported = cli("export", f"file://{ledger.root / 'store'}", "--out", str(out_dir), "--correlation", "corr-1")
     assert exported.returncode == 0, exported.stderr
     assert json.loads(exported.stdout)["proofs"] == 100
     assert (out_dir / "README.md").exists() and (out_dir / "events.jsonl").exists()
@@ -157,9 +147,7 @@ def test_keygen_then_bench(tmp_path: Path) -> None:
     result = json.loads(bench.stdout)
     assert result["verify_status"] == "valid" and result["segments"] == 3
     assert result["append_events_per_s"] > 0 and result["floor_events_per_s"] > 0
-    verify = cli(
-        "verify", f"file://{tmp_path / 'b'}", "--public-key", str(tmp_path / "keys" / "bench-key.pub.json")
-    )
+    verify = cli("verify", f"file://{tmp_path / 'b'}", "--public-key", str(tmp_path / "keys" / "bench-key.pub.json"))
     assert verify.returncode == 0, verify.stdout
 
 
@@ -181,8 +169,13 @@ def test_verify_publish_puts_the_result_on_the_bus(ledger: Ledger, kafka_setting
     producer = EventProducer(kafka_settings, kafka_settings.kafka_bootstrap, ctx.codec)
     topics = [kafka_settings.topic("ledger.v1")]
     ConsumerRunner(
-        kafka_settings, kafka_settings.kafka_bootstrap, f"check-{new_ulid()}", topics,
-        lambda e, m: found.append(e), EventCodec(ctx.catalog), producer,
+        kafka_settings,
+        kafka_settings.kafka_bootstrap,
+        f"check-{new_ulid()}",
+        topics,
+        lambda e, m: found.append(e),
+        EventCodec(ctx.catalog),
+        producer,
     ).run(until=lambda s: s.handled >= 1, max_idle_s=20)
     (event,) = found
     assert event.event_type == "ledger.verified" and event.payload["status"] == "invalid"

@@ -35,11 +35,7 @@ def run_trials(overrides: dict[str, Any], trials: int, seed: int) -> None:
     grew = 0
     with Load(settings):
         for _ in range(trials):
-            before = (
-                sum(ledger_positions(settings).values())
-                if Path(settings.effective_ledger_store[7:]).exists()
-                else 0
-            )
+            before = sum(ledger_positions(settings).values()) if Path(settings.effective_ledger_store[7:]).exists() else 0
             proc = start_writer(overrides)
             time.sleep(rng.uniform(0.15, 1.2))
             os.kill(proc.pid, signal.SIGKILL)

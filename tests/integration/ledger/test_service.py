@@ -60,9 +60,7 @@ def test_service_ledgers_every_topic_and_commits_after_sealing(overrides: dict[s
     thread.start()
     try:
         wait_for(lambda: sealed_count(settings) >= len(events) + 1)
-        time.sleep(
-            1.0
-        )  # the seal event comes back on the ledger's own topic: it must not cause a seal on its own
+        time.sleep(1.0)  # the seal event comes back on the ledger's own topic: it must not cause a seal on its own
         store = open_store(settings.effective_ledger_store)
         manifests_before = len(store.list(layout.MANIFESTS))
         time.sleep(1.0)
@@ -78,16 +76,14 @@ def test_service_ledgers_every_topic_and_commits_after_sealing(overrides: dict[s
     report = verify_store(store, ring, open_store(settings.ledger_witness or ""), 2555)
     assert report.status == "valid", [f.line() for f in report.findings]
     dlq = TopicPartition(settings.topic("dlq.v1"), 0)
-    offsets = committed_offsets(
-        settings, settings.kafka_bootstrap, "ledger", [TopicPartition(dlq.topic, p) for p in range(3)]
-    )
+    offsets = committed_offsets(settings, settings.kafka_bootstrap, "ledger", [TopicPartition(dlq.topic, p) for p in range(3)])
     assert sum(max(tp.offset, 0) for tp in offsets) == 1
 
 
 def test_scheduled_verification_publishes_an_event(overrides: dict[str, Any], tmp_path: Path) -> None:
     settings = Settings(**overrides)
     ctx = ServiceContext("ledger", settings)
-    from services.ledger.service import build_writer
+    from services.ledger.wiring import build_writer
 
     writer = build_writer(settings, lambda fp: ctx.catalog.by_fingerprint(fp).schema)
     writer.append(

@@ -16,7 +16,8 @@ from services.events.envelope import Event, EventFactory
 from services.kafka.broker import free_port
 from services.kafka.consumer import ConsumerRunner
 from services.kafka.producer import EventProducer
-from services.notifier.service import build_deps, make_handler
+from services.notifier.service import make_handler
+from services.notifier.wiring import build_deps
 from services.runtime.context import ServiceContext
 from tests.support.infra import Mailbox
 
@@ -71,7 +72,7 @@ def test_a_request_becomes_an_email_with_a_working_personal_link(
     ctx = _ctx(kafka_settings, smtp_mailbox.port)
     request = _request(factory, "Owner@Example.com")
     ctx.producer.publish_all([request])
-    handler = make_handler(ctx, build_deps(ctx))
+    handler = make_handler(ctx, build_deps(ctx.settings, ctx.events))
     ConsumerRunner(
         ctx.settings, ctx.bootstrap, "notifier-test", [ctx.settings.topic("notification.v1")], handler, ctx.codec, ctx.producer
     ).run(until=lambda s: s.handled >= 1, max_idle_s=20)
@@ -122,7 +123,7 @@ def test_a_refused_mailbox_is_a_final_failure_and_the_consumer_moves_on(
 ) -> None:
     ctx = _ctx(kafka_settings, refusing_smtp)
     ctx.producer.publish_all([_request(factory, "gone@example.com"), _request(factory, "here@example.com")])
-    handler = make_handler(ctx, build_deps(ctx))
+    handler = make_handler(ctx, build_deps(ctx.settings, ctx.events))
     stats = ConsumerRunner(
         ctx.settings, ctx.bootstrap, "notifier-refused", [ctx.settings.topic("notification.v1")], handler, ctx.codec, ctx.producer
     ).run(until=lambda s: s.handled >= 2, max_idle_s=20)
@@ -140,7 +141,7 @@ def test_a_relay_outage_records_the_attempt_and_keeps_the_request(
     down = _ctx(kafka_settings, free_port())  # nothing listens there
     request = _request(factory, "owner@example.com")
     down.producer.publish_all([request])
-    deps = build_deps(down)
+    deps = build_deps(down.settings, down.events)
     deps.mailer.config = type(deps.mailer.config)(**{**deps.mailer.config.__dict__, "attempts": 2, "timeout_s": 2})
     runner = ConsumerRunner(
         down.settings,
@@ -166,7 +167,7 @@ def test_a_relay_outage_records_the_attempt_and_keeps_the_request(
         up.bootstrap,
         "notifier-outage",
         [up.settings.topic("notification.v1")],
-        make_handler(up, build_deps(up)),
+        make_handler(up, build_deps(up.settings, up.events)),
         up.codec,
         up.producer,
     ).run(until=lambda s: s.handled >= 1, max_idle_s=20)

@@ -48,9 +48,7 @@ def _account(sb: RunningSandbox, token: str | None = None) -> AccountClient:
 
 def _workspace(sb: RunningSandbox, deployment: str = "dbc-000") -> WorkspaceClient:
     host = sb.info["workspace_url_template"].format(deployment_name=deployment)
-    return WorkspaceClient(
-        config=Config(host=host, token=sb.info["databricks_token"], auth_type="pat", retry_timeout_seconds=10)
-    )
+    return WorkspaceClient(config=Config(host=host, token=sb.info["databricks_token"], auth_type="pat", retry_timeout_seconds=10))
 
 
 def test_scim_paging_with_small_counts(sandbox: RunningSandbox, state: SandboxState) -> None:
@@ -132,9 +130,7 @@ def test_writes_the_enforcer_needs(sandbox: RunningSandbox, state: SandboxState)
     ws.grants.update(
         "catalog",
         cat.name,
-        changes=[
-            catalog.PermissionsChange(principal=assignment.principal, remove=[assignment.privileges[0]])
-        ],
+        changes=[catalog.PermissionsChange(principal=assignment.principal, remove=[assignment.privileges[0]])],
     )  # type: ignore[index]
     left = ws.grants.get("catalog", cat.name).privilege_assignments or []
     assert assignment.privileges[0] not in [

@@ -51,9 +51,7 @@ def test_state_file_keeps_drift_across_restarts(tmp_path: Path) -> None:
 
 def test_bad_arguments_are_one_line_errors(tmp_path: Path) -> None:
     unknown = _cli("truth", "--scenario", "enormous")
-    assert (
-        unknown.returncode == 2 and "unknown scenario" in unknown.stderr and "Traceback" not in unknown.stderr
-    )
+    assert unknown.returncode == 2 and "unknown scenario" in unknown.stderr and "Traceback" not in unknown.stderr
     garbage = tmp_path / "garbage.json"
     garbage.write_text('{"not": "a state"}')
     bad_state = _cli("truth", "--state", str(garbage))

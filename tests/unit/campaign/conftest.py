@@ -9,10 +9,10 @@ import pytest
 from services.campaign.approvers import ApproverRules
 from services.campaign.deps import CampaignDeps
 from services.campaign.sink import EventSink
-from services.core.clock import FixedClock
 from services.db.engine import session_factory
 from services.events.envelope import EventFactory, Producer
 from services.events.synthetic_collection import SMALL, Scenario, generate
+from tests.support.clock import FixedClock
 
 LAUNCH_AT = datetime(2026, 9, 20, 9, 0, tzinfo=UTC)
 

@@ -13,17 +13,13 @@ from tests.unit.campaign.webkit import ADMIN, csrf_of
 def test_admin_follows_closes_and_exports_evidence(site, client):  # type: ignore[no-untyped-def]
     reviewer = site.reviewer_with_items()
     task = site.tasks_of(reviewer)[0]
-    record_decisions(
-        site.deps, Actor(reviewer, "magic-link"), DecisionRequest([task.task_id], "revoke", "left")
-    )
+    record_decisions(site.deps, Actor(reviewer, "magic-link"), DecisionRequest([task.task_id], "revoke", "left"))
     landing = client.post(site.link(ADMIN, None), follow_redirects=True)
     assert landing.status_code == 200
     page = client.get(f"/admin/campaigns/{site.campaign_id}")
     assert "Progress by workspace" in page.text and "security fallback" in page.text.replace("_", " ")
     assert "without approver" in client.get(f"/admin/campaigns/{site.campaign_id}/gaps").text
-    closed = client.post(
-        f"/admin/campaigns/{site.campaign_id}/close", data={"csrf_token": csrf_of(page.text)}
-    )
+    closed = client.post(f"/admin/campaigns/{site.campaign_id}/close", data={"csrf_token": csrf_of(page.text)})
     assert closed.status_code == 200 and "Figures at close" in closed.text
 
     export = client.get(f"/admin/campaigns/{site.campaign_id}/export.csv")

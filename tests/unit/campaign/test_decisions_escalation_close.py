@@ -30,11 +30,7 @@ def _tasks(deps, cid, **where):  # type: ignore[no-untyped-def]
 def _reviewer(deps, cid, flag=None, without=None):  # type: ignore[no-untyped-def]
     for task in _tasks(deps, cid, reviewer_level=1):
         flags = task.risk_flags.split()
-        if (
-            (flag is None or flag in flags)
-            and (without is None or without not in flags)
-            and "security" not in task.reviewer
-        ):
+        if (flag is None or flag in flags) and (without is None or without not in flags) and "security" not in task.reviewer:
             return task
     raise AssertionError("no such task")
 
@@ -75,19 +71,14 @@ def test_delegate_moves_the_item_and_bulk_shares_one_bulk_id(deps, scenario):  #
     low = [
         t
         for t in _tasks(deps, cid)
-        if not {"privileged", "deactivated", "orphaned"} & set(t.risk_flags.split())
-        and "security" not in t.reviewer
+        if not {"privileged", "deactivated", "orphaned"} & set(t.risk_flags.split()) and "security" not in t.reviewer
     ]
     busiest = max({t.reviewer for t in low}, key=lambda r: (sum(t.reviewer == r for t in low), r))
     task = next(t for t in low if t.reviewer == busiest)
     me = _actor(task.reviewer)
     with pytest.raises(UsageError, match="reason"):
-        record_decisions(
-            deps, me, DecisionRequest([task.task_id], "delegate", delegate_to="colleague@corp.example")
-        )
-    record_decisions(
-        deps, me, DecisionRequest([task.task_id], "delegate", "knows this job", "colleague@corp.example")
-    )
+        record_decisions(deps, me, DecisionRequest([task.task_id], "delegate", delegate_to="colleague@corp.example"))
+    record_decisions(deps, me, DecisionRequest([task.task_id], "delegate", "knows this job", "colleague@corp.example"))
     moved = _tasks(deps, cid, task_id=task.task_id)[0]
     assert moved.reviewer == "colleague@corp.example" and moved.decision is None
     with pytest.raises(NotFoundError):  # no longer mine
@@ -100,17 +91,13 @@ def test_delegate_moves_the_item_and_bulk_shares_one_bulk_id(deps, scenario):  #
     assert len(mine) >= 2
     ids = record_decisions(deps, me, DecisionRequest([t.task_id for t in mine], "approve"))
     bulk_ids = {
-        e.payload["bulk_id"]
-        for e in deps.sink.journal
-        if e.event_type == "decision.recorded" and e.payload["decision_id"] in ids
+        e.payload["bulk_id"] for e in deps.sink.journal if e.event_type == "decision.recorded" and e.payload["decision_id"] in ids
     }
     assert len(ids) == len(mine) and len(bulk_ids) == 1 and None not in bulk_ids
 
 
 def test_overdue_items_go_to_the_manager_then_security(deps, scenario, clock):  # type: ignore[no-untyped-def]
-    cid = _launch(
-        deps, due_days=10, escalation=EscalationPolicy(to_manager_after_days=1, to_security_after_days=4)
-    )
+    cid = _launch(deps, due_days=10, escalation=EscalationPolicy(to_manager_after_days=1, to_security_after_days=4))
     assert escalate_overdue(deps) == 0
     clock.advance(days=10, hours=1)  # due, not yet past the first step
     assert escalate_overdue(deps) == 0
@@ -118,9 +105,7 @@ def test_overdue_items_go_to_the_manager_then_security(deps, scenario, clock):  
     first = escalate_overdue(deps)
     assert first > 0
     escalated = [t for t in _tasks(deps, cid) if t.escalation_level == 1]
-    by_manager = {
-        e.payload["task_id"]: e.payload for e in deps.sink.journal if e.event_type == "review_task.escalated"
-    }
+    by_manager = {e.payload["task_id"]: e.payload for e in deps.sink.journal if e.event_type == "review_task.escalated"}
     for task in escalated:
         event = by_manager[task.task_id]
         reviewer = next(u for u in scenario.users if u["email"] == event["from_reviewer"])
@@ -160,9 +145,7 @@ def test_close_applies_the_non_response_default_and_requests_revocations(deps, s
 def test_projection_keeps_the_newest_reassignment_whatever_the_arrival_order(deps, scenario, clock):  # type: ignore[no-untyped-def]
     from services.campaign.projector import PROJECTOR, project_events
 
-    cid = _launch(
-        deps, due_days=1, escalation=EscalationPolicy(to_manager_after_days=0, to_security_after_days=9)
-    )
+    cid = _launch(deps, due_days=1, escalation=EscalationPolicy(to_manager_after_days=0, to_security_after_days=9))
     clock.advance(days=1, hours=1)
     escalate_overdue(deps)
     task = next(t for t in _tasks(deps, cid) if t.escalation_level == 1 and "privileged" not in t.risk_flags)
@@ -175,9 +158,7 @@ def test_projection_keeps_the_newest_reassignment_whatever_the_arrival_order(dep
     assert _tasks(deps, cid, task_id=task.task_id)[0].reviewer == "deputy@corp.example"
     journal = list(deps.sink.journal)
     late = [e for e in journal if e.event_type == "review_task.escalated"]
-    reordered = [
-        e for e in journal if e.event_type != "review_task.escalated"
-    ] + late  # escalations arrive last
+    reordered = [e for e in journal if e.event_type != "review_task.escalated"] + late  # escalations arrive last
     with deps.sessions.begin() as session:
         PROJECTOR.reset(session)
     with deps.sessions.begin() as session:

@@ -47,8 +47,7 @@ def test_groups_without_approver_are_routed_by_fallback_and_reported(deps, scena
     unowned_memberships = [
         t
         for t in tasks
-        if t.item_kind == "group_membership"
-        and json.loads(t.entitlement_json)["resource"]["id"] in scenario.unowned_groups
+        if t.item_kind == "group_membership" and json.loads(t.entitlement_json)["resource"]["id"] in scenario.unowned_groups
     ]
     assert unowned_memberships
     assert all(t.routed_by != "explicit_approver" for t in unowned_memberships)
@@ -75,9 +74,7 @@ def test_risk_flags_mark_deactivated_users_for_revoke(deps, scenario):  # type: 
     tasks = _tasks(deps, result.campaign_id)
     deactivated = {u["email"] for u in scenario.users if u["status"] != "ACTIVE"}
     flagged = [t for t in tasks if t.principal_label in deactivated]
-    assert flagged and all(
-        "deactivated" in t.risk_flags.split() and t.recommended_action == "revoke" for t in flagged
-    )
+    assert flagged and all("deactivated" in t.risk_flags.split() and t.recommended_action == "revoke" for t in flagged)
     assert any("dormant_unknown" in t.risk_flags.split() for t in tasks)
     assert any("contractor" in t.risk_flags.split() for t in tasks)
 

@@ -21,9 +21,7 @@ from services.core.errors import PermissionDeniedError, UsageError
 def _memberships(deps, cid, group_id):  # type: ignore[no-untyped-def]
     with deps.sessions() as session:
         tasks = session.scalars(
-            select(m.ReviewTask).where(
-                m.ReviewTask.campaign_id == cid, m.ReviewTask.item_kind == "group_membership"
-            )
+            select(m.ReviewTask).where(m.ReviewTask.campaign_id == cid, m.ReviewTask.item_kind == "group_membership")
         )
         return [t for t in tasks if json.loads(t.entitlement_json)["resource"]["id"] == group_id]
 
@@ -69,16 +67,10 @@ def test_approvers_file_rules_route_before_owners(deps, scenario):  # type: igno
     cid = launch_campaign(deps, CampaignDefinition(name="Q3"), "admin@corp.example").campaign_id
     with deps.sessions() as session:
         tasks = list(
-            session.scalars(
-                select(m.ReviewTask).where(m.ReviewTask.campaign_id == cid, m.ReviewTask.reviewer_level == 1)
-            )
+            session.scalars(select(m.ReviewTask).where(m.ReviewTask.campaign_id == cid, m.ReviewTask.reviewer_level == 1))
         )
-    prod_jobs = [
-        t for t in tasks if t.resource_label.startswith("job ") and t.workspace.startswith("prod-ws-")
-    ]
-    assert prod_jobs and all(
-        t.reviewer == "ops@corp.example" and t.routed_by == "approvers_file" for t in prod_jobs
-    )
+    prod_jobs = [t for t in tasks if t.resource_label.startswith("job ") and t.workspace.startswith("prod-ws-")]
+    assert prod_jobs and all(t.reviewer == "ops@corp.example" and t.routed_by == "approvers_file" for t in prod_jobs)
     dev_jobs = [t for t in tasks if t.resource_label.startswith("job ") and t.workspace.startswith("dev-ws-")]
     assert dev_jobs and not any(t.routed_by == "approvers_file" for t in dev_jobs)
 

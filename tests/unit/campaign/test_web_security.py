@@ -51,9 +51,7 @@ def test_a_reviewer_cannot_see_or_decide_another_reviewers_item(site, client):  
     me = site.reviewer_with_items()
     with site.deps.sessions() as session:
         other = session.scalars(
-            select(m.ReviewTask).where(
-                m.ReviewTask.campaign_id == site.campaign_id, m.ReviewTask.reviewer != me
-            )
+            select(m.ReviewTask).where(m.ReviewTask.campaign_id == site.campaign_id, m.ReviewTask.reviewer != me)
         ).first()
     csrf = sign_in(client, site, me)
     page = client.get(f"/campaigns/{site.campaign_id}/inbox?status=all")
@@ -75,12 +73,7 @@ def test_state_changes_need_the_sessions_csrf_token(site, client):  # type: igno
     url = f"/campaigns/{site.campaign_id}/decisions"
     data = {"task_id": task.task_id, "decision": "revoke", "justification": "left"}
     assert client.post(url, data=data, headers={"accept": "application/json"}).status_code == 403
-    assert (
-        client.post(
-            url, data={**data, "csrf_token": "wrong"}, headers={"accept": "application/json"}
-        ).status_code
-        == 403
-    )
+    assert client.post(url, data={**data, "csrf_token": "wrong"}, headers={"accept": "application/json"}).status_code == 403
     with site.deps.sessions() as session:
         assert session.get(m.ReviewTask, task.task_id).decision is None
 

@@ -44,9 +44,7 @@ class Site:
             counts: dict[str, int] = {}
             for reviewer, _ in rows:
                 counts[reviewer] = counts.get(reviewer, 0) + 1
-        return sorted(
-            (r for r, c in counts.items() if c >= n and "security" not in r), key=lambda r: (-counts[r], r)
-        )[0]
+        return sorted((r for r, c in counts.items() if c >= n and "security" not in r), key=lambda r: (-counts[r], r))[0]
 
     def tasks_of(self, reviewer: str) -> list[m.ReviewTask]:
         with self.deps.sessions() as session:

@@ -92,9 +92,7 @@ def test_partial_scope_emits_no_changes_and_keeps_its_baseline(
     summary = publish_result(recorder, factory, result_with([partial, done]), store)
     types = [e.event_type for e in recorder.events]
     assert types.count("entitlement.observed") == 2 and types.count("identity.observed") == 1
-    assert (
-        types.count("entitlement.removed") == 1 and types.count("entitlement.granted") == 1
-    )  # workspace:6 only
+    assert types.count("entitlement.removed") == 1 and types.count("entitlement.granted") == 1  # workspace:6 only
     assert all(
         e.payload["entitlement"]["scope"] == "workspace:6"
         for e in recorder.events
@@ -112,9 +110,7 @@ def test_partial_scope_emits_no_changes_and_keeps_its_baseline(
     assert kept is not None and kept.run_id == "01A" and len(kept.entitlements) == 2
 
 
-def test_observed_event_carries_last_used_and_key(
-    codec: EventCodec, factory: EventFactory, tmp_path: Path
-) -> None:
+def test_observed_event_carries_last_used_and_key(codec: EventCodec, factory: EventFactory, tmp_path: Path) -> None:
     from dataclasses import replace
 
     recorder = Recorder(codec)

@@ -49,9 +49,7 @@ def test_scopes_are_complete_partial_or_failed_on_their_own() -> None:
 
 def test_follow_ups_run_and_a_failed_task_has_none() -> None:
     def parent() -> TaskOutput:
-        return TaskOutput(
-            followups=[Task("m", f"child {n}", lambda n=n: TaskOutput([ent("m", n)])) for n in range(5)]
-        )
+        return TaskOutput(followups=[Task("m", f"child {n}", lambda n=n: TaskOutput([ent("m", n)])) for n in range(5)])
 
     def failing_parent() -> TaskOutput:
         raise UnavailableError("metastore x: down")

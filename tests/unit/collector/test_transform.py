@@ -12,6 +12,7 @@ from services.collector.directory import OktaIndex, PrincipalIndex
 from services.collector.entitlement import Entitlement, entitlement_from_record, entitlement_key
 from services.collector.errors import IncompletePayloadError
 from services.collector.identities import all_identities
+from services.collector.kinds import tree_resource
 from services.collector.okta_collect import OktaSnapshot
 from services.collector.transform import (
     Tally,
@@ -20,7 +21,6 @@ from services.collector.transform import (
     catalog_tags,
     grant_entitlements,
     job_resource,
-    object_resource,
     uc_resource,
     workspace_ref,
 )
@@ -81,13 +81,7 @@ def test_workspace_assignments_expand_groups_and_tolerate_unknowns(directory: Pr
     ws = workspace_ref(load("databricks/workspaces.json")[0])
     assert ws.production and ws.scope == "workspace:5001"
     tally = Tally()
-    got = keys(
-        list(
-            assignment_entitlements(
-                directory, ws, load("databricks/assignments.json")["permission_assignments"], tally
-            )
-        )
-    )
+    got = keys(list(assignment_entitlements(directory, ws, load("databricks/assignments.json")["permission_assignments"], tally)))
     assert "group:202|workspace:5001|USER|direct" in got
     assert "user:101|workspace:5001|USER|via:202" in got
     assert "user:102|workspace:5001|USER|via:202>203" in got
@@ -114,13 +108,13 @@ def test_job_acl_owner_run_as_inheritance_and_unknown_levels(directory: Principa
 
 def test_notebook_inherited_entry_records_its_parent(directory: PrincipalIndex) -> None:
     ws = workspace_ref(load("databricks/workspaces.json")[1])
-    resource = object_resource(ws, {"path": "/Shared/x/nb", "object_type": "NOTEBOOK", "object_id": 1001})
-    assert resource is not None and not resource.production
+    found = tree_resource(ws, {"path": "/Shared/x/nb", "object_type": "NOTEBOOK", "object_id": 1001})
+    assert found is not None
+    entry, resource = found
+    assert entry.permissions_path == "notebooks" and resource.type == "notebook" and not resource.production
+    assert tree_resource(ws, {"path": "/Shared/lib", "object_type": "LIBRARY", "object_id": 7}) is None
     got = {
-        e.key: e
-        for e in acl_entitlements(
-            directory, ws.scope, resource, load("databricks/notebook_permissions.json"), Tally()
-        )
+        e.key: e for e in acl_entitlements(directory, ws.scope, resource, load("databricks/notebook_permissions.json"), Tally())
     }
     inherited = got["user:101|notebook:5002/1001|CAN_EDIT|direct|from:/directories/1000"]
     assert inherited.inherited and inherited.inherited_from == "/directories/1000"
@@ -184,7 +178,5 @@ def test_without_okta_nothing_is_called_an_orphan(directory: PrincipalIndex) -> 
 def test_record_round_trip(directory: PrincipalIndex) -> None:
     ws = workspace_ref(load("databricks/workspaces.json")[0])
     perms = load("databricks/job_permissions.json")
-    for e in acl_entitlements(
-        directory, ws.scope, job_resource(ws, load("databricks/job.json"), perms), perms, Tally()
-    ):
+    for e in acl_entitlements(directory, ws.scope, job_resource(ws, load("databricks/job.json"), perms), perms, Tally()):
         assert entitlement_from_record(e.as_record()) == e

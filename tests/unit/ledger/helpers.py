@@ -41,7 +41,10 @@ def sample_values(n: int, correlation: str = "corr-1") -> list[tuple[str, bytes,
 
 
 def make_writer(
-    store: Store, signer: Ed25519Signer, witness: Store | None = None, retention_days: int = 2557,
+    store: Store,
+    signer: Ed25519Signer,
+    witness: Store | None = None,
+    retention_days: int = 2557,
     kafka_cluster: str | None = None,
 ) -> LedgerWriter:
     config = WriterConfig(
@@ -113,9 +116,7 @@ def build_ledger(
     for i, (topic, value, _id) in enumerate(events):
         writer.append(value, topic, i % 3, i, now + i, f"k{i}".encode(), [("ar-event-type", b"x")])
         if dead_letters and i == 3:
-            writer.append(
-                b"\x00garbage", "ar.dlq.v1", 0, i, now + i, None, [("ar-dlq-reason", b"undecodable")], True
-            )
+            writer.append(b"\x00garbage", "ar.dlq.v1", 0, i, now + i, None, [("ar-dlq-reason", b"undecodable")], True)
         if writer.pending_count >= per_segment:
             writer.seal()
     writer.seal()

@@ -29,4 +29,3 @@ def _single_object(schema: object, datum: object) -> bytes:
 def test_event_body_that_is_not_a_record_with_envelope_is_a_decode_error(schema: object, datum: object) -> None:
     with pytest.raises(DecodeError, match="not a record with an envelope"):
         EventDecoder().decode(_single_object(schema, datum), {FP.hex(): schema})
-

@@ -29,9 +29,7 @@ SEED = bytes(range(32))
 
 
 def fixed_signer() -> keys.Ed25519Signer:
-    return keys.Ed25519Signer(
-        Ed25519PrivateKey.from_private_bytes(SEED), "golden-key", "2026-01-01T00:00:00Z"
-    )
+    return keys.Ed25519Signer(Ed25519PrivateKey.from_private_bytes(SEED), "golden-key", "2026-01-01T00:00:00Z")
 
 
 def golden(name: str, data: bytes) -> None:
@@ -50,9 +48,7 @@ def test_key_id_follows_c2sp_signed_note() -> None:
 
 
 def test_checkpoint_note_format() -> None:
-    note = checkpoint.Checkpoint("test.example/ledger", 12345, hashlib.sha256(b"root").digest()).sign(
-        fixed_signer()
-    )
+    note = checkpoint.Checkpoint("test.example/ledger", 12345, hashlib.sha256(b"root").digest()).sign(fixed_signer())
     golden("checkpoint.txt", note)
     text = note.decode()
     origin, size, root, blank, sig, end = text.split("\n")
@@ -80,10 +76,7 @@ def test_checkpoint_ignores_unknown_keys_and_rejects_bad_known_ones() -> None:
 
 def test_manifest_canonical_form_and_signature() -> None:
     body = {"format": "accessreview-ledger-manifest/1", "b": [1, 2], "a": {"z": None, "é": "ü"}, "n": 7}
-    assert (
-        canonical_json(body)
-        == '{"a":{"z":null,"é":"ü"},"b":[1,2],"format":"accessreview-ledger-manifest/1","n":7}'.encode()
-    )
+    assert canonical_json(body) == '{"a":{"z":null,"é":"ü"},"b":[1,2],"format":"accessreview-ledger-manifest/1","n":7}'.encode()
     signed = sign_manifest(body, fixed_signer())
     golden("manifest_signature.json", signed.to_bytes())
     with pytest.raises(EncodeError):
@@ -130,9 +123,7 @@ def test_hand_written_meta_encoding_equals_fastavro(args: tuple) -> None:
 
 def test_segment_bytes_are_reproducible_and_golden() -> None:
     entries = [
-        segment.encode_meta(0, b"ar.decision.v1", 1, i, 1_790_000_000_000_000 + i, None, None)
-        + bytes([i]) * 10
-        for i in range(5)
+        segment.encode_meta(0, b"ar.decision.v1", 1, i, 1_790_000_000_000_000 + i, None, None) + bytes([i]) * 10 for i in range(5)
     ]
     leaves = [leaf_hash(e) for e in entries]
     data = segment.build_segment(3, 100, b"\x07" * 32, leaves, entries, {})

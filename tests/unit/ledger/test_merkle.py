@@ -60,9 +60,7 @@ def test_tampered_inclusion_proofs_are_rejected(size: int, data: st.DataObject) 
     ls = leaves(size)
     root = ref.mth(ls)
     proof = merkle.inclusion_proof(index, size, iter(ls))
-    mutation = data.draw(
-        st.sampled_from(["flip", "drop", "extra", "index+1", "index-1", "size*2", "size/2", "leaf", "root"])
-    )
+    mutation = data.draw(st.sampled_from(["flip", "drop", "extra", "index+1", "index-1", "size*2", "size/2", "leaf", "root"]))
     leaf, idx, sz, p, r = ls[index], index, size, list(proof), root
     if mutation == "flip" and p:
         i = data.draw(st.integers(min_value=0, max_value=len(p) - 1))

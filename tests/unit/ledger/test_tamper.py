@@ -63,9 +63,7 @@ def test_manifest_that_is_not_json(ledger: Ledger) -> None:
 
 
 def test_manifest_with_signature_removed(ledger: Ledger) -> None:
-    ledger.rewrite(
-        MAN(1), ledger.path(MAN(1)).read_bytes().split(b'"signatures"')[0].rstrip(b", \n") + b"}\n"
-    )
+    ledger.rewrite(MAN(1), ledger.path(MAN(1)).read_bytes().split(b'"signatures"')[0].rstrip(b", \n") + b"}\n")
     assert_detected(verify(ledger), "manifest-unsigned")
 
 
@@ -78,11 +76,7 @@ def test_manifest_signed_outside_the_key_validity_period(tmp_path: Path) -> None
     retired = Ed25519Signer.generate("retired-key", "2020-01-01T00:00:00Z")
     ledger = build_ledger(tmp_path, segments=1, signer=retired)
     ring = KeyRing(
-        [
-            type(retired.public)(
-                retired.public.name, retired.public.public_key, "2020-01-01T00:00:00Z", "2021-01-01T00:00:00Z"
-            )
-        ]
+        [type(retired.public)(retired.public.name, retired.public.public_key, "2020-01-01T00:00:00Z", "2021-01-01T00:00:00Z")]
     )
     assert_detected(verify(ledger, ring=ring), "signature-key-expired")
 

@@ -215,9 +215,7 @@ class CrashingStore:
 
 
 @pytest.mark.parametrize("crash_after_put", range(1, 9))
-def test_crash_after_any_write_of_a_seal_loses_and_duplicates_nothing(
-    tmp_path: Path, crash_after_put: int
-) -> None:
+def test_crash_after_any_write_of_a_seal_loses_and_duplicates_nothing(tmp_path: Path, crash_after_put: int) -> None:
     """Writes of two seals in order: segment, manifest, checkpoint, witness checkpoint (x2); die after each."""
     from services.ledger.keys import KeyRing
     from services.ledger.reading import iter_entries

@@ -52,11 +52,7 @@ def test_default_scenario_has_the_briefs_numbers(default_state) -> None:  # type
 def test_over_provisioned_workspaces_give_a_broad_group_manage_on_prod_jobs(default_state) -> None:  # type: ignore[no-untyped-def]
     broad = next(g.id for g in default_state.groups.values() if g.display_name == "all-engineers")
     for ws in (w for w in default_state.workspaces.values() if w.tags.get("incident")):
-        assert all(
-            any(g.principal_id == broad and g.privilege == "CAN_MANAGE" for g in j.acl)
-            for j in ws.jobs
-            if j.production
-        )
+        assert all(any(g.principal_id == broad and g.privilege == "CAN_MANAGE" for g in j.acl) for j in ws.jobs if j.production)
 
 
 def test_same_seed_same_truth_other_seed_other_truth() -> None:

@@ -1,0 +1,134 @@
+"""The resource-kind catalogue: every kind of thing an entitlement can grant access to.
+
+One entry per kind, shared by every service the way the topic catalogue is: the collector
+reads its permissions path and levels, the campaign asks which privileges are privileged, the
+sandbox validates writes against the levels. The collector's listers and transforms for each
+kind live beside it, in ``services/collector/kinds.py``, keyed by the same name.
+
+Permission levels per object type and the object types the permissions API answers with are
+those of terraform-provider-databricks ``permissions/permission_definitions.go``
+(``allowedPermissionLevels``, ``objectType``, ``requestObjectType``); a level the API returns
+that is not listed here is counted as an unknown value, never silently kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Family = Literal["account", "workspace", "object", "unity_catalog", "identity"]
+UC_PRIVILEGED = frozenset({"ALL_PRIVILEGES", "MANAGE", "OWNER", "OWNERSHIP", "IS_OWNER"})
+MANAGE = frozenset({"CAN_MANAGE", "IS_OWNER"})
+
+
+@dataclass(frozen=True)
+class ResourceKind:
+    """``name`` is the entitlement's resource type. ``privileged`` levels make an item privileged
+    (everywhere, or only on production resources when ``privileged_in_production_only``)."""
+
+    name: str
+    family: Family
+    levels: tuple[str, ...] = ()  # every level the API may answer with, lowest first
+    privileged: frozenset[str] = frozenset()
+    privileged_in_production_only: bool = False
+    request_object_type: str | None = None  # /api/2.0/permissions/<request_object_type>/<id>
+    object_type: str | None = None  # the permissions API's "object_type" in its answer
+    securable_type: str | None = None  # Unity Catalog securable type (grants API)
+    label: str = ""
+
+    def is_privileged(self, privilege: str, production: bool) -> bool:
+        if self.privileged_in_production_only and not production:
+            return False
+        return privilege in self.privileged
+
+    def accepts(self, level: str) -> bool:
+        """Whether the permissions API accepts ``level`` on this kind (writes are validated)."""
+        return not self.levels or level in self.levels
+
+
+def _uc(name: str, label: str) -> ResourceKind:
+    return ResourceKind(name, "unity_catalog", privileged=UC_PRIVILEGED, securable_type=name, label=label)
+
+
+_WORKSPACE_OBJECT_LEVELS = ("CAN_READ", "CAN_RUN", "CAN_EDIT", "CAN_MANAGE")
+
+RESOURCE_KINDS: tuple[ResourceKind, ...] = (
+    ResourceKind("account", "account", ("ADMIN",), frozenset({"ADMIN"}), label="Account"),
+    ResourceKind("workspace", "workspace", ("USER", "ADMIN"), frozenset({"ADMIN"}), label="Workspace"),
+    ResourceKind("group", "identity", ("MEMBER",), label="Group membership"),
+    ResourceKind(
+        "job",
+        "object",
+        ("CAN_VIEW", "CAN_MANAGE_RUN", "CAN_MANAGE", "IS_OWNER"),
+        frozenset({"CAN_MANAGE", "IS_OWNER", "OWNER"}),
+        privileged_in_production_only=True,
+        request_object_type="jobs",
+        object_type="job",
+        label="Job",
+    ),
+    ResourceKind(
+        "cluster",
+        "object",
+        ("CAN_ATTACH_TO", "CAN_RESTART", "CAN_MANAGE"),
+        request_object_type="clusters",
+        object_type="cluster",
+        label="Cluster",
+    ),
+    ResourceKind(
+        "warehouse",
+        "object",
+        ("CAN_VIEW", "CAN_MONITOR", "CAN_USE", "CAN_MANAGE", "IS_OWNER"),
+        request_object_type="warehouses",
+        object_type="warehouses",
+        label="SQL warehouse",
+    ),
+    ResourceKind(
+        "notebook",
+        "object",
+        _WORKSPACE_OBJECT_LEVELS,
+        request_object_type="notebooks",
+        object_type="notebook",
+        label="Notebook",
+    ),
+    ResourceKind(
+        "directory",
+        "object",
+        _WORKSPACE_OBJECT_LEVELS,
+        request_object_type="directories",
+        object_type="directory",
+        label="Folder",
+    ),
+    _uc("metastore", "Metastore"),
+    _uc("catalog", "Catalog"),
+    _uc("schema", "Schema"),
+    _uc("table", "Table"),
+    _uc("volume", "Volume"),
+    _uc("function", "Function"),
+    _uc("external_location", "External location"),
+)
+
+_BY_NAME = {kind.name: kind for kind in RESOURCE_KINDS}
+_BY_REQUEST_TYPE = {kind.request_object_type: kind for kind in RESOURCE_KINDS if kind.request_object_type}
+
+
+def resource_kind(name: str) -> ResourceKind | None:
+    return _BY_NAME.get(name)
+
+
+def kind_for_request_type(request_object_type: str) -> ResourceKind | None:
+    """The kind behind a permissions API path segment (``jobs``, ``clusters``, ...)."""
+    return _BY_REQUEST_TYPE.get(request_object_type)
+
+
+def kinds_of(family: Family) -> tuple[ResourceKind, ...]:
+    return tuple(kind for kind in RESOURCE_KINDS if kind.family == family)
+
+
+def is_privileged_access(resource_type: str, privilege: str, production: bool) -> bool:
+    """Whether holding ``privilege`` on a resource of this type makes an item privileged."""
+    kind = _BY_NAME.get(resource_type)
+    if kind is None:
+        return False
+    if kind.family in ("account", "workspace"):
+        return "ADMIN" in privilege
+    return kind.is_privileged(privilege, production)
