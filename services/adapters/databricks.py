@@ -19,7 +19,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from databricks.sdk import AccountClient, WorkspaceClient
@@ -52,6 +52,8 @@ T = TypeVar("T")
 PROXY_ENV = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
 CA_BUNDLE_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 RETRYABLE = (InternalError, DeadlineExceeded)
+# A bad, revoked or expired token is a 403 with one of these messages (databricks-sdk-go#873, #1061)
+BAD_TOKEN_MESSAGES = ("Invalid access token", "JWT has expired", "Invalid Token")
 AUDIT_QUERY = """
 SELECT user_identity.email AS email,
        CASE service_name WHEN 'jobs' THEN 'job' WHEN 'clusters' THEN 'cluster' END AS object_type,
@@ -65,37 +67,39 @@ GROUP BY 1, 2, 3
 
 @dataclass(frozen=True)
 class DatabricksTarget:
+    """Where and as whom to call Databricks. The account API accepts OAuth only: a service
+    principal's client id and secret (OAuth M2M), which also serve every workspace."""
+
     account_host: str
     account_id: str
     workspace_url_template: str
-    token: str
-    retry_timeout_s: float
-    http_timeout_s: float
+    client_id: str
+    client_secret: str = field(repr=False)
+    retry_timeout_s: float = 60.0
+    http_timeout_s: float = 30.0
     workspace_rps: float = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DatabricksTarget:
-        missing = [
-            n
-            for n in (
-                "databricks_account_host",
-                "databricks_account_id",
-                "databricks_workspace_url_template",
-                "databricks_token",
-            )
-            if not getattr(settings, n)
-        ]
+        needed = ("databricks_account_host", "databricks_account_id", "databricks_workspace_url_template")
+        missing = [n for n in needed if not getattr(settings, n)]
         if missing:
             raise ConfigError("Databricks collection needs " + ", ".join("AR_" + m.upper() for m in missing))
+        if not (settings.databricks_client_id and settings.databricks_client_secret):
+            raise ConfigError(
+                "Databricks collection needs OAuth M2M: set AR_DATABRICKS_CLIENT_ID and "
+                "AR_DATABRICKS_CLIENT_SECRET (a service principal's OAuth secret); the account API "
+                "refuses personal access tokens"
+            )
         template = str(settings.databricks_workspace_url_template)
         if "{deployment_name}" not in template:
             raise ConfigError("AR_DATABRICKS_WORKSPACE_URL_TEMPLATE must contain {deployment_name}")
-        token = settings.databricks_token.get_secret_value() if settings.databricks_token else ""
         return cls(
             str(settings.databricks_account_host).rstrip("/"),
             str(settings.databricks_account_id),
             template,
-            token,
+            settings.databricks_client_id,
+            settings.databricks_client_secret.get_secret_value(),
             settings.collect_retry_timeout_s,
             settings.http_timeout_s,
             settings.collect_workspace_rps,
@@ -157,8 +161,9 @@ class DatabricksAdapter:
     def _config(self, host: str, **extra: Any) -> Config:
         return Config(
             host=host,
-            token=self.target.token,
-            auth_type="pat",
+            client_id=self.target.client_id,
+            client_secret=self.target.client_secret,
+            auth_type="oauth-m2m",
             retry_timeout_seconds=int(self.target.retry_timeout_s),
             http_timeout_seconds=int(self.target.http_timeout_s),
             **extra,
@@ -173,8 +178,10 @@ class DatabricksAdapter:
         except AccessReviewError:
             raise
         except Unauthenticated as exc:
-            raise AuthenticationError(f"{where}: Databricks rejected the token ({exc})", where=where) from None
+            raise AuthenticationError(f"{where}: Databricks rejected the credentials ({exc})", where=where) from None
         except PermissionDenied as exc:
+            if _is_bad_token(str(exc)):  # Databricks answers a bad or expired token with 403
+                raise AuthenticationError(f"{where}: Databricks rejected the credentials ({exc})", where=where) from None
             raise PermissionDeniedError(f"{where}: permission denied ({exc})", where=where) from None
         except NotFound as exc:
             raise NotFoundError(f"{where}: not found ({exc})", where=where) from None
@@ -187,7 +194,13 @@ class DatabricksAdapter:
                 f"({type(cause).__name__}: {str(cause)[:200]})",
                 where=where,
             ) from None
-        except (DatabricksError, RequestException, ValueError) as exc:
+        except ValueError as exc:
+            if "invalid_client" in str(exc):  # the OAuth token endpoint refused the client id/secret
+                raise AuthenticationError(
+                    f"{where}: Databricks OAuth refused the client credentials ({str(exc)[:200]})", where=where
+                ) from None
+            raise UnavailableError(f"{where}: {type(exc).__name__}: {str(exc)[:300]}", where=where) from None
+        except (DatabricksError, RequestException) as exc:
             raise UnavailableError(f"{where}: {type(exc).__name__}: {str(exc)[:300]}", where=where) from None
 
     # -- clients ------------------------------------------------------------------------------
@@ -296,6 +309,10 @@ class DatabricksAdapter:
             return rows
 
         return self.call(f"workspace {ws}", run)
+
+
+def _is_bad_token(message: str) -> bool:
+    return any(text.lower() in message.lower() for text in BAD_TOKEN_MESSAGES)
 
 
 @retry(

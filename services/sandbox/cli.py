@@ -82,7 +82,7 @@ def _admin(port: int, token: str, method: str, path: str, host: str = "127.0.0.1
         )
     except httpx.HTTPError as exc:
         raise UnavailableError(f"no sandbox answering on {host}:{port}: {exc}") from None
-    if resp.status_code == 401:
+    if resp.status_code in (401, 403):
         raise UsageError("the sandbox refused the token: pass --token (the databricks_token it printed)")
     if resp.status_code >= 400:
         raise NotFoundError(f"sandbox answered {resp.status_code}: {resp.text[:200]}")

@@ -12,6 +12,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Mount
 
+from services.sandbox.databricks_auth import OidcApi, oidc_routes
 from services.sandbox.databricks_scim import ScimApi
 from services.sandbox.model import Compute, Grant, Job, Workspace, WsObject
 from services.sandbox.runtime import SandboxRuntime
@@ -247,7 +248,17 @@ class DatabricksApi:
         raise not_found(f"Path ({path})")
 
     async def well_known(self, request: Request) -> dict[str, Any]:
-        return {"account_id": self.rt.state.account_id, "cloud": "aws"}
+        """Host metadata the SDK resolves OAuth from (databricks-sdk-py ``oauth.HostMetadata``):
+        accounts answer ``/oidc/accounts/{account_id}``, workspaces ``<host>/oidc`` and their id."""
+        base = f"{request.url.scheme}://{request.url.netloc}"
+        deployment = request.path_params.get("deployment")
+        out: dict[str, Any] = {"account_id": self.rt.state.account_id, "cloud": "aws"}
+        if deployment is None:
+            out["oidc_endpoint"] = f"{base}/oidc/accounts/{{account_id}}"
+            return out
+        ws = self.ws(request)
+        out.update(oidc_endpoint=f"{base}/ws/{deployment}/oidc", workspace_id=str(ws.workspace_id))
+        return out
 
 
 def databricks_routes(api: DatabricksApi, scim_api: ScimApi, uc_routes: list[Any]) -> list[Any]:
@@ -259,8 +270,10 @@ def databricks_routes(api: DatabricksApi, scim_api: ScimApi, uc_routes: list[Any
         route("/Groups/{gid}", scim_api.scim_group),
         route("/Groups/{gid}", scim_api.scim_patch_group, methods=["PATCH"]),
     ]
+    oidc = OidcApi(api.rt.oauth, api.rt.state.account_id)
     workspace = [
         route("/.well-known/databricks-config", api.well_known),
+        *oidc_routes(oidc, "/oidc"),
         Mount("/api/2.0/preview/scim/v2", routes=[route("/Me", scim_api.scim_me), *scim]),
         route("/api/2.0/permissions/{kind}/{oid}", api.get_permissions),
         route("/api/2.0/permissions/{kind}/{oid}", api.write_permissions, methods=["PUT", "PATCH"]),
@@ -274,6 +287,7 @@ def databricks_routes(api: DatabricksApi, scim_api: ScimApi, uc_routes: list[Any
     ]
     return [
         route("/.well-known/databricks-config", api.well_known),
+        *oidc_routes(oidc, "/oidc/accounts/{aid}"),
         route(f"{acct}/workspaces", api.workspaces),
         route(f"{acct}/workspaces/{{wid}}/permissionassignments", api.assignments),
         route(

@@ -1,6 +1,7 @@
 """ASGI middleware in front of both sandbox APIs: auth, latency, rate limits, injected errors, outages.
 
-- Databricks: ``Authorization: Bearer <token>``; 429 carries an integer ``Retry-After``; injected
+- Databricks: ``Authorization: Bearer <token>``, checked as ``databricks_auth`` describes (OAuth
+  M2M tokens, workspace-only PATs, 403 "Invalid access token."); 429 carries an integer ``Retry-After``; injected
   errors are 503 TEMPORARILY_UNAVAILABLE and 500 INTERNAL_ERROR ("Unexpected error"); a workspace
   marked down answers 503 to everything.
 - Okta: ``Authorization: SSWS <token>`` (the SDK omits the space; both accepted); 429 and 503
@@ -18,8 +19,13 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from services.sandbox.databricks_auth import check_bearer, invalid_token
 from services.sandbox.runtime import SandboxRuntime
 from services.sandbox.wire import databricks_error, okta_error
+
+
+def _is_oidc(path: str) -> bool:
+    return path.startswith("/oidc/") or (path.startswith("/ws/") and path.split("/")[3:4] == ["oidc"])
 
 
 class TokenBucket:
@@ -49,8 +55,8 @@ class FaultsMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        if path.endswith("/.well-known/databricks-config"):
-            await self.app(scope, receive, send)
+        if path.endswith("/.well-known/databricks-config") or _is_oidc(path):
+            await self.app(scope, receive, send)  # discovery and the token endpoint authenticate themselves
             return
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         faults = self.rt.faults
@@ -77,12 +83,13 @@ class FaultsMiddleware:
             token = auth.removeprefix("SSWS").strip()
             if not auth.startswith("SSWS") or token != self.rt.okta_token:
                 return okta_error(401, "E0000011", "Invalid token provided")
+        elif path.startswith("/_sandbox/"):
+            return None if auth == f"Bearer {self.rt.databricks_token}" else invalid_token()
         else:
             token = auth.removeprefix("Bearer ").strip()
-            if not auth.startswith("Bearer ") or token != self.rt.databricks_token or area in faults.revoked:
-                return databricks_error(401, "UNAUTHENTICATED", "Invalid access token.")
-        if path.startswith("/_sandbox/"):
-            return None
+            refused = check_bearer(self.rt.oauth, self.rt.databricks_token, area, auth, area in faults.revoked)
+            if refused is not None:
+                return refused
         if area in faults.down:
             return databricks_error(503, "TEMPORARILY_UNAVAILABLE", f"Workspace {area} is unavailable.", {"Retry-After": "1"})
         rate = faults.okta_rate_limit if self.okta else faults.rate_limit

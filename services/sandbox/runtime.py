@@ -7,11 +7,14 @@ when ``--state FILE`` was given.
 
 from __future__ import annotations
 
+import secrets
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from services.sandbox.databricks_auth import OAuthClient
 from services.sandbox.model import Job, SandboxState, Securable, Workspace, save_state
 
 
@@ -22,7 +25,7 @@ class Faults:
     okta_rate_limit: float = 0.0
     error_rate: float = 0.0
     down: set[str] = field(default_factory=set)  # deployment names answering 503
-    revoked: set[str] = field(default_factory=set)  # deployment names refusing the token (401)
+    revoked: set[str] = field(default_factory=set)  # deployment names refusing every token (403)
     corrupt: set[str] = field(default_factory=set)  # deployment names whose job list lacks a job_id
 
 
@@ -34,9 +37,11 @@ class SandboxRuntime:
         okta_token: str,
         faults: Faults | None = None,
         state_file: Path | None = None,
+        oauth: OAuthClient | None = None,
     ) -> None:
         self.state = state
-        self.databricks_token = databricks_token
+        self.databricks_token = databricks_token  # a PAT: workspaces only
+        self.oauth = oauth or OAuthClient(str(uuid.uuid4()), "dose" + secrets.token_hex(16))
         self.okta_token = okta_token
         self.faults = faults or Faults()
         self.state_file = state_file

@@ -106,6 +106,8 @@ def connection_info(rt: SandboxRuntime, host: str, port: int, okta_port: int) ->
         "workspace_url_template": base + "/ws/{deployment_name}",
         "okta_org_url": f"http://{host}:{okta_port}",
         "databricks_token": rt.databricks_token,
+        "databricks_client_id": rt.oauth.client_id,
+        "databricks_client_secret": rt.oauth.client_secret,
         "okta_token": rt.okta_token,
         "scenario": rt.state.scenario,
         "seed": str(rt.state.seed),

@@ -49,9 +49,9 @@ def test_collect_once_export_equals_sandbox_truth_computed_offline(tmp_path: Pat
             "--no-okta",
             "--export",
             str(tmp_path / "x.jsonl"),
-            env={**env, "AR_DATABRICKS_TOKEN": "bad"},
+            env={**env, "AR_DATABRICKS_CLIENT_SECRET": "bad"},
         )
-        assert wrong.returncode == 6 and "account: Databricks rejected the token" in wrong.stderr
+        assert wrong.returncode == 6 and "account: Databricks OAuth refused the client credentials" in wrong.stderr
         assert "Traceback" not in wrong.stderr
     truth = _cli("sandbox", "truth", "--scenario", "tiny", "--seed", "21", "--out", str(tmp_path / "t.jsonl"), env={})
     assert truth.returncode == 0, truth.stderr

@@ -140,7 +140,8 @@ def test_a_revoked_token_fails_only_its_workspace_with_a_clear_reason(
     failed = {s.scope: s for s in result.scopes.values() if s.status != "complete"}
     (scope,) = [s for s in failed.values() if s.scope.startswith("workspace:")]
     assert scope.status == "partial"
-    assert "workspace dbc-002" in (scope.reason or "") and "rejected the token" in (scope.reason or "")
+    assert "workspace dbc-002" in (scope.reason or "") and "rejected the credentials" in (scope.reason or "")
+    assert "Invalid access token." in (scope.reason or "")  # the real 403 answer, classified as authentication
 
 
 def test_a_payload_missing_a_required_field_fails_its_scope_loudly(small_sandbox: RunningSandbox, settings: Settings) -> None:
@@ -159,8 +160,8 @@ def test_a_payload_missing_a_required_field_fails_its_scope_loudly(small_sandbox
 def test_bad_account_token_is_a_clear_error(small_sandbox: RunningSandbox, settings: Settings) -> None:
     from pydantic import SecretStr
 
-    with pytest.raises(AuthenticationError, match="account: Databricks rejected the token"):
-        _run(small_sandbox.settings(settings, databricks_token=SecretStr("dapi-wrong")), okta=False)
+    with pytest.raises(AuthenticationError, match="account: Databricks OAuth refused the client credentials"):
+        _run(small_sandbox.settings(settings, databricks_client_secret=SecretStr("dose-wrong")), okta=False)
 
 
 def test_bad_okta_token_fails_only_the_okta_scope(small_sandbox: RunningSandbox, settings: Settings) -> None:
@@ -181,7 +182,8 @@ def test_unreachable_host_gives_up_in_bounded_time(settings: Settings) -> None:
         update={
             "databricks_account_host": dead,
             "databricks_account_id": "a",
-            "databricks_token": SecretStr("t"),
+            "databricks_client_id": "c",
+            "databricks_client_secret": SecretStr("t"),
             "databricks_workspace_url_template": dead + "/ws/{deployment_name}",
             "collect_retry_timeout_s": 2.0,
             "http_timeout_s": 2.0,

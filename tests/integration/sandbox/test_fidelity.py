@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from databricks.sdk import AccountClient, WorkspaceClient
 from databricks.sdk.config import Config
-from databricks.sdk.errors import NotFound, Unauthenticated
+from databricks.sdk.errors import NotFound
 
 from services.adapters.okta import OktaAdapter, OktaTarget
 from services.sandbox.model import SandboxState
@@ -34,13 +34,15 @@ def state() -> SandboxState:
     return build_state("small", SEED)
 
 
-def _account(sb: RunningSandbox, token: str | None = None) -> AccountClient:
+def _account(sb: RunningSandbox, secret: str | None = None) -> AccountClient:
+    """OAuth M2M through the SDK's own auth code: the account API accepts nothing else."""
     return AccountClient(
         config=Config(
             host=sb.info["account_host"],
             account_id=sb.info["account_id"],
-            token=token or sb.info["databricks_token"],
-            auth_type="pat",
+            client_id=sb.info["databricks_client_id"],
+            client_secret=secret or sb.info["databricks_client_secret"],
+            auth_type="oauth-m2m",
             retry_timeout_seconds=10,
         )
     )
@@ -148,9 +150,9 @@ def test_writes_the_enforcer_needs(sandbox: RunningSandbox, state: SandboxState)
         acct.workspace_assignment.delete(wid, pid)
 
 
-def test_bad_token_is_unauthenticated(sandbox: RunningSandbox) -> None:
-    with pytest.raises(Unauthenticated):
-        list(_account(sandbox, token="dapi-nope").workspaces.list())
+def test_a_bad_client_secret_is_refused_by_the_token_endpoint(sandbox: RunningSandbox) -> None:
+    with pytest.raises(ValueError, match="invalid_client"):
+        list(_account(sandbox, secret="dose-wrong").workspaces.list())
 
 
 def test_okta_paging_statuses_owners_and_unassign(sandbox: RunningSandbox, state: SandboxState) -> None:
