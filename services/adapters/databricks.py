@@ -231,7 +231,12 @@ class DatabricksAdapter:
         return self.call("account", lambda: _as_dicts(self.account().users.list()))
 
     def list_groups(self) -> list[dict[str, Any]]:
+        """Account groups without members: the list has not carried them since 2025-08-22."""
         return self.call("account", lambda: _as_dicts(self.account().groups.list()))
+
+    def get_group(self, group_id: str) -> dict[str, Any]:
+        """One account group with its members (``GET /Groups/{id}``)."""
+        return self.call("account", lambda: self.account().groups.get(group_id).as_dict())
 
     def list_service_principals(self) -> list[dict[str, Any]]:
         return self.call("account", lambda: _as_dicts(self.account().service_principals.list()))

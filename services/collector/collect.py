@@ -23,6 +23,7 @@ from services.adapters.okta import OktaTarget
 from services.collector.databricks_tasks import DatabricksTasks
 from services.collector.directory import OktaIndex, PrincipalIndex
 from services.collector.entitlement import Entitlement
+from services.collector.errors import IncompletePayloadError
 from services.collector.identities import all_identities
 from services.collector.okta_collect import OktaSnapshot, collect_okta_blocking
 from services.collector.scheduler import Scheduler, ScopeState
@@ -91,8 +92,9 @@ def select_workspaces(all_workspaces: list[WorkspaceRef], wanted: list[str]) -> 
     return chosen
 
 
-def _read_account(adapter: DatabricksAdapter) -> tuple[list[dict[str, Any]], ...]:
-    with ThreadPoolExecutor(4, thread_name_prefix="account") as pool:
+def _read_account(adapter: DatabricksAdapter, workers: int) -> tuple[list[dict[str, Any]], ...]:
+    """Users, groups (each read on its own for its members), service principals, workspaces."""
+    with ThreadPoolExecutor(max(4, workers), thread_name_prefix="account") as pool:
         futures = [
             pool.submit(fn)
             for fn in (
@@ -102,7 +104,12 @@ def _read_account(adapter: DatabricksAdapter) -> tuple[list[dict[str, Any]], ...
                 adapter.list_workspaces,
             )
         ]
-        return tuple(f.result() for f in futures)
+        users, listed, sps, workspaces = (f.result() for f in futures)
+        ids = [str(g.get("id") or "") for g in listed]
+        groups = list(pool.map(adapter.get_group, [i for i in ids if i]))
+        if len(groups) != len(ids):  # a group without an id cannot be read: fail loudly, as for any payload
+            raise IncompletePayloadError(f"{len(ids) - len(groups)} account group(s) listed without an id")
+        return users, groups, sps, workspaces
 
 
 def _okta_result(future: Future[OktaSnapshot], scope: ScopeState) -> OktaSnapshot | None:
@@ -133,14 +140,15 @@ def collect(
     okta_pool = ThreadPoolExecutor(1, thread_name_prefix="okta")
     okta_future = okta_pool.submit(collect_okta_blocking, okta_target, settings.collect_okta_concurrency) if okta_target else None
     try:
-        users, groups, sps, raw_workspaces = _read_account(adapter)
+        users, groups, sps, raw_workspaces = _read_account(adapter, options.workers)
         directory = PrincipalIndex(users, groups, sps)  # joined to Okta when Okta has answered, below
         result.workspaces = select_workspaces([workspace_ref(w) for w in raw_workspaces], options.workspaces)
         if on_started is not None:
             on_started(result)
         scheduler = Scheduler(options.workers, progress, stop_event)
         account = scheduler.scope("account")
-        account.entitlements, account.ok_tasks, account.calls = list(directory.memberships()), 1, 4
+        account.entitlements, account.ok_tasks = list(directory.memberships()), 1
+        account.calls = 4 + len(groups)
         tasks = DatabricksTasks(adapter, directory, options.audit_days)
         scopes = scheduler.run(t for ws in result.workspaces for t in tasks.workspace_tasks(ws))
         okta = None

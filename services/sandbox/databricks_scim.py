@@ -1,4 +1,4 @@
-"""Sandbox Databricks SCIM: users, groups (with members), service principals, ``Me``, remove-member.
+"""Sandbox Databricks SCIM: users, groups, service principals, ``Me``, remove-member.
 
 Served at the account (``/api/2.0/accounts/{aid}/scim/v2``) and in every workspace
 (``/ws/<name>/api/2.0/preview/scim/v2``), both backed by the account's identities. Paging is
@@ -12,7 +12,8 @@ from typing import Any
 from starlette.requests import Request
 
 from services.sandbox.runtime import SandboxRuntime
-from services.sandbox.wire import ApiError, bad_request, json_body, scim_page
+from services.sandbox.scim_query import scim_page
+from services.sandbox.wire import ApiError, bad_request, json_body
 
 SCIM_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 SCIM_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -78,8 +79,15 @@ class ScimApi:
         return scim_page(request, users)
 
     async def scim_groups(self, request: Request) -> dict[str, Any]:
+        """The account's group list carries no members since 2025-08-22 (databricks-sdk-py
+        ``AccountGroupsV2API.list``: "members should be retrieved by iterating through Get group
+        details"); they come from ``GET /Groups/{id}``. Workspace SCIM still lists them."""
         parents = self._parents()
-        return scim_page(request, [self._group(gid, parents) for gid in self.rt.state.groups])
+        groups = [self._group(gid, parents) for gid in self.rt.state.groups]
+        if "aid" in request.path_params:
+            for group in groups:
+                group.pop("members", None)
+        return scim_page(request, groups)
 
     async def scim_service_principals(self, request: Request) -> dict[str, Any]:
         parents = self._parents()

@@ -69,19 +69,6 @@ def token_page(
     return page, (f"o{start + size}" if start + size < len(items) else None)
 
 
-def scim_page(request: Request, items: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    start = int_param(request, "startIndex", 1, low=1)
-    count = int_param(request, "count", SCIM_MAX_PAGE, low=0)
-    page = list(items[start - 1 : start - 1 + min(count or SCIM_MAX_PAGE, SCIM_MAX_PAGE)])
-    return {
-        "schemas": [SCIM_LIST],
-        "totalResults": len(items),
-        "startIndex": start,
-        "itemsPerPage": len(page),
-        "Resources": page,
-    }
-
-
 def render_acl(state: SandboxState, grants: Sequence[Grant], inherited: Sequence[tuple[Grant, str]] = ()) -> list[dict[str, Any]]:
     """Databricks ``access_control_list``: one entry per principal, all its permission levels."""
     entries: dict[str, dict[str, Any]] = {}

@@ -101,7 +101,7 @@ def test_writes_the_enforcer_needs(sandbox: RunningSandbox, state: SandboxState)
     from databricks.sdk.service import catalog, iam
 
     acct, ws = _account(sandbox), _workspace(sandbox, "dbc-001")
-    group = next(g for g in acct.groups.list() if len(g.members or []) > 1)
+    group = next(g for g in (acct.groups.get(x.id) for x in acct.groups.list()) if len(g.members or []) > 1)
     victim = group.members[0].value  # type: ignore[index]
     acct.groups.patch(
         group.id,
