@@ -248,6 +248,10 @@ class DatabricksAdapter:
     def list_jobs(self, ws: str) -> list[dict[str, Any]]:
         return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).jobs.list(limit=100)))
 
+    def get_job(self, ws: str, job_id: str) -> dict[str, Any]:
+        """One job with its run-as identity, which ``jobs/list`` does not give (databricks-sdk-py#967)."""
+        return self.call(f"workspace {ws}", lambda: self.workspace(ws).jobs.get(int(job_id)).as_dict())
+
     def list_clusters(self, ws: str) -> list[dict[str, Any]]:
         return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).clusters.list()))
 

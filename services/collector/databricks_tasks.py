@@ -114,10 +114,15 @@ class DatabricksTasks:
         for item in entry.list(self.adapter, ws.deployment_name):
             where = f"{entry.kind.name} in workspace {ws.deployment_name}"
             object_id = required_field(item, entry.id_field, where)
+            if entry.detail is not None:
+                item = entry.detail(self.adapter, ws.deployment_name, object_id)
+                out.calls += 1
             perms = self.adapter.get_permissions(ws.deployment_name, entry.permissions_path, object_id)
             out.calls += 1
             resource = entry.resource(ws, item, perms)
             out.entitlements.extend(acl_entitlements(self.directory, ws.scope, resource, perms, out.tally))
+            if entry.derived is not None:
+                out.entitlements.extend(entry.derived(self.directory, ws.scope, resource, item, out.tally))
         return out
 
     def last_use(self, ws: WorkspaceRef) -> TaskOutput:

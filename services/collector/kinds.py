@@ -15,13 +15,21 @@ Adding a kind is one entry here (lister and transform) plus its catalogue entry 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from services.adapters.databricks import DatabricksAdapter
-from services.collector.entitlement import Resource
-from services.collector.transform import WorkspaceRef, compute_resource, job_resource, object_resource
+from services.collector.directory import PrincipalIndex
+from services.collector.entitlement import Entitlement, Resource
+from services.collector.transform import (
+    Tally,
+    WorkspaceRef,
+    compute_resource,
+    job_resource,
+    object_resource,
+    run_as_entitlements,
+)
 from services.events.resource_kinds import ResourceKind, resource_kind
 
 Payload = dict[str, Any]
@@ -41,6 +49,10 @@ class ListedKind:
     list: Callable[[DatabricksAdapter, str], list[Payload]]  # (adapter, deployment) -> items
     id_field: str  # the item's id field, which the permissions API is called with
     resource: Callable[[WorkspaceRef, Payload, Payload], Resource]  # (ws, item, permissions)
+    # the item's full form when the list leaves out what the transform needs (one call per item)
+    detail: Callable[[DatabricksAdapter, str, str], Payload] | None = None
+    # entitlements the item itself carries, beside its ACL (a job's run-as identity)
+    derived: Callable[[PrincipalIndex, str, Resource, Payload, Tally], Iterator[Entitlement]] | None = None
 
     @property
     def permissions_path(self) -> str:
@@ -72,6 +84,8 @@ LISTED_KINDS: tuple[ListedKind, ...] = (
         lambda adapter, ws: adapter.list_jobs(ws),
         "job_id",
         job_resource,
+        detail=lambda adapter, ws, job_id: adapter.get_job(ws, job_id),
+        derived=run_as_entitlements,
     ),
     ListedKind(
         _kind("cluster"),

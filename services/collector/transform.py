@@ -15,6 +15,7 @@ from typing import Any
 
 from services.collector.directory import PrincipalIndex, required_field
 from services.collector.entitlement import Entitlement, Resource
+from services.events.resource_kinds import RUN_AS
 
 
 @dataclass
@@ -104,14 +105,20 @@ def owner_of(permissions: dict[str, Any]) -> str | None:
     return None
 
 
+def run_as_name(job: dict[str, Any]) -> str | None:
+    """The job's run-as identity: ``settings.run_as`` from ``jobs.get``, else the top-level name."""
+    run_as = (job.get("settings") or {}).get("run_as") or {}
+    name = run_as.get("user_name") or run_as.get("service_principal_name") or job.get("run_as_user_name")
+    return str(name) if name else None
+
+
 def job_resource(ws: WorkspaceRef, job: dict[str, Any], permissions: dict[str, Any]) -> Resource:
     job_id = required_field(job, "job_id", "job")
     settings = job.get("settings") or {}
     tags = {str(k): str(v) for k, v in (settings.get("tags") or {}).items()}
-    run_as = settings.get("run_as") or {}
-    run_as_name = run_as.get("user_name") or run_as.get("service_principal_name") or job.get("run_as_user_name")
-    if run_as_name:
-        tags["run_as"] = str(run_as_name)
+    run_as = run_as_name(job)
+    if run_as:
+        tags["run_as"] = run_as
     production = tags.get("env", "").lower() in ("prod", "production")
     return Resource(
         "job",
@@ -123,6 +130,21 @@ def job_resource(ws: WorkspaceRef, job: dict[str, Any], permissions: dict[str, A
         owner_of(permissions),
         tuple(sorted(tags.items())),
     )
+
+
+def run_as_entitlements(
+    directory: PrincipalIndex, scope: str, resource: Resource, job: dict[str, Any], tally: Tally
+) -> Iterator[Entitlement]:
+    """The job's run-as identity as its own entitlement (``RUN_AS``): who the job acts as."""
+    name = run_as_name(job)
+    if name is None:
+        tally.note("unknown_value", f"job {resource.id}: no run-as identity in the job's settings")
+        return
+    principal = directory.by_name(name)
+    if principal is None:
+        tally.note("unknown_principal", f"job {resource.id}: run as {name}")
+        return
+    yield Entitlement(scope, principal, resource, RUN_AS)
 
 
 def compute_resource(ws: WorkspaceRef, kind: str, item: dict[str, Any]) -> Resource:

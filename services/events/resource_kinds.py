@@ -18,7 +18,7 @@ from typing import Literal
 
 Family = Literal["account", "workspace", "object", "unity_catalog", "identity"]
 UC_PRIVILEGED = frozenset({"ALL_PRIVILEGES", "MANAGE", "OWNER", "OWNERSHIP", "IS_OWNER"})
-MANAGE = frozenset({"CAN_MANAGE", "IS_OWNER"})
+RUN_AS = "RUN_AS"  # the identity a job runs as: reviewed, and guarded by the enforcer
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class ResourceKind:
     object_type: str | None = None  # the permissions API's "object_type" in its answer
     securable_type: str | None = None  # Unity Catalog securable type (grants API)
     label: str = ""
+    derived: tuple[str, ...] = ()  # privileges the collector derives, not ACL levels (a job's RUN_AS)
 
     def is_privileged(self, privilege: str, production: bool) -> bool:
         if self.privileged_in_production_only and not production:
@@ -65,6 +66,7 @@ RESOURCE_KINDS: tuple[ResourceKind, ...] = (
         request_object_type="jobs",
         object_type="job",
         label="Job",
+        derived=(RUN_AS,),
     ),
     ResourceKind(
         "cluster",
@@ -78,7 +80,7 @@ RESOURCE_KINDS: tuple[ResourceKind, ...] = (
         "warehouse",
         "object",
         ("CAN_VIEW", "CAN_MONITOR", "CAN_USE", "CAN_MANAGE", "IS_OWNER"),
-        request_object_type="warehouses",
+        request_object_type="sql/warehouses",
         object_type="warehouses",
         label="SQL warehouse",
     ),

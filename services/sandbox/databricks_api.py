@@ -30,7 +30,7 @@ from services.sandbox.wire import (
 OBJECT_TYPES = {
     "jobs": "job",
     "clusters": "cluster",
-    "warehouses": "warehouses",
+    "sql/warehouses": "warehouses",  # the permission object id is /sql/warehouses/<id> (terraform permission_definitions.go)
     "notebooks": "notebook",
     "directories": "directory",
 }
@@ -117,7 +117,7 @@ class DatabricksApi:
             job = self.rt.jobs.get((ws.workspace_id, int(oid) if oid.isdigit() else -1))
             if job is not None:
                 return job
-        elif kind in ("clusters", "warehouses"):
+        elif kind in ("clusters", "sql/warehouses"):
             for item in ws.clusters if kind == "clusters" else ws.warehouses:
                 if item.id == oid:
                     return item
@@ -171,6 +171,10 @@ class DatabricksApi:
 
     # -- jobs, compute, workspace tree --------------------------------------------------------
     def _job(self, ws: Workspace, job: Job, full: bool) -> dict[str, Any]:
+        """A job as ``jobs/list`` (``full=False``) or ``jobs/get`` returns it. The list leaves
+        ``settings.run_as`` out and gives only a top-level ``run_as_user_name``, which the SDK's
+        ``BaseJob`` has no field for, so ``as_dict()`` drops it (databricks-sdk-py#967); ``get``
+        returns both."""
         s = self.rt.state
         kind, run_as = s.principal_name(job.run_as_id)
         settings: dict[str, Any] = {
@@ -178,17 +182,16 @@ class DatabricksApi:
             "tags": job.tags,
             "format": "MULTI_TASK",
             "max_concurrent_runs": 1,
-            "run_as": {"user_name" if kind == "user" else "service_principal_name": run_as},
         }
-        out = {
+        if full:
+            settings["run_as"] = {"user_name" if kind == "user" else "service_principal_name": run_as}
+        return {
             "job_id": job.job_id,
             "creator_user_name": s.principal_name(job.creator_id)[1],
             "created_time": job.created_time,
+            "run_as_user_name": run_as,
             "settings": settings,
         }
-        if full:
-            out["run_as_user_name"] = run_as
-        return out
 
     async def jobs_list(self, request: Request) -> dict[str, Any]:
         ws = self.ws(request)
@@ -275,8 +278,8 @@ def databricks_routes(api: DatabricksApi, scim_api: ScimApi, uc_routes: list[Any
         route("/.well-known/databricks-config", api.well_known),
         *oidc_routes(oidc, "/oidc"),
         Mount("/api/2.0/preview/scim/v2", routes=[route("/Me", scim_api.scim_me), *scim]),
-        route("/api/2.0/permissions/{kind}/{oid}", api.get_permissions),
-        route("/api/2.0/permissions/{kind}/{oid}", api.write_permissions, methods=["PUT", "PATCH"]),
+        route("/api/2.0/permissions/{kind:path}/{oid}", api.get_permissions),
+        route("/api/2.0/permissions/{kind:path}/{oid}", api.write_permissions, methods=["PUT", "PATCH"]),
         route("/api/{v}/jobs/list", api.jobs_list),
         route("/api/{v}/jobs/get", api.jobs_get),
         route("/api/{v}/clusters/list", api.clusters_list),

@@ -15,7 +15,7 @@ from starlette.requests import Request
 
 from services.sandbox.databricks_api import DatabricksApi
 from services.sandbox.model import Grant, Securable, Workspace
-from services.sandbox.wire import ApiError, bad_request, json_body, not_found, route, token_page
+from services.sandbox.wire import ApiError, bad_request, int_param, json_body, not_found, route, token_page
 
 UC = "/api/2.1/unity-catalog"
 SECURABLE_TYPES = ("metastore", "catalog", "schema", "table", "volume")
@@ -26,6 +26,15 @@ AUDIT_COLUMNS = (
     ("last_used", "TIMESTAMP"),
 )
 CHUNK_ROWS = 200
+
+
+MIN_GRANTS_PAGE = 150
+GRANTS_PAGE = 150  # the server's page length for grants (a small one, so paging is exercised)
+
+
+def _empty_first_page(full_name: str) -> bool:
+    """Deterministically, some securables answer an empty first page that still has a next token."""
+    return sum(map(ord, full_name)) % 3 == 0
 
 
 class UnityCatalogApi:
@@ -123,7 +132,24 @@ class UnityCatalogApi:
         sec = self._securable(self.api.ws(request), request)
         items = self._assignments(sec.grants, request.query_params.get("principal"))
         size_param = "page_size" if "privilege-assignments" in request.url.path else "max_results"
-        page, token = token_page(request, items, size_param, 1000)
+        raw_size = request.query_params.get(size_param)
+        if raw_size is None and size_param == "max_results":
+            return {"privilege_assignments": items}  # unpaginated: everything, no token
+        size = int_param(request, size_param, 0, low=-(10**9))
+        # SDK GrantsAPI.get/list docstrings: < 0 and 1..149 are invalid parameters; 0 is the server's page
+        # length; >= 150 is min(value, server page length)
+        if size < 0 or 0 < size < MIN_GRANTS_PAGE:
+            raise bad_request(f"{size_param} must be 0 or at least {MIN_GRANTS_PAGE}, got {size}")
+        if not request.query_params.get("page_token") and _empty_first_page(sec.full_name):
+            # "a page may contain zero results while still providing a next_page_token"
+            return {"privilege_assignments": [], "next_page_token": "o0"}
+        length = GRANTS_PAGE if size == 0 else min(size, GRANTS_PAGE)
+        raw_token = request.query_params.get("page_token") or "o0"
+        if not raw_token.startswith("o") or not raw_token[1:].isdigit():
+            raise bad_request(f"invalid page_token {raw_token!r}")
+        start = int(raw_token[1:])
+        page = items[start : start + length]
+        token = f"o{start + length}" if start + length < len(items) else None
         out: dict[str, Any] = {"privilege_assignments": list(page)}
         if token:
             out["next_page_token"] = token

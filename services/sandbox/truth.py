@@ -9,6 +9,8 @@ Rules (the same ones the collectors follow, see docs/collector.md):
   principal reachable through nested groups, ``via_groups`` = group chain outermost first;
 - group membership is an entitlement on the group (privilege ``MEMBER``) for every principal at
   any depth, ``via_groups`` = the intermediate groups;
+- a job's run-as identity holds ``RUN_AS`` on the job (never expanded: only a user or a service
+  principal can be one);
 - a notebook inherits its directory's grants (``inherited_from`` = ``/directories/<id>``);
 - scopes: ``account`` (memberships), ``workspace:<id>`` (assignments, object permissions),
   ``metastore:<id>`` (Unity Catalog grants).
@@ -87,6 +89,8 @@ class _Truth:
             )
             for grant in [Grant(job.owner_id, "IS_OWNER"), *job.acl]:
                 yield from self.expand(scope, grant, res)
+            # who the job acts as is access too: one RUN_AS entitlement for the run-as identity itself
+            yield Entitlement(scope, self.principals[job.run_as_id], res, "RUN_AS", (), None)
         for kind, items in (("cluster", ws.clusters), ("warehouse", ws.warehouses)):
             for item in items:
                 res = Resource(kind, f"{wid}/{item.id}", item.name, wid, wname, ws.production)

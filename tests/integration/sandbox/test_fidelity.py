@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from databricks.sdk import AccountClient, WorkspaceClient
 from databricks.sdk.config import Config
-from databricks.sdk.errors import NotFound
+from databricks.sdk.errors import InvalidParameterValue, NotFound
 
 from services.adapters.okta import OktaAdapter, OktaTarget
 from services.sandbox.model import SandboxState
@@ -91,8 +91,15 @@ def test_unity_catalog_paging(sandbox: RunningSandbox, state: SandboxState) -> N
     tables = [t for s in schemas for t in ws.tables.list(s.catalog_name, s.name, max_results=3)]
     assert len(tables) == sum(1 for s in expected if s.kind == "table")
     granted = next(s for s in expected if s.kind == "catalog" and len(s.grants) > 1)
-    pages = list(ws.grants.list("catalog", granted.full_name, page_size=1))
+    pages = list(ws.grants.list("catalog", granted.full_name, page_size=150))
     assert sum(len(p.privileges or []) for p in pages) == len(granted.grants)
+    # SDK GrantsAPI.get docstring: max_results 1..149 (and < 0) is an invalid parameter; 0 and >= 150 page
+    with pytest.raises(InvalidParameterValue, match="at least 150"):
+        list(ws.grants.list("catalog", granted.full_name, page_size=1))
+    with pytest.raises(InvalidParameterValue):
+        ws.grants.get("catalog", granted.full_name, max_results=149)
+    paged = ws.grants.get("catalog", granted.full_name, max_results=0)
+    assert paged.privilege_assignments is not None
     effective = ws.grants.get_effective("catalog", granted.full_name)
     assert effective.privilege_assignments
 
