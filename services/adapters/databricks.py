@@ -244,6 +244,14 @@ class DatabricksAdapter:
     def list_assignments(self, workspace_id: int, where: str) -> list[dict[str, Any]]:
         return self.call(where, lambda: _as_dicts(self.account().workspace_assignment.list(workspace_id)), api="account")
 
+    def list_workspace_groups(self, ws: str, names: tuple[str, ...]) -> list[dict[str, Any]]:
+        """A workspace's groups of these names, with members (workspace SCIM; ``admins``, ``users``)."""
+        query = " or ".join(f'displayName eq "{name}"' for name in names)
+        return self.call(
+            f"workspace {ws}",
+            lambda: _as_dicts(self.workspace(ws).groups.list(filter=query, attributes="id,displayName,members")),
+        )
+
     # -- workspace objects ----------------------------------------------------------------------
     def list_jobs(self, ws: str) -> list[dict[str, Any]]:
         return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).jobs.list(limit=100)))

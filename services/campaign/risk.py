@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from services.events.resource_kinds import is_privileged_access
+from services.events.resource_kinds import is_membership, is_privileged_access
 
 DORMANT_AFTER_US = 90 * 86400 * 1_000_000
 INACTIVE_STATUSES = {"DEPROVISIONED", "SUSPENDED", "DEACTIVATED", "INACTIVE", "LOCKED_OUT"}
@@ -21,7 +21,7 @@ def is_privileged(entitlement: Mapping[str, Any]) -> bool:
     in Unity Catalog: what each kind's catalogue entry says is privileged."""
     resource = entitlement["resource"]
     privilege = privilege_name(entitlement["privilege"])
-    return is_privileged_access(resource["type"], privilege, bool(resource.get("production")))
+    return is_privileged_access(resource["type"], privilege, bool(resource.get("production")), resource.get("name"))
 
 
 def identity_is_inactive(status: str | None) -> bool:
@@ -33,7 +33,7 @@ def is_direct_grant(entitlement: Mapping[str, Any]) -> bool:
     return (
         bool(entitlement.get("direct"))
         and entitlement["principal"]["type"] != "group"
-        and entitlement["resource"]["type"] != "group"
+        and not is_membership(entitlement["resource"]["type"])
     )
 
 

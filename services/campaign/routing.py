@@ -24,6 +24,7 @@ from typing import Any
 from services.campaign.approvers import ApproverRules
 from services.campaign.directory import PeopleDirectory
 from services.campaign.risk import is_direct_grant
+from services.events.resource_kinds import is_membership
 
 APPROVER_TAGS = ("approver", "approvers", "owner_email", "data_owner", "access_approver")
 STEPS = (
@@ -65,7 +66,7 @@ class Conflicts:
 
 
 def item_kind(entitlement: Mapping[str, Any]) -> str:
-    if entitlement["resource"]["type"] == "group":
+    if is_membership(entitlement["resource"]["type"]):
         return "group_membership"
     if entitlement["principal"]["type"] == "group":
         return "group_grant"

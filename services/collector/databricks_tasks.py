@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from services.adapters.databricks import DatabricksAdapter
 from services.collector.directory import PrincipalIndex, required_field
+from services.collector.entitlement import Resource
 from services.collector.kinds import LISTED_KINDS, SCHEMA_CHILD_KINDS, ListedKind, SchemaChildKind, tree_resource
 from services.collector.scheduler import Task, TaskOutput
 from services.collector.transform import (
@@ -33,6 +34,7 @@ from services.core.errors import UnavailableError
 
 T = TypeVar("T")
 MAX_TREE_DEPTH = 12
+LOCAL_GROUP_NAMES = ("admins", "users")
 
 
 class MetastoreRouter:
@@ -81,16 +83,36 @@ class DatabricksTasks:
         self.audit_days = audit_days
 
     def workspace_tasks(self, ws: WorkspaceRef) -> list[Task]:
+        """Assignments and the metastore at once; the rest once the workspace's local groups
+        (``admins``, ``users``) are known, because its ACLs name them."""
         name = ws.deployment_name
-        tasks = [
+        return [
             Task(ws.scope, f"workspace {name} assignments", lambda: self.assignments(ws)),
             Task(ws.scope, f"workspace {name} metastore", lambda: self.metastore_assignment(ws), 0),
-            Task(ws.scope, f"workspace {name} objects", lambda: self.objects(ws)),
+            Task(ws.scope, f"workspace {name} local groups", lambda: self.local_groups(ws), 0),
         ]
+
+    def object_tasks(self, ws: WorkspaceRef) -> list[Task]:
+        name = ws.deployment_name
+        tasks = [Task(ws.scope, f"workspace {name} objects", lambda: self.objects(ws))]
         tasks += [Task(ws.scope, f"workspace {name} {entry.task}", partial(self.listed, ws, entry)) for entry in LISTED_KINDS]
         if self.audit_days > 0:
             tasks.append(Task(ws.scope, f"workspace {name} last use", lambda: self.last_use(ws)))
         return tasks
+
+    def local_groups(self, ws: WorkspaceRef) -> TaskOutput:
+        """The built-in ``admins`` and ``users`` with their members; who is in ``admins`` is reviewed."""
+        out = TaskOutput(calls=1)
+        raw = self.adapter.list_workspace_groups(ws.deployment_name, LOCAL_GROUP_NAMES)
+        for principal in self.directory.add_workspace_groups(ws.workspace_id, raw):
+            if principal.name == "admins":
+                resource = Resource("workspace_group", principal.id, principal.name, ws.workspace_id, ws.name, ws.production)
+                out.entitlements.extend(self.directory.members_of(ws.scope, resource))
+        missing = set(LOCAL_GROUP_NAMES) - {str(g.get("displayName")) for g in raw}
+        if missing:
+            out.tally.note("unknown_value", f"{ws.deployment_name}: no built-in group {', '.join(sorted(missing))}")
+        out.followups = self.object_tasks(ws)
+        return out
 
     # -- workspace scope ------------------------------------------------------------------------
     def assignments(self, ws: WorkspaceRef) -> TaskOutput:

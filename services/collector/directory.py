@@ -13,12 +13,16 @@ are the normalized form's (see :mod:`services.collector.entitlement`):
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from services.collector.entitlement import MEMBER, Entitlement, Principal, Resource
 from services.collector.errors import IncompletePayloadError
+
+ACCOUNT_USERS = "account users"
+ACCOUNT_USERS_ID = "builtin:account-users"  # Unity Catalog names it; SCIM does not list it
 
 
 @dataclass
@@ -83,6 +87,15 @@ class PrincipalIndex:
             gid: [str(m["value"]) for m in g.get("members") or [] if m.get("value")] for gid, g in self.raw_groups.items()
         }
         self._paths: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        # built-in principals: "account users" (every user and service principal), and per workspace
+        # the local "admins" and "users" groups (registered as each workspace is read)
+        self.builtin_ids: set[str] = {ACCOUNT_USERS_ID}
+        self.principals[ACCOUNT_USERS_ID] = self.by_group_name[ACCOUNT_USERS] = Principal(
+            "group", ACCOUNT_USERS_ID, ACCOUNT_USERS
+        )
+        self.members[ACCOUNT_USERS_ID] = [*self.raw_users, *self.raw_sps]
+        self.local: dict[tuple[str, str], Principal] = {}
+        self._lock = threading.Lock()
 
     def join_okta(self, okta: OktaIndex) -> None:
         """(Re)build user and group principals with their Okta ids; entitlements built before keep
@@ -111,11 +124,28 @@ class PrincipalIndex:
             )
         return out
 
-    def by_acl_entry(self, entry: dict[str, Any]) -> Principal | None:
+    def add_workspace_groups(self, workspace_id: str, groups: list[dict[str, Any]]) -> list[Principal]:
+        """Register a workspace's local groups (``admins``, ``users``) with their members."""
+        added = []
+        with self._lock:
+            for raw in groups:
+                gid = required_field(raw, "id", "workspace group")
+                name = required_field(raw, "displayName", "workspace group")
+                principal = Principal("group", gid, name)
+                self.principals[gid] = self.local[(workspace_id, name)] = principal
+                self.members[gid] = [str(m["value"]) for m in raw.get("members") or [] if m.get("value")]
+                self.builtin_ids.add(gid)
+                added.append(principal)
+        return added
+
+    def by_acl_entry(self, entry: dict[str, Any], workspace_id: str | None = None) -> Principal | None:
+        """The principal an ACL entry names; in a workspace, its local groups come first."""
         if entry.get("user_name"):
             return self.by_user_name.get(str(entry["user_name"]).lower())
         if entry.get("group_name"):
-            return self.by_group_name.get(str(entry["group_name"]))
+            name = str(entry["group_name"])
+            local = self.local.get((workspace_id, name)) if workspace_id else None
+            return local or self.by_group_name.get(name)
         if entry.get("service_principal_name"):
             return self.by_app_id.get(str(entry["service_principal_name"]))
         return None
@@ -156,9 +186,17 @@ class PrincipalIndex:
             if target is not None and target.type != "group":
                 yield Entitlement(scope, target, resource, privilege, (principal.id,) + chain, inherited_from)
 
+    def members_of(self, scope: str, resource: Resource) -> Iterator[Entitlement]:
+        """``MEMBER`` of the group ``resource`` for every principal in it at any depth."""
+        for member, chain in self.paths(resource.id):
+            target = self.principals.get(member)
+            if target is not None:
+                yield Entitlement(scope, target, resource, MEMBER, chain)
+
     def memberships(self, scope: str = "account") -> Iterator[Entitlement]:
-        for gid, principal in self.principals.items():
-            if principal.type != "group":
+        """Account group memberships (built-in groups are reviewed where they grant access)."""
+        for gid, principal in list(self.principals.items()):
+            if principal.type != "group" or gid in self.builtin_ids:
                 continue
             resource = Resource("group", gid, principal.name)
             for member, chain in self.paths(gid):

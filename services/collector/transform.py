@@ -81,7 +81,7 @@ def acl_entitlements(
 ) -> Iterator[Entitlement]:
     """Entitlements from an object's ``access_control_list`` (direct and inherited entries)."""
     for entry in permissions.get("access_control_list") or []:
-        principal = directory.by_acl_entry(entry)
+        principal = directory.by_acl_entry(entry, resource.workspace_id)
         if principal is None:
             tally.note("unknown_principal", f"{resource.type} {resource.id}: {entry.get('display_name') or entry}")
             continue

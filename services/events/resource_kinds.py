@@ -36,11 +36,12 @@ class ResourceKind:
     securable_type: str | None = None  # Unity Catalog securable type (grants API)
     label: str = ""
     derived: tuple[str, ...] = ()  # privileges the collector derives, not ACL levels (a job's RUN_AS)
+    privileged_names: frozenset[str] = frozenset()  # resources whose every level is privileged (admins)
 
-    def is_privileged(self, privilege: str, production: bool) -> bool:
+    def is_privileged(self, privilege: str, production: bool, name: str | None = None) -> bool:
         if self.privileged_in_production_only and not production:
             return False
-        return privilege in self.privileged
+        return privilege in self.privileged or (name is not None and name in self.privileged_names)
 
     def accepts(self, level: str) -> bool:
         """Whether the permissions API accepts ``level`` on this kind (writes are validated)."""
@@ -57,6 +58,14 @@ RESOURCE_KINDS: tuple[ResourceKind, ...] = (
     ResourceKind("account", "account", ("ADMIN",), frozenset({"ADMIN"}), label="Account"),
     ResourceKind("workspace", "workspace", ("USER", "ADMIN"), frozenset({"ADMIN"}), label="Workspace"),
     ResourceKind("group", "identity", ("MEMBER",), label="Group membership"),
+    # a workspace's local built-in groups: membership of "admins" is workspace admin
+    ResourceKind(
+        "workspace_group",
+        "identity",
+        ("MEMBER",),
+        privileged_names=frozenset({"admins"}),
+        label="Workspace group membership",
+    ),
     ResourceKind(
         "job",
         "object",
@@ -126,11 +135,17 @@ def kinds_of(family: Family) -> tuple[ResourceKind, ...]:
     return tuple(kind for kind in RESOURCE_KINDS if kind.family == family)
 
 
-def is_privileged_access(resource_type: str, privilege: str, production: bool) -> bool:
-    """Whether holding ``privilege`` on a resource of this type makes an item privileged."""
+def is_membership(resource_type: str) -> bool:
+    """Whether an entitlement on this type is a group membership (account or workspace group)."""
+    kind = _BY_NAME.get(resource_type)
+    return kind is not None and kind.family == "identity"
+
+
+def is_privileged_access(resource_type: str, privilege: str, production: bool, name: str | None = None) -> bool:
+    """Whether holding ``privilege`` on a resource of this type (and name) makes an item privileged."""
     kind = _BY_NAME.get(resource_type)
     if kind is None:
         return False
     if kind.family in ("account", "workspace"):
         return "ADMIN" in privilege
-    return kind.is_privileged(privilege, production)
+    return kind.is_privileged(privilege, production, name)

@@ -14,7 +14,7 @@ from starlette.routing import Mount
 
 from services.sandbox.databricks_auth import OidcApi, oidc_routes
 from services.sandbox.databricks_scim import ScimApi
-from services.sandbox.model import Compute, Grant, Job, Workspace, WsObject
+from services.sandbox.model import ADMINS, Compute, Grant, Job, Workspace, WsObject, local_group_id
 from services.sandbox.runtime import SandboxRuntime
 from services.sandbox.wire import (
     ApiError,
@@ -130,9 +130,15 @@ class DatabricksApi:
         raise not_found(f"{OBJECT_TYPES[kind].capitalize()} {oid}")
 
     def _acl(self, ws: Workspace, obj: Job | Compute | WsObject) -> list[dict[str, Any]]:
+        """The ACL as the API renders it. The workspace's ``admins`` hold CAN_MANAGE on every job,
+        cluster and warehouse, inherited from the root object (``/jobs/``; databrickslabs/migrate#168;
+        terraform-provider-databricks cannot set ``admins`` to none on these types)."""
+        admins = Grant(local_group_id(ws.workspace_id, ADMINS), "CAN_MANAGE")
         if isinstance(obj, Job):
-            return render_acl(self.rt.state, [Grant(obj.owner_id, "IS_OWNER"), *obj.acl])
+            return render_acl(self.rt.state, [Grant(obj.owner_id, "IS_OWNER"), *obj.acl], [(admins, "/jobs/")])
         inherited: list[tuple[Grant, str]] = []
+        if isinstance(obj, Compute):
+            inherited = [(admins, "/clusters/" if obj in ws.clusters else "/sql/warehouses/")]
         if isinstance(obj, WsObject) and obj.object_type == "NOTEBOOK":
             parent_path = obj.path.rsplit("/", 1)[0]
             for d in ws.objects:
@@ -154,7 +160,7 @@ class DatabricksApi:
         obj = self._object(ws, kind, oid)
         grants = []
         for entry in (await json_body(request)).get("access_control_list") or []:
-            pid = self.rt.principal_id(entry)
+            pid = self.rt.principal_id(entry, ws)
             if pid is None:
                 raise bad_request(f"unknown principal in {entry}")
             level = str(entry.get("permission_level", ""))

@@ -11,6 +11,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from services.sandbox.model import LOCAL_GROUPS, local_group_id
 from services.sandbox.runtime import SandboxRuntime
 from services.sandbox.scim_query import scim_page
 from services.sandbox.wire import ApiError, bad_request, json_body
@@ -44,26 +45,26 @@ class ScimApi:
             "entitlements": [],
         }
 
-    def _group(self, gid: str, parents: dict[str, list[dict[str, str]]]) -> dict[str, Any]:
+    def _member_refs(self, ids: list[str]) -> list[dict[str, str]]:
         s = self.rt.state
-        g = s.groups[gid]
-        members = []
-        for m in g.members:
-            kind, ref = (
-                ("Users", s.users[m].display_name)
-                if m in s.users
-                else (
-                    ("Groups", s.groups[m].display_name)
-                    if m in s.groups
-                    else ("ServicePrincipals", s.service_principals[m].display_name)
-                )
-            )
-            members.append({"value": m, "display": ref, "$ref": f"{kind}/{m}"})
+        out = []
+        for m in ids:
+            if m in s.users:
+                kind, ref = "Users", s.users[m].display_name
+            elif m in s.groups:
+                kind, ref = "Groups", s.groups[m].display_name
+            else:
+                kind, ref = "ServicePrincipals", s.service_principals[m].display_name
+            out.append({"value": m, "display": ref, "$ref": f"{kind}/{m}"})
+        return out
+
+    def _group(self, gid: str, parents: dict[str, list[dict[str, str]]]) -> dict[str, Any]:
+        g = self.rt.state.groups[gid]
         out = {
             "schemas": [SCIM_GROUP],
             "id": g.id,
             "displayName": g.display_name,
-            "members": members,
+            "members": self._member_refs(g.members),
             "groups": parents.get(gid, []),
             "entitlements": [],
             "meta": {"resourceType": "Group"},
@@ -71,6 +72,23 @@ class ScimApi:
         if g.okta_id:
             out["externalId"] = g.okta_id
         return out
+
+    def _local_groups(self, request: Request) -> list[dict[str, Any]]:
+        """A workspace's built-in ``admins`` and ``users``: workspace-local groups its SCIM lists."""
+        ws = self.rt.workspace(request.path_params["deployment"])
+        if ws is None:
+            return []
+        return [
+            {
+                "schemas": [SCIM_GROUP],
+                "id": local_group_id(ws.workspace_id, name),
+                "displayName": name,
+                "members": self._member_refs(self.rt.state.local_members(ws, name)),
+                "entitlements": [],
+                "meta": {"resourceType": "WorkspaceGroup"},
+            }
+            for name in LOCAL_GROUPS.values()
+        ]
 
     # -- SCIM ---------------------------------------------------------------------------------
     async def scim_users(self, request: Request) -> dict[str, Any]:
@@ -87,6 +105,8 @@ class ScimApi:
         if "aid" in request.path_params:
             for group in groups:
                 group.pop("members", None)
+        else:
+            groups += self._local_groups(request)
         return scim_page(request, groups)
 
     async def scim_service_principals(self, request: Request) -> dict[str, Any]:
@@ -111,6 +131,10 @@ class ScimApi:
     async def scim_group(self, request: Request) -> dict[str, Any]:
         gid = request.path_params["gid"]
         if gid not in self.rt.state.groups:
+            if "deployment" in request.path_params:
+                for local in self._local_groups(request):
+                    if local["id"] == gid:
+                        return local
             raise ApiError(404, "RESOURCE_DOES_NOT_EXIST", f"Group with id {gid} not found.")
         return self._group(gid, self._parents())
 

@@ -132,6 +132,15 @@ class AuditEvent:
     object_id: str
 
 
+ADMINS, USERS, ACCOUNT_USERS = "admins", "users", "account users"
+ACCOUNT_USERS_ID = "builtin:account-users"  # no SCIM id: Unity Catalog names it "account users"
+LOCAL_GROUPS = {1: ADMINS, 2: USERS}  # workspace-local built-in groups, id = workspace id * 10 + n
+
+
+def local_group_id(workspace_id: int, name: str) -> str:
+    return str(workspace_id * 10 + next(n for n, g in LOCAL_GROUPS.items() if g == name))
+
+
 @dataclass
 class SandboxState:
     account_id: str
@@ -151,8 +160,32 @@ class SandboxState:
             return "user", self.users[principal_id].user_name
         if principal_id in self.groups:
             return "group", self.groups[principal_id].display_name
+        if principal_id == ACCOUNT_USERS_ID:
+            return "group", ACCOUNT_USERS
+        local = self.local_group(principal_id)
+        if local is not None:
+            return "group", local[1]
         sp = self.service_principals[principal_id]
         return "service_principal", sp.application_id
+
+    def local_group(self, principal_id: str) -> tuple[Workspace, str] | None:
+        """(workspace, name) of a workspace-local built-in group id, else None."""
+        if not principal_id.isdigit():
+            return None
+        ws = self.workspaces.get(int(principal_id) // 10)
+        name = LOCAL_GROUPS.get(int(principal_id) % 10)
+        return (ws, name) if ws is not None and name is not None else None
+
+    def local_members(self, ws: Workspace, name: str) -> list[str]:
+        """Direct members of a workspace's built-in group. With identity federation, ``admins`` holds
+        every principal assigned ADMIN and ``users`` every principal assigned to the workspace."""
+        if name == ADMINS:
+            return [pid for pid, perms in ws.assignments.items() if "ADMIN" in perms]
+        return list(ws.assignments)
+
+    def account_user_ids(self) -> list[str]:
+        """``account users``: every user and service principal of the account."""
+        return [u.id for u in self.users.values() if u.in_databricks] + list(self.service_principals)
 
     def metastores(self) -> list[Securable]:
         return [s for s in self.securables.values() if s.kind == "metastore"]

@@ -15,7 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from services.sandbox.databricks_auth import OAuthClient
-from services.sandbox.model import Job, SandboxState, Securable, Workspace, save_state
+from services.sandbox.model import (
+    ACCOUNT_USERS,
+    ACCOUNT_USERS_ID,
+    ADMINS,
+    USERS,
+    Job,
+    SandboxState,
+    Securable,
+    Workspace,
+    local_group_id,
+    save_state,
+)
 
 
 @dataclass
@@ -55,6 +66,7 @@ class SandboxRuntime:
         s = self.state
         self.by_user_name = {u.user_name.lower(): u.id for u in s.users.values() if u.in_databricks}
         self.by_group_name = {g.display_name: g.id for g in s.groups.values()}
+        self.by_group_name[ACCOUNT_USERS] = ACCOUNT_USERS_ID
         self.by_app_id = {sp.application_id: sp.id for sp in s.service_principals.values()}
         self.children: dict[tuple[str, str, str], list[Securable]] = defaultdict(list)
         for sec in s.securables.values():
@@ -63,11 +75,14 @@ class SandboxRuntime:
                 self.children[(sec.metastore_id, sec.kind, parent)].append(sec)
         self.jobs: dict[tuple[int, int], Job] = {(ws.workspace_id, j.job_id): j for ws in s.workspaces.values() for j in ws.jobs}
 
-    def principal_id(self, entry: dict[str, Any]) -> str | None:
-        """Resolve ``user_name`` / ``group_name`` / ``service_principal_name`` (or a UC principal)."""
+    def principal_id(self, entry: dict[str, Any], ws: Workspace | None = None) -> str | None:
+        """Resolve ``user_name`` / ``group_name`` / ``service_principal_name``; in a workspace,
+        ``admins`` and ``users`` are that workspace's built-in groups."""
         if entry.get("user_name"):
             return self.by_user_name.get(str(entry["user_name"]).lower())
         if entry.get("group_name"):
+            if ws is not None and entry["group_name"] in (ADMINS, USERS):
+                return local_group_id(ws.workspace_id, entry["group_name"])
             return self.by_group_name.get(entry["group_name"])
         if entry.get("service_principal_name"):
             return self.by_app_id.get(entry["service_principal_name"])

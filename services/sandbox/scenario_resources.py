@@ -11,6 +11,8 @@ from __future__ import annotations
 import random
 
 from services.sandbox.model import (
+    ACCOUNT_USERS_ID,
+    USERS,
     AuditEvent,
     Compute,
     Grant,
@@ -19,6 +21,7 @@ from services.sandbox.model import (
     Securable,
     Workspace,
     WsObject,
+    local_group_id,
 )
 from services.sandbox.scenario_people import EPOCH_MS, ScenarioSize, databricks_users, new_uuid
 
@@ -68,6 +71,20 @@ def add_resources(state: SandboxState, size: ScenarioSize, rng: random.Random) -
     _add_catalogs(state, size, pools, metastore_ids)
     _over_provision(state, pools)
     _add_audit(state, rng)
+    _add_builtin_grants(state)
+
+
+def _add_builtin_grants(state: SandboxState) -> None:
+    """Grants to built-in principals, as real accounts have them: every workspace's ``users`` may
+    attach to its first cluster, and ``account users`` may use one catalog per metastore."""
+    for ws in state.workspaces.values():
+        if ws.clusters:
+            ws.clusters[0].acl.append(Grant(local_group_id(ws.workspace_id, USERS), "CAN_ATTACH_TO"))
+    seen: set[str] = set()
+    for sec in sorted(state.securables.values(), key=lambda s: s.full_name):
+        if sec.kind == "catalog" and sec.metastore_id not in seen:
+            seen.add(sec.metastore_id)
+            sec.grants.append(Grant(ACCOUNT_USERS_ID, "USE_CATALOG"))
 
 
 def _add_metastores(state: SandboxState, size: ScenarioSize, pools: _Pools) -> list[str]:

@@ -11,6 +11,11 @@ Rules (the same ones the collectors follow, see docs/collector.md):
   any depth, ``via_groups`` = the intermediate groups;
 - a job's run-as identity holds ``RUN_AS`` on the job (never expanded: only a user or a service
   principal can be one);
+- built-in principals are groups like any other: ``account users`` holds every user and service
+  principal; each workspace's local ``admins`` holds every principal assigned ADMIN there (and its
+  members are reviewed: ``MEMBER`` on the ``workspace_group``), ``users`` every assigned principal;
+  ``admins`` holds CAN_MANAGE on every job, cluster and warehouse, inherited from ``/jobs/``,
+  ``/clusters/``, ``/sql/warehouses/``;
 - a notebook inherits its directory's grants (``inherited_from`` = ``/directories/<id>``);
 - scopes: ``account`` (memberships), ``workspace:<id>`` (assignments, object permissions),
   ``metastore:<id>`` (Unity Catalog grants).
@@ -20,7 +25,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from services.sandbox.model import Grant, SandboxState, Securable, Workspace
+from services.sandbox.model import (
+    ACCOUNT_USERS,
+    ACCOUNT_USERS_ID,
+    ADMINS,
+    LOCAL_GROUPS,
+    Grant,
+    SandboxState,
+    Securable,
+    Workspace,
+    local_group_id,
+)
 from services.sandbox.truth_records import MEMBER
 from services.sandbox.truth_records import TruthEntitlement as Entitlement
 from services.sandbox.truth_records import TruthPrincipal as Principal
@@ -38,10 +53,24 @@ class _Truth:
             self.principals[g.id] = Principal("group", g.id, g.display_name, None, g.okta_id)
         for sp in state.service_principals.values():
             self.principals[sp.id] = Principal("service_principal", sp.id, sp.application_id)
+        # built-in principals: "account users" (everyone) and each workspace's local admins / users
+        self.principals[ACCOUNT_USERS_ID] = Principal("group", ACCOUNT_USERS_ID, ACCOUNT_USERS)
+        for ws in state.workspaces.values():
+            for name in LOCAL_GROUPS.values():
+                lid = local_group_id(ws.workspace_id, name)
+                self.principals[lid] = Principal("group", lid, name)
+
+    def members(self, group_id: str) -> list[str]:
+        if group_id == ACCOUNT_USERS_ID:
+            return self.state.account_user_ids()
+        local = self.state.local_group(group_id)
+        if local is not None:
+            return self.state.local_members(*local)
+        return self.state.groups[group_id].members
 
     def paths(self, group_id: str, seen: tuple[str, ...] = ()) -> Iterator[tuple[str, tuple[str, ...]]]:
         """(member id, chain of groups below ``group_id``) for every member at any depth."""
-        for member in self.state.groups[group_id].members:
+        for member in self.members(group_id):
             if member in seen or member == group_id:
                 continue
             yield member, ()
@@ -74,6 +103,11 @@ class _Truth:
         for pid, perms in ws.assignments.items():
             for perm in perms:
                 yield from self.expand(scope, Grant(pid, perm), res)
+        admins_id = local_group_id(ws.workspace_id, ADMINS)
+        admins = Resource("workspace_group", admins_id, ADMINS, wid, wname, ws.production)
+        for member, chain in self.paths(admins_id):
+            yield Entitlement(scope, self.principals[member], admins, MEMBER, chain, None)
+        admins_manage = Grant(admins_id, "CAN_MANAGE")
         for job in ws.jobs:
             owner = self.principals[job.owner_id].name
             tags = {**job.tags, "run_as": self.principals[job.run_as_id].name}
@@ -89,6 +123,7 @@ class _Truth:
             )
             for grant in [Grant(job.owner_id, "IS_OWNER"), *job.acl]:
                 yield from self.expand(scope, grant, res)
+            yield from self.expand(scope, admins_manage, res, "/jobs/")
             # who the job acts as is access too: one RUN_AS entitlement for the run-as identity itself
             yield Entitlement(scope, self.principals[job.run_as_id], res, "RUN_AS", (), None)
         for kind, items in (("cluster", ws.clusters), ("warehouse", ws.warehouses)):
@@ -96,6 +131,7 @@ class _Truth:
                 res = Resource(kind, f"{wid}/{item.id}", item.name, wid, wname, ws.production)
                 for grant in item.acl:
                     yield from self.expand(scope, grant, res)
+                yield from self.expand(scope, admins_manage, res, "/clusters/" if kind == "cluster" else "/sql/warehouses/")
         yield from self._objects(scope, ws)
 
     def _objects(self, scope: str, ws: Workspace) -> Iterator[Entitlement]:

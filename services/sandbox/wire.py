@@ -79,11 +79,7 @@ def render_acl(state: SandboxState, grants: Sequence[Grant], inherited: Sequence
             display = (
                 state.users[principal_id].display_name
                 if kind == "user"
-                else (
-                    state.groups[principal_id].display_name
-                    if kind == "group"
-                    else state.service_principals[principal_id].display_name
-                )
+                else (name if kind == "group" else state.service_principals[principal_id].display_name)
             )
             entries[principal_id] = {
                 PRINCIPAL_FIELD[kind]: name,

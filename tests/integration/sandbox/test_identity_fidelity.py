@@ -73,3 +73,40 @@ def test_scim_filter_and_attributes_are_honoured(sandbox: RunningSandbox, accoun
         headers={"Authorization": token},
     )
     assert bad.status_code == 400  # grouping is not supported: refused, never ignored
+
+
+def test_built_in_principals_appear_where_real_accounts_have_them(sandbox: RunningSandbox, state: SandboxState) -> None:
+    from databricks.sdk import WorkspaceClient
+
+    from services.sandbox.model import local_group_id
+
+    ws_state = next(iter(state.workspaces.values()))
+    ws = WorkspaceClient(
+        config=Config(
+            host=sandbox.info["workspace_url_template"].format(deployment_name=ws_state.deployment_name),
+            client_id=sandbox.info["databricks_client_id"],
+            client_secret=sandbox.info["databricks_client_secret"],
+            auth_type="oauth-m2m",
+            retry_timeout_seconds=5,
+        )
+    )
+    # every workspace has local "admins" and "users"; with identity federation admins = the ADMIN assignees
+    (admins,) = list(ws.groups.list(filter='displayName eq "admins"'))
+    assert admins.id == local_group_id(ws_state.workspace_id, "admins")
+    assert {m.value for m in admins.members or []} == {p for p, perms in ws_state.assignments.items() if "ADMIN" in perms}
+    (users,) = list(ws.groups.list(filter='displayName eq "users"'))
+    assert {m.value for m in users.members or []} == set(ws_state.assignments)
+    # job ACLs carry admins CAN_MANAGE inherited from /jobs/ (databrickslabs/migrate#168)
+    job = ws_state.jobs[0]
+    acl = ws.permissions.get("jobs", str(job.job_id)).access_control_list or []
+    (entry,) = [a for a in acl if a.group_name == "admins"]
+    (perm,) = entry.all_permissions or []
+    assert perm.permission_level.value == "CAN_MANAGE" and perm.inherited and perm.inherited_from_object == ["/jobs/"]
+    # Unity Catalog grants name "account users" (it is no SCIM group)
+    granted = [
+        a.principal
+        for sec in state.securables.values()
+        if sec.kind == "catalog" and sec.metastore_id == ws_state.metastore_id
+        for a in ws.grants.get("catalog", sec.full_name).privilege_assignments or []
+    ]
+    assert "account users" in granted

@@ -41,3 +41,9 @@ def test_privileged_follows_the_catalogue() -> None:
     assert not is_privileged_access("no-such-kind", "ADMIN", True)
     assert resource_kind("cluster") is not None and resource_kind("cluster").accepts("CAN_RESTART")  # type: ignore[union-attr]
     assert not resource_kind("cluster").accepts("CAN_RUN")  # type: ignore[union-attr]
+
+
+def test_membership_of_a_workspace_admins_group_is_privileged() -> None:
+    assert is_privileged_access("workspace_group", "MEMBER", False, "admins")
+    assert not is_privileged_access("workspace_group", "MEMBER", True, "users")
+    assert not is_privileged_access("group", "MEMBER", True, "admins")  # an account group named so is not

@@ -104,6 +104,10 @@ def test_job_acl_owner_run_as_inheritance_and_unknown_levels(directory: Principa
     assert not by_key["user:101|job:5001/9001|CAN_MANAGE|via:201>202"].direct
     assert "user:102|job:5001/9001|CAN_VIEW|direct" in by_key  # ACL names are matched case-insensitively
     assert tally.counts == {"unknown_principal": 1, "unknown_value": 1}  # "admins" and a level-less entry
+    directory.add_workspace_groups(ws.workspace_id, [{"id": "9001", "displayName": "admins", "members": [{"value": "101"}]}])
+    resolved = {e.key for e in acl_entitlements(directory, ws.scope, resource, perms, Tally())}
+    assert f"group:9001|job:{resource.id}|CAN_MANAGE|direct|from:/jobs/" in resolved  # the workspace's own admins
+    assert f"user:101|job:{resource.id}|CAN_MANAGE|via:9001|from:/jobs/" in resolved
 
 
 def test_notebook_inherited_entry_records_its_parent(directory: PrincipalIndex) -> None:
@@ -140,7 +144,10 @@ def test_unity_catalog_grants_by_principal_name(directory: PrincipalIndex) -> No
     assert "group:203|catalog:ms-1/prod_sales|SELECT|direct" in got
     assert "user:102|catalog:ms-1/prod_sales|SELECT|via:203" in got
     assert "service_principal:301|catalog:ms-1/prod_sales|ALL_PRIVILEGES|direct" in got
-    assert tally.counts == {"unknown_principal": 1}  # "account users" is not a SCIM principal
+    # "account users" is not a SCIM principal, but it is everyone: resolved, and expanded to every user
+    assert "group:builtin:account-users|catalog:ms-1/prod_sales|BROWSE|direct" in got
+    assert "user:102|catalog:ms-1/prod_sales|BROWSE|via:builtin:account-users" in got
+    assert tally.counts == {}
 
 
 def test_missing_required_fields_raise_instead_of_dropping(directory: PrincipalIndex) -> None:
