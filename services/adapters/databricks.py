@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from databricks.sdk import AccountClient, WorkspaceClient
 from databricks.sdk.config import Config
 from databricks.sdk.errors import (
+    BadRequest,
     DatabricksError,
     DeadlineExceeded,
     InternalError,
@@ -53,6 +54,7 @@ PROXY_ENV = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
 CA_BUNDLE_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 RETRYABLE = (InternalError, DeadlineExceeded)
 # A bad, revoked or expired token is a 403 with one of these messages (databricks-sdk-go#873, #1061)
+NO_FEDERATION = "Permission assignment APIs are not available"
 BAD_TOKEN_MESSAGES = ("Invalid access token", "JWT has expired", "Invalid Token")
 AUDIT_QUERY = """
 SELECT user_identity.email AS email,
@@ -241,8 +243,20 @@ class DatabricksAdapter:
     def list_service_principals(self) -> list[dict[str, Any]]:
         return self.call("account", lambda: _as_dicts(self.account().service_principals.list()))
 
-    def list_assignments(self, workspace_id: int, where: str) -> list[dict[str, Any]]:
-        return self.call(where, lambda: _as_dicts(self.account().workspace_assignment.list(workspace_id)), api="account")
+    def list_assignments(self, workspace_id: int, where: str) -> list[dict[str, Any]] | None:
+        """The workspace's permission assignments; None for a workspace without identity federation,
+        which answers 400 "Permission assignment APIs are not available for this workspace"
+        (baton-databricks ``pkg/connector/workspaces.go``): its access is its local groups."""
+
+        def read() -> list[dict[str, Any]] | None:
+            try:
+                return _as_dicts(self.account().workspace_assignment.list(workspace_id))
+            except BadRequest as exc:
+                if NO_FEDERATION in str(exc):
+                    return None
+                raise
+
+        return self.call(where, read, api="account")
 
     def list_workspace_groups(self, ws: str, names: tuple[str, ...]) -> list[dict[str, Any]]:
         """A workspace's groups of these names, with members (workspace SCIM; ``admins``, ``users``)."""

@@ -26,6 +26,7 @@ from services.collector.entitlement import Entitlement
 from services.collector.errors import IncompletePayloadError
 from services.collector.identities import all_identities
 from services.collector.okta_collect import OktaSnapshot, collect_okta_blocking
+from services.collector.production import ProductionRules
 from services.collector.scheduler import Scheduler, ScopeState
 from services.collector.transform import WorkspaceRef, workspace_ref
 from services.core.errors import AccessReviewError, UsageError
@@ -133,6 +134,7 @@ def collect(
     """Run one collection; raises only when the account itself cannot be read."""
     result = CollectionResult(new_ulid(), _now(), parameters={"workspaces": ",".join(options.workspaces) or "*"})
     adapter = DatabricksAdapter(DatabricksTarget.from_settings(settings))
+    rules = ProductionRules.from_settings(settings)
     okta_target = OktaTarget.from_settings(settings) if (options.okta and settings.okta_org_url) else None
     result.parameters["okta"] = "yes" if okta_target else "no"
     if options.okta and okta_target is None:
@@ -142,14 +144,14 @@ def collect(
     try:
         users, groups, sps, raw_workspaces = _read_account(adapter, options.workers)
         directory = PrincipalIndex(users, groups, sps)  # joined to Okta when Okta has answered, below
-        result.workspaces = select_workspaces([workspace_ref(w) for w in raw_workspaces], options.workspaces)
+        result.workspaces = select_workspaces([workspace_ref(w, rules) for w in raw_workspaces], options.workspaces)
         if on_started is not None:
             on_started(result)
         scheduler = Scheduler(options.workers, progress, stop_event)
         account = scheduler.scope("account")
         account.entitlements, account.ok_tasks = list(directory.memberships()), 1
         account.calls = 4 + len(groups)
-        tasks = DatabricksTasks(adapter, directory, options.audit_days)
+        tasks = DatabricksTasks(adapter, directory, options.audit_days, rules)
         scopes = scheduler.run(t for ws in result.workspaces for t in tasks.workspace_tasks(ws))
         okta = None
         if okta_future is not None:

@@ -20,7 +20,9 @@ from typing import Any, TypeVar
 from services.adapters.databricks import DatabricksAdapter
 from services.collector.directory import PrincipalIndex, required_field
 from services.collector.entitlement import Resource
+from services.collector.errors import IncompletePayloadError
 from services.collector.kinds import LISTED_KINDS, SCHEMA_CHILD_KINDS, ListedKind, SchemaChildKind, tree_resource
+from services.collector.production import ProductionRules
 from services.collector.scheduler import Task, TaskOutput
 from services.collector.transform import (
     WorkspaceRef,
@@ -29,6 +31,7 @@ from services.collector.transform import (
     catalog_tags,
     grant_entitlements,
     uc_resource,
+    workspace_resource,
 )
 from services.core.errors import UnavailableError
 
@@ -76,7 +79,14 @@ class MetastoreRouter:
 
 
 class DatabricksTasks:
-    def __init__(self, adapter: DatabricksAdapter, directory: PrincipalIndex, audit_days: int = 90) -> None:
+    def __init__(
+        self,
+        adapter: DatabricksAdapter,
+        directory: PrincipalIndex,
+        audit_days: int = 90,
+        rules: ProductionRules | None = None,
+    ) -> None:
+        self.rules = rules or ProductionRules()
         self.adapter = adapter
         self.directory = directory
         self.router = MetastoreRouter(adapter.pacer.delay)
@@ -116,9 +126,29 @@ class DatabricksTasks:
 
     # -- workspace scope ------------------------------------------------------------------------
     def assignments(self, ws: WorkspaceRef) -> TaskOutput:
+        """Who may use the workspace: its permission assignments or, in a workspace without
+        identity federation, membership of its local ``users`` (USER) and ``admins`` (ADMIN)."""
         out = TaskOutput(calls=1)
         raw = self.adapter.list_assignments(int(ws.workspace_id), f"workspace {ws.deployment_name}")
-        out.entitlements = list(assignment_entitlements(self.directory, ws, raw, out.tally))
+        if raw is not None:
+            out.entitlements = list(assignment_entitlements(self.directory, ws, raw, out.tally))
+            return out
+        # its own read of the local groups: this task does not wait for the "local groups" task
+        self.directory.add_workspace_groups(
+            ws.workspace_id, self.adapter.list_workspace_groups(ws.deployment_name, LOCAL_GROUP_NAMES)
+        )
+        out.calls += 1
+        resource = workspace_resource(ws)
+        for group, level in (("users", "USER"), ("admins", "ADMIN")):
+            local = self.directory.local.get((ws.workspace_id, group))
+            if local is None:
+                raise IncompletePayloadError(f"workspace {ws.deployment_name}: no local {group} group to read access from")
+            for member in self.directory.members.get(local.id, []):
+                principal = self.directory.principals.get(member)
+                if principal is None:
+                    out.tally.note("unknown_principal", f"{group} of {ws.deployment_name}: {member}")
+                    continue
+                out.entitlements.extend(self.directory.expand(ws.scope, principal, resource, level))
         return out
 
     def metastore_assignment(self, ws: WorkspaceRef) -> TaskOutput:
@@ -198,7 +228,7 @@ class DatabricksTasks:
     def catalog(self, mid: str, info: dict[str, Any]) -> TaskOutput:
         scope, out = f"metastore:{mid}", TaskOutput(calls=2)
         tags = catalog_tags(info)
-        resource = uc_resource("catalog", mid, info, tags)
+        resource = uc_resource("catalog", mid, info, tags, rules=self.rules)
         grants = self.router.call(mid, lambda ws: self.adapter.list_grants(ws, "catalog", resource.name))
         out.entitlements.extend(grant_entitlements(self.directory, scope, resource, grants, out.tally))
         for schema in self.router.call(mid, lambda ws: self.adapter.list_schemas(ws, resource.name)):
@@ -208,12 +238,12 @@ class DatabricksTasks:
 
     def schema(self, mid: str, info: dict[str, Any], tags: tuple[tuple[str, str], ...]) -> TaskOutput:
         scope, out = f"metastore:{mid}", TaskOutput(calls=3)
-        resource = uc_resource("schema", mid, info, tags)
+        resource = uc_resource("schema", mid, info, tags, rules=self.rules)
         catalog, schema = resource.name.split(".", 1)
         securables = [("schema", resource)]
         for child in SCHEMA_CHILD_KINDS:
             for item in self.router.call(mid, partial(_in_schema, self.adapter, child, catalog, schema)):
-                securables.append((child.kind.name, uc_resource(child.kind.name, mid, item, tags)))
+                securables.append((child.kind.name, uc_resource(child.kind.name, mid, item, tags, rules=self.rules)))
         for kind, res in securables:
             grants = self.router.call(mid, partial(_grants_of, self.adapter, kind, res.name))
             out.calls += 1

@@ -15,6 +15,7 @@ from typing import Any
 
 from services.collector.directory import PrincipalIndex, required_field
 from services.collector.entitlement import Entitlement, Resource
+from services.collector.production import ProductionRules
 from services.events.resource_kinds import RUN_AS
 
 
@@ -38,20 +39,25 @@ class WorkspaceRef:
     deployment_name: str
     production: bool
     tags: tuple[tuple[str, str], ...] = ()
+    rules: ProductionRules = field(default_factory=ProductionRules, compare=False, repr=False)
 
     @property
     def scope(self) -> str:
         return f"workspace:{self.workspace_id}"
 
 
-def workspace_ref(raw: dict[str, Any]) -> WorkspaceRef:
+def workspace_ref(raw: dict[str, Any], rules: ProductionRules | None = None) -> WorkspaceRef:
+    rules = rules or ProductionRules()
     tags = {str(k): str(v) for k, v in (raw.get("custom_tags") or {}).items()}
+    workspace_id = required_field(raw, "workspace_id", "workspace")
+    name = str(raw.get("workspace_name") or workspace_id)
     return WorkspaceRef(
-        workspace_id=required_field(raw, "workspace_id", "workspace"),
-        name=str(raw.get("workspace_name") or raw["workspace_id"]),
+        workspace_id=workspace_id,
+        name=name,
         deployment_name=required_field(raw, "deployment_name", "workspace"),
-        production=tags.get("env", "").lower() in ("prod", "production"),
+        production=rules.workspace(name, tags),
         tags=tuple(sorted(tags.items())),
+        rules=rules,
     )
 
 
@@ -119,7 +125,7 @@ def job_resource(ws: WorkspaceRef, job: dict[str, Any], permissions: dict[str, A
     run_as = run_as_name(job)
     if run_as:
         tags["run_as"] = run_as
-    production = tags.get("env", "").lower() in ("prod", "production")
+    production = ws.rules.job(tags, ws.production)
     return Resource(
         "job",
         f"{ws.workspace_id}/{job_id}",
@@ -180,6 +186,7 @@ def uc_resource(
     info: dict[str, Any],
     catalog_tags: tuple[tuple[str, str], ...],
     metastore_name: str | None = None,
+    rules: ProductionRules | None = None,
 ) -> Resource:
     if kind == "metastore":
         return Resource("metastore", metastore_id, metastore_name or metastore_id, owner=info.get("owner"))
@@ -191,7 +198,7 @@ def uc_resource(
         full_name,
         None,
         None,
-        catalog.startswith("prod_"),
+        (rules or ProductionRules()).catalog(catalog),
         info.get("owner"),
         catalog_tags,
     )

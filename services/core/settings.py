@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     collect_retry_timeout_s: float = Field(60.0, gt=0, description="give up retrying one API call after this")
     collect_workspace_rps: float = Field(0.0, ge=0, description="pace calls per workspace; 0 relies on 429s")
     collect_okta_concurrency: int = Field(8, ge=1, le=64, description="Okta requests in flight")
+    production_workspace_tags: str = Field("env=prod,env=production", description="key=value tags of production workspaces")
+    production_workspace_names: str = Field("", description="name patterns of production workspaces (prod-*)")
+    production_catalogs: str = Field("prod_*", description="name patterns of production catalogs")
+    production_job_tags: str = Field("env=prod,env=production", description="key=value tags of production jobs")
+    production_jobs_in_production_workspaces: bool = Field(False, description="every job of a production workspace is")
     collect_audit_days: int = Field(90, ge=0, description="'last used' look-back; 0 skips the audit query")
 
     # -- web and notifications -----------------------------------------------------------

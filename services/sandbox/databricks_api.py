@@ -68,11 +68,15 @@ class DatabricksApi:
         ]
 
     def _ws_by_id(self, request: Request) -> Workspace:
+        """The workspace of a permission-assignment call. A workspace without identity federation
+        answers 400 (baton-databricks ``pkg/connector/workspaces.go`` handles exactly this)."""
         self._account(request)
         wid = request.path_params["wid"]
         ws = self.rt.state.workspaces.get(int(wid)) if wid.isdigit() else None
         if ws is None:
             raise not_found(f"Workspace {request.path_params['wid']}")
+        if not ws.identity_federation:
+            raise bad_request("Permission assignment APIs are not available for this workspace.")
         return ws
 
     async def assignments(self, request: Request) -> dict[str, Any]:

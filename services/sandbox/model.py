@@ -102,6 +102,9 @@ class Workspace:
     clusters: list[Compute] = field(default_factory=list)
     warehouses: list[Compute] = field(default_factory=list)
     objects: list[WsObject] = field(default_factory=list)
+    # without identity federation the account's permission-assignment API answers 400 for this
+    # workspace, and access is membership of its local "users" / "admins" groups
+    identity_federation: bool = True
 
 
 @dataclass

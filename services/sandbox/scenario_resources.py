@@ -75,11 +75,14 @@ def add_resources(state: SandboxState, size: ScenarioSize, rng: random.Random) -
 
 
 def _add_builtin_grants(state: SandboxState) -> None:
-    """Grants to built-in principals, as real accounts have them: every workspace's ``users`` may
-    attach to its first cluster, and ``account users`` may use one catalog per metastore."""
+    """Built-in principals as real accounts have them: every workspace's ``users`` may attach to its
+    first cluster, ``account users`` may use one catalog per metastore, and (with three workspaces
+    or more) the newest-numbered workspace predates identity federation."""
     for ws in state.workspaces.values():
         if ws.clusters:
             ws.clusters[0].acl.append(Grant(local_group_id(ws.workspace_id, USERS), "CAN_ATTACH_TO"))
+    if len(state.workspaces) >= 3:  # one legacy workspace without identity federation
+        state.workspaces[max(state.workspaces)].identity_federation = False
     seen: set[str] = set()
     for sec in sorted(state.securables.values(), key=lambda s: s.full_name):
         if sec.kind == "catalog" and sec.metastore_id not in seen:

@@ -30,6 +30,7 @@ from services.sandbox.model import (
     ACCOUNT_USERS_ID,
     ADMINS,
     LOCAL_GROUPS,
+    USERS,
     Grant,
     SandboxState,
     Securable,
@@ -100,9 +101,14 @@ class _Truth:
     def workspace(self, ws: Workspace) -> Iterator[Entitlement]:
         scope, wid, wname = f"workspace:{ws.workspace_id}", str(ws.workspace_id), ws.name
         res = Resource("workspace", wid, wname, wid, wname, ws.production, None, tuple(sorted(ws.tags.items())))
-        for pid, perms in ws.assignments.items():
-            for perm in perms:
-                yield from self.expand(scope, Grant(pid, perm), res)
+        if ws.identity_federation:
+            for pid, perms in ws.assignments.items():
+                for perm in perms:
+                    yield from self.expand(scope, Grant(pid, perm), res)
+        else:  # access is membership of the local groups: users -> USER, admins -> ADMIN
+            for name, level in ((USERS, "USER"), (ADMINS, "ADMIN")):
+                for pid in self.state.local_members(ws, name):
+                    yield from self.expand(scope, Grant(pid, level), res)
         admins_id = local_group_id(ws.workspace_id, ADMINS)
         admins = Resource("workspace_group", admins_id, ADMINS, wid, wname, ws.production)
         for member, chain in self.paths(admins_id):

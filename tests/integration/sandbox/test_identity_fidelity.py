@@ -110,3 +110,18 @@ def test_built_in_principals_appear_where_real_accounts_have_them(sandbox: Runni
         for a in ws.grants.get("catalog", sec.full_name).privilege_assignments or []
     ]
     assert "account users" in granted
+
+
+def test_a_workspace_without_identity_federation_refuses_permission_assignments(
+    account: AccountClient, state: SandboxState
+) -> None:
+    # baton-databricks pkg/connector/workspaces.go: 400 "Permission assignment APIs are not available for
+    # this workspace" on workspaces that predate identity federation; they keep workspace-local groups.
+    from databricks.sdk.errors import BadRequest
+
+    legacy = [ws for ws in state.workspaces.values() if not ws.identity_federation]
+    assert legacy, "the scenario has a workspace without identity federation"
+    with pytest.raises(BadRequest, match="Permission assignment APIs are not available for this workspace"):
+        list(account.workspace_assignment.list(legacy[0].workspace_id))
+    federated = next(ws for ws in state.workspaces.values() if ws.identity_federation)
+    assert list(account.workspace_assignment.list(federated.workspace_id))
