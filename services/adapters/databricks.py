@@ -258,6 +258,10 @@ class DatabricksAdapter:
 
         return self.call(where, read, api="account")
 
+    def current_user(self, ws: str) -> dict[str, Any]:
+        """Who the collector is in this workspace (SCIM ``Me``, with its groups)."""
+        return self.call(f"workspace {ws}", lambda: self.workspace(ws).current_user.me().as_dict())
+
     def list_workspace_groups(self, ws: str, names: tuple[str, ...]) -> list[dict[str, Any]]:
         """A workspace's groups of these names, with members (workspace SCIM; ``admins``, ``users``)."""
         query = " or ".join(f'displayName eq "{name}"' for name in names)

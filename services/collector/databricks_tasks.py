@@ -33,7 +33,7 @@ from services.collector.transform import (
     uc_resource,
     workspace_resource,
 )
-from services.core.errors import UnavailableError
+from services.core.errors import PermissionDeniedError, UnavailableError
 
 T = TypeVar("T")
 MAX_TREE_DEPTH = 12
@@ -100,7 +100,23 @@ class DatabricksTasks:
             Task(ws.scope, f"workspace {name} assignments", lambda: self.assignments(ws)),
             Task(ws.scope, f"workspace {name} metastore", lambda: self.metastore_assignment(ws), 0),
             Task(ws.scope, f"workspace {name} local groups", lambda: self.local_groups(ws), 0),
+            Task(ws.scope, f"workspace {name} caller", lambda: self.caller(ws), 0),
         ]
+
+    def caller(self, ws: WorkspaceRef) -> TaskOutput:
+        """Lists show only what the caller may see: a collector that is no workspace admin would
+        collect a subset and call it complete. It checks, and fails this task (the scope is then
+        partial, with the reason) when it is not in the workspace's ``admins``."""
+        me = self.adapter.current_user(ws.deployment_name)
+        groups = {str(g.get("display") or "") for g in me.get("groups") or []}
+        if "admins" not in groups:
+            who = me.get("userName") or me.get("id") or "the collecting principal"
+            raise PermissionDeniedError(
+                f"workspace {ws.deployment_name}: {who} is not a workspace admin there; lists show only "
+                "what it may see, so this workspace's access cannot be read completely",
+                where=f"workspace {ws.deployment_name}",
+            )
+        return TaskOutput(calls=1)
 
     def object_tasks(self, ws: WorkspaceRef) -> list[Task]:
         name = ws.deployment_name

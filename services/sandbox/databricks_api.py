@@ -48,6 +48,17 @@ class DatabricksApi:
             raise not_found(f"Workspace {request.path_params['deployment']}")
         return ws
 
+    def visible(self, request: Request, ws: Workspace, items: list[Any]) -> list[Any]:
+        """What the caller may see of a list: everything for an admin; for a caller that is no
+        workspace admin, only objects granted to it, which the sandbox's collecting service
+        principal never is (lists filter by caller; real-databricks-okta reference, "Unity
+        Catalog" and "Caller identity")."""
+        return items if self.rt.caller_is_admin(request, ws.deployment_name) else []
+
+    def require_admin(self, request: Request, ws: Workspace, what: str) -> None:
+        if not self.rt.caller_is_admin(request, ws.deployment_name):
+            raise ApiError(403, "PERMISSION_DENIED", f"The caller does not have permission to read {what}.")
+
     # -- account ------------------------------------------------------------------------------
     def _account(self, request: Request) -> None:
         if request.path_params["aid"] != self.rt.state.account_id:
@@ -153,6 +164,7 @@ class DatabricksApi:
     async def get_permissions(self, request: Request) -> dict[str, Any]:
         ws, kind, oid = self.ws(request), request.path_params["kind"], request.path_params["oid"]
         obj = self._object(ws, kind, oid)
+        self.require_admin(request, ws, f"the permissions of /{kind}/{oid}")
         return {
             "object_id": f"/{kind}/{oid}",
             "object_type": OBJECT_TYPES[kind],
@@ -206,7 +218,7 @@ class DatabricksApi:
     async def jobs_list(self, request: Request) -> dict[str, Any]:
         ws = self.ws(request)
         limit = int_param(request, "limit", 20, low=0, high=100) or 20
-        page, token = token_page(request, ws.jobs, "limit", limit)
+        page, token = token_page(request, self.visible(request, ws, ws.jobs), "limit", limit)
         out: dict[str, Any] = {"jobs": [self._job(ws, j, False) for j in page], "has_more": token is not None}
         if ws.deployment_name in self.rt.faults.corrupt and out["jobs"]:
             del out["jobs"][0]["job_id"]  # a broken payload: the collector must fail this scope, loudly
@@ -222,14 +234,16 @@ class DatabricksApi:
         return self._job(ws, job, True)
 
     async def clusters_list(self, request: Request) -> dict[str, Any]:
-        page, token = token_page(request, self.ws(request).clusters, "page_size", 100)
+        ws = self.ws(request)
+        page, token = token_page(request, self.visible(request, ws, ws.clusters), "page_size", 100)
         out: dict[str, Any] = {"clusters": [{"cluster_id": c.id, "cluster_name": c.name, "state": "TERMINATED"} for c in page]}
         if token:
             out["next_page_token"] = token
         return out
 
     async def warehouses_list(self, request: Request) -> dict[str, Any]:
-        page, token = token_page(request, self.ws(request).warehouses, "page_size", 100)
+        ws = self.ws(request)
+        page, token = token_page(request, self.visible(request, ws, ws.warehouses), "page_size", 100)
         out: dict[str, Any] = {"warehouses": [{"id": w.id, "name": w.name, "state": "STOPPED"} for w in page]}
         if token:
             out["next_page_token"] = token
@@ -249,7 +263,9 @@ class DatabricksApi:
         dirs = {"/"} | {o.path for o in ws.objects if o.object_type == "DIRECTORY"}
         if path not in dirs:
             raise not_found(f"Path ({path})")
-        children = [self._ws_object(o) for o in ws.objects if (o.path.rsplit("/", 1)[0] or "/") == path]
+        children = [
+            self._ws_object(o) for o in self.visible(request, ws, ws.objects) if (o.path.rsplit("/", 1)[0] or "/") == path
+        ]
         return {"objects": children} if children else {}
 
     async def workspace_status(self, request: Request) -> dict[str, Any]:

@@ -125,8 +125,26 @@ class ScimApi:
         return scim_page(request, sps)
 
     async def scim_me(self, request: Request) -> dict[str, Any]:
-        first = next(iter(self.rt.state.users))
-        return self._user(first, self._parents())
+        """The caller: a PAT is the first user's; an OAuth token is the collecting service
+        principal, in the workspace's ``admins`` unless the workspace made it no admin."""
+        if request.scope.get("state", {}).get("caller") != "oauth":
+            first = next(iter(self.rt.state.users))
+            return self._user(first, self._parents())
+        client_id = self.rt.oauth.client_id
+        deployment = request.path_params.get("deployment", "")
+        ws = self.rt.workspace(deployment)
+        groups = []
+        if ws is not None and self.rt.caller_is_admin(request, deployment):
+            groups = [{"value": local_group_id(ws.workspace_id, "admins"), "display": "admins", "type": "direct"}]
+        return {
+            "schemas": [SCIM_USER],
+            "id": "sp-" + client_id[:8],
+            "userName": client_id,
+            "displayName": "accessreview collector",
+            "active": True,
+            "groups": groups,
+            "entitlements": [],
+        }
 
     async def scim_group(self, request: Request) -> dict[str, Any]:
         gid = request.path_params["gid"]

@@ -49,6 +49,7 @@ class FaultsMiddleware:
         self.bucket = TokenBucket()
         self.rng = random.Random(seed)
         self.injected = 0
+        self._caller = "pat"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,6 +70,8 @@ class FaultsMiddleware:
             await response(scope, receive, send)
             return
         self.rt.requests[self._area(path)] += 1
+        if not self.okta:
+            scope.setdefault("state", {})["caller"] = self._caller
         await self.app(scope, receive, send)
 
     @staticmethod
@@ -90,6 +93,7 @@ class FaultsMiddleware:
             refused = check_bearer(self.rt.oauth, self.rt.databricks_token, area, auth, area in faults.revoked)
             if refused is not None:
                 return refused
+            self._caller = "pat" if token == self.rt.databricks_token else "oauth"
         if area in faults.down:
             return databricks_error(503, "TEMPORARILY_UNAVAILABLE", f"Workspace {area} is unavailable.", {"Retry-After": "1"})
         rate = faults.okta_rate_limit if self.okta else faults.rate_limit

@@ -38,6 +38,9 @@ class Faults:
     down: set[str] = field(default_factory=set)  # deployment names answering 503
     revoked: set[str] = field(default_factory=set)  # deployment names refusing every token (403)
     corrupt: set[str] = field(default_factory=set)  # deployment names whose job list lacks a job_id
+    # deployment names where the OAuth service principal is not a workspace admin: lists show only
+    # what it may see (nothing: it holds no grants) and object permissions answer 403
+    non_admin: set[str] = field(default_factory=set)
 
 
 class SandboxRuntime:
@@ -90,6 +93,11 @@ class SandboxRuntime:
 
     def uc_principal_id(self, name: str) -> str | None:
         return self.by_user_name.get(name.lower()) or self.by_group_name.get(name) or self.by_app_id.get(name)
+
+    def caller_is_admin(self, request: Any, deployment: str) -> bool:
+        """Whether this request's caller administers the workspace (a PAT is an admin's token)."""
+        caller = request.scope.get("state", {}).get("caller")
+        return not (caller == "oauth" and deployment in self.faults.non_admin)
 
     def workspace(self, deployment: str) -> Workspace | None:
         return self.state.workspace_by_deployment(deployment)

@@ -61,12 +61,15 @@ def admin_routes(rt: SandboxRuntime, okta: OktaApi, dbx: DatabricksApi) -> list[
             f.revoked = set(body["revoked"] or [])
         if "corrupt" in body:
             f.corrupt = set(body["corrupt"] or [])
+        if "non_admin" in body:
+            f.non_admin = set(body["non_admin"] or [])
         for name in ("latency_ms", "rate_limit", "okta_rate_limit", "error_rate"):
             if name in body:
                 setattr(f, name, float(body[name]))
         return {
             "down": sorted(f.down),
             "revoked": sorted(f.revoked),
+            "non_admin": sorted(f.non_admin),
             "latency_ms": f.latency_ms,
             "rate_limit": f.rate_limit,
             "okta_rate_limit": f.okta_rate_limit,

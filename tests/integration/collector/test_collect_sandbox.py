@@ -128,6 +128,27 @@ def test_drift_emits_exactly_the_drifted_changes(
     assert all(p["previous_run_id"] == first.run_id for p in by_type(events, "entitlement.removed"))
 
 
+def test_a_collector_that_is_no_workspace_admin_never_reports_complete(
+    small_sandbox: RunningSandbox,
+    settings: Settings,
+) -> None:
+    """Lists filter by caller: as a non-admin the collector sees (almost) nothing in dbc-001. It must
+    say so, with the reason, instead of calling the subset complete."""
+    small_sandbox.faults(non_admin=["dbc-001"])
+    try:
+        result = _run(small_sandbox.settings(settings), workspaces=["dbc-001", "dbc-002"], okta=False).result
+    finally:
+        small_sandbox.faults(non_admin=[])
+    states = {w.deployment_name: result.scopes[w.scope] for w in result.workspaces}
+    assert states["dbc-001"].status == "partial"
+    assert "is not a workspace admin there" in (states["dbc-001"].reason or "")
+    assert states["dbc-002"].status == "complete"
+    truth = small_sandbox.truth()
+    collected = {e.key for e in states["dbc-001"].entitlements}
+    expected = {k for k, r in truth.items() if r["scope"] == states["dbc-001"].scope}
+    assert collected < expected  # a strict subset: what it saw is true, and it is not all
+
+
 def test_a_revoked_token_fails_only_its_workspace_with_a_clear_reason(
     small_sandbox: RunningSandbox,
     settings: Settings,

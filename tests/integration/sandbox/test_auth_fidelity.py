@@ -104,3 +104,23 @@ def test_the_token_endpoint_refuses_a_wrong_secret(sandbox: RunningSandbox) -> N
         url, data={"grant_type": "client_credentials", "scope": "all-apis"}, auth=(sandbox.info["databricks_client_id"], "wrong")
     )
     assert resp.status_code == 401 and resp.json()["error"] == "invalid_client"
+
+
+def test_a_caller_that_is_no_workspace_admin_sees_only_what_it_may(sandbox: RunningSandbox) -> None:
+    # Lists filter by the caller and object permissions need manage rights (403 PERMISSION_DENIED);
+    # SCIM Me shows whether the caller is in the workspace's admins.
+    from databricks.sdk.errors import PermissionDenied
+
+    host = _ws_host(sandbox, "dbc-000")
+    admin = WorkspaceClient(config=_oauth(sandbox, host))
+    job = next(iter(admin.jobs.list()))
+    assert "admins" in {g.display for g in admin.current_user.me().groups or []}
+    sandbox.faults(non_admin=["dbc-000"])
+    try:
+        plain = WorkspaceClient(config=_oauth(sandbox, host))
+        assert "admins" not in {g.display for g in plain.current_user.me().groups or []}
+        assert list(plain.jobs.list()) == [] and list(plain.clusters.list()) == []
+        with pytest.raises(PermissionDenied):
+            plain.permissions.get("jobs", str(job.job_id))
+    finally:
+        sandbox.faults(non_admin=[])
