@@ -38,6 +38,7 @@ from services.core.errors import PermissionDeniedError, UnavailableError
 T = TypeVar("T")
 MAX_TREE_DEPTH = 12
 LOCAL_GROUP_NAMES = ("admins", "users")
+INFORMATION_SCHEMA = "information_schema"
 
 
 class MetastoreRouter:
@@ -180,6 +181,8 @@ class DatabricksTasks:
         """Every object of one listed kind in the workspace, with its permissions."""
         out = TaskOutput(calls=1)
         for item in entry.list(self.adapter, ws.deployment_name):
+            if entry.skip is not None and entry.skip(item):
+                continue
             where = f"{entry.kind.name} in workspace {ws.deployment_name}"
             object_id = required_field(item, entry.id_field, where)
             if entry.detail is not None:
@@ -248,6 +251,8 @@ class DatabricksTasks:
         grants = self.router.call(mid, lambda ws: self.adapter.list_grants(ws, "catalog", resource.name))
         out.entitlements.extend(grant_entitlements(self.directory, scope, resource, grants, out.tally))
         for schema in self.router.call(mid, lambda ws: self.adapter.list_schemas(ws, resource.name)):
+            if schema.get("name") == INFORMATION_SCHEMA:
+                continue  # read-only views every catalog has; no privilege can be granted on them
             label = f"schema {schema.get('full_name')}"
             out.followups.append(Task(scope, label, partial(self.schema, mid, schema, tags), 3))
         return out

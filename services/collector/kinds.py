@@ -51,6 +51,8 @@ class ListedKind:
     resource: Callable[[WorkspaceRef, Payload, Payload], Resource]  # (ws, item, permissions)
     # the item's full form when the list leaves out what the transform needs (one call per item)
     detail: Callable[[DatabricksAdapter, str, str], Payload] | None = None
+    # items the list returns that are not reviewed as this kind (job clusters: their job is)
+    skip: Callable[[Payload], bool] | None = None
     # entitlements the item itself carries, beside its ACL (a job's run-as identity)
     derived: Callable[[PrincipalIndex, str, Resource, Payload, Tally], Iterator[Entitlement]] | None = None
 
@@ -93,6 +95,7 @@ LISTED_KINDS: tuple[ListedKind, ...] = (
         lambda adapter, ws: adapter.list_clusters(ws),
         "cluster_id",
         lambda ws, item, _perms: compute_resource(ws, "cluster", item),
+        skip=lambda item: item.get("cluster_source") == "JOB",
     ),
     ListedKind(
         _kind("warehouse"),

@@ -133,7 +133,7 @@ class DatabricksApi:
             if job is not None:
                 return job
         elif kind in ("clusters", "sql/warehouses"):
-            for item in ws.clusters if kind == "clusters" else ws.warehouses:
+            for item in [*ws.clusters, *ws.job_clusters] if kind == "clusters" else ws.warehouses:
                 if item.id == oid:
                     return item
         elif kind in ("notebooks", "directories"):
@@ -234,9 +234,17 @@ class DatabricksApi:
         return self._job(ws, job, True)
 
     async def clusters_list(self, request: Request) -> dict[str, Any]:
+        """All-purpose clusters and, as the real list does, every job cluster terminated in the last
+        30 days (databricks-sdk-py ``compute.py`` ClustersAPI.list), marked ``cluster_source: JOB``."""
         ws = self.ws(request)
-        page, token = token_page(request, self.visible(request, ws, ws.clusters), "page_size", 100)
-        out: dict[str, Any] = {"clusters": [{"cluster_id": c.id, "cluster_name": c.name, "state": "TERMINATED"} for c in page]}
+        listed = [(c, "UI") for c in ws.clusters] + [(c, "JOB") for c in ws.job_clusters]
+        page, token = token_page(request, self.visible(request, ws, listed), "page_size", 100)
+        out: dict[str, Any] = {
+            "clusters": [
+                {"cluster_id": c.id, "cluster_name": c.name, "state": "TERMINATED", "cluster_source": source}
+                for c, source in page
+            ]
+        }
         if token:
             out["next_page_token"] = token
         return out

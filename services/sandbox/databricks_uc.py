@@ -157,6 +157,8 @@ class UnityCatalogApi:
 
     async def grants_update(self, request: Request) -> dict[str, Any]:
         sec = self._securable(self.api.ws(request), request)
+        if ".information_schema" in sec.full_name:  # system-managed, read-only views
+            raise bad_request(f"Privileges cannot be granted on {sec.full_name}: information_schema is read-only.")
         for change in (await json_body(request)).get("changes") or []:
             pid = self.rt.uc_principal_id(str(change.get("principal", "")))
             if pid is None:

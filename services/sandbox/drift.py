@@ -67,7 +67,7 @@ def _job_grant_removed(state: SandboxState, rng: random.Random) -> str | None:
 
 
 def _uc_grant_added(state: SandboxState, rng: random.Random) -> str | None:
-    schemas = [s for s in state.securables.values() if s.kind == "schema"]
+    schemas = [s for s in state.securables.values() if s.kind == "schema" and not s.full_name.endswith(".information_schema")]
     schema = rng.choice(schemas)
     group = rng.choice(list(state.groups.values()))
     if any(g.principal_id == group.id and g.privilege == "MODIFY" for g in schema.grants):

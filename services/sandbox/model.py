@@ -105,6 +105,8 @@ class Workspace:
     # without identity federation the account's permission-assignment API answers 400 for this
     # workspace, and access is membership of its local "users" / "admins" groups
     identity_federation: bool = True
+    # clusters the jobs' runs created: clusters/list returns those terminated in the last 30 days
+    job_clusters: list[Compute] = field(default_factory=list)
 
 
 @dataclass

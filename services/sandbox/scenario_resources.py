@@ -71,23 +71,36 @@ def add_resources(state: SandboxState, size: ScenarioSize, rng: random.Random) -
     _add_catalogs(state, size, pools, metastore_ids)
     _over_provision(state, pools)
     _add_audit(state, rng)
-    _add_builtin_grants(state)
+    _add_real_world_shape(state)
 
 
-def _add_builtin_grants(state: SandboxState) -> None:
-    """Built-in principals as real accounts have them: every workspace's ``users`` may attach to its
-    first cluster, ``account users`` may use one catalog per metastore, and (with three workspaces
-    or more) the newest-numbered workspace predates identity federation."""
+INFORMATION_SCHEMA_VIEWS = ("catalog_privileges", "columns", "schema_privileges", "schemata", "table_privileges", "tables")
+
+
+def _add_real_world_shape(state: SandboxState) -> None:
+    """What every real account has besides the scenario: every workspace's ``users`` may attach to
+    its first cluster, ``account users`` may use one catalog per metastore, every job left a job
+    cluster in the cluster list, every catalog has an ``information_schema`` of views (no grants
+    can be made on it), and (with three workspaces or more) the newest-numbered workspace
+    predates identity federation."""
     for ws in state.workspaces.values():
         if ws.clusters:
             ws.clusters[0].acl.append(Grant(local_group_id(ws.workspace_id, USERS), "CAN_ATTACH_TO"))
+        for job in ws.jobs:  # one recent run's job cluster per job (not reviewed: the job is)
+            ws.job_clusters.append(Compute(f"job-{job.job_id}-run-1", f"job-{job.job_id}-run-1"))
     if len(state.workspaces) >= 3:  # one legacy workspace without identity federation
         state.workspaces[max(state.workspaces)].identity_federation = False
     seen: set[str] = set()
     for sec in sorted(state.securables.values(), key=lambda s: s.full_name):
-        if sec.kind == "catalog" and sec.metastore_id not in seen:
+        if sec.kind != "catalog":
+            continue
+        if sec.metastore_id not in seen:
             seen.add(sec.metastore_id)
             sec.grants.append(Grant(ACCOUNT_USERS_ID, "USE_CATALOG"))
+        info = Securable("schema", f"{sec.full_name}.information_schema", sec.metastore_id, sec.owner_id)
+        state.add_securable(info)
+        for view in INFORMATION_SCHEMA_VIEWS:
+            state.add_securable(Securable("table", f"{info.full_name}.{view}", sec.metastore_id, sec.owner_id, subtype="VIEW"))
 
 
 def _add_metastores(state: SandboxState, size: ScenarioSize, pools: _Pools) -> list[str]:

@@ -75,7 +75,10 @@ def test_jobs_compute_and_workspace_tree(sandbox: RunningSandbox, state: Sandbox
     assert sorted(j.job_id for j in jobs) == sorted(j.job_id for j in ws_state.jobs)
     job = ws.jobs.get(jobs[0].job_id)  # must not loop on next_page_token
     assert job.run_as_user_name
-    assert len(list(ws.clusters.list(page_size=1))) == len(ws_state.clusters)
+    # clusters/list includes the job clusters of recent runs (SDK compute.py ClustersAPI.list)
+    clusters = list(ws.clusters.list(page_size=1))
+    assert len(clusters) == len(ws_state.clusters) + len(ws_state.job_clusters)
+    assert sum(1 for c in clusters if c.cluster_source and c.cluster_source.value == "JOB") == len(ws_state.job_clusters)
     assert len(list(ws.warehouses.list(page_size=1))) == len(ws_state.warehouses)
     notebooks = list(ws.workspace.list("/", recursive=True))
     assert len(notebooks) == sum(1 for o in ws_state.objects if o.object_type == "NOTEBOOK")
