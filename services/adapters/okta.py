@@ -18,7 +18,7 @@ import asyncio
 import os
 import threading
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
@@ -33,17 +33,54 @@ HTTPS_CHECK_ENV = "OKTA_TESTING_TESTINGDISABLEHTTPSCHECK"
 
 @dataclass(frozen=True)
 class OktaTarget:
+    """An Okta org and how to sign in: an OAuth service app with a private key (the SDK's
+    ``PrivateKey`` mode: a signed client assertion for an access token) or an API token (SSWS)."""
+
     org_url: str
-    token: str
-    timeout_s: float
+    token: str = field(default="", repr=False)
+    timeout_s: float = 30.0
     max_retries: int = 6
     page_limit: int = PAGE_LIMIT
+    client_id: str = ""
+    private_key: str = field(default="", repr=False)
+    key_id: str = ""
+    scopes: tuple[str, ...] = ("okta.users.read", "okta.groups.read")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OktaTarget:
-        if not settings.okta_org_url or not settings.okta_token:
-            raise ConfigError("Okta collection needs AR_OKTA_ORG_URL and AR_OKTA_TOKEN")
-        return cls(settings.okta_org_url.rstrip("/"), settings.okta_token.get_secret_value(), settings.http_timeout_s)
+        if not settings.okta_org_url:
+            raise ConfigError("Okta collection needs AR_OKTA_ORG_URL")
+        org_url = settings.okta_org_url.rstrip("/")
+        if settings.okta_client_id or settings.okta_private_key:
+            if not (settings.okta_client_id and settings.okta_private_key):
+                raise ConfigError("an Okta service app needs both AR_OKTA_CLIENT_ID and AR_OKTA_PRIVATE_KEY")
+            return cls(
+                org_url,
+                timeout_s=settings.http_timeout_s,
+                client_id=settings.okta_client_id,
+                private_key=settings.okta_private_key.get_secret_value(),
+                key_id=settings.okta_key_id or "",
+                scopes=tuple(settings.okta_scopes.split()),
+            )
+        if not settings.okta_token:
+            raise ConfigError("Okta collection needs AR_OKTA_CLIENT_ID and AR_OKTA_PRIVATE_KEY, or AR_OKTA_TOKEN")
+        return cls(org_url, settings.okta_token.get_secret_value(), settings.http_timeout_s)
+
+    def client_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {
+            "orgUrl": self.org_url,
+            "requestTimeout": int(self.timeout_s),
+            "rateLimit": {"maxRetries": self.max_retries},
+            "logging": {"enabled": False},
+        }
+        if self.client_id:
+            config.update(authorizationMode="PrivateKey", clientId=self.client_id, scopes=list(self.scopes))
+            config["privateKey"] = self.private_key
+            if self.key_id:
+                config["kid"] = self.key_id
+        else:
+            config["token"] = self.token
+        return config
 
 
 def is_loopback(url: str) -> bool:
@@ -65,13 +102,7 @@ class OktaAdapter:
         if self._client is None:
             from okta.client import Client
 
-            config = {
-                "orgUrl": self.target.org_url,
-                "token": self.target.token,
-                "requestTimeout": int(self.target.timeout_s),
-                "rateLimit": {"maxRetries": self.target.max_retries},
-                "logging": {"enabled": False},
-            }
+            config = self.target.client_config()
             if urlparse(self.target.org_url).scheme == "http" and not is_loopback(self.target.org_url):
                 raise ConfigError(f"AR_OKTA_ORG_URL {self.target.org_url}: plain http is only allowed for a loopback sandbox")
             with _ENV_LOCK:
@@ -92,8 +123,9 @@ class OktaAdapter:
     def _raise(self, what: str, err: Any) -> None:
         status = getattr(err, "status", None)
         text = getattr(err, "message", None) or str(err) or type(err).__name__
-        if status == 401:
-            raise AuthenticationError(f"okta {self.target.org_url}: the API token was rejected ({text.strip()})")
+        if status == 401 or "invalid_client" in str(text):
+            what_was = "the service app's credentials were" if self.target.client_id else "the API token was"
+            raise AuthenticationError(f"okta {self.target.org_url}: {what_was} rejected ({text.strip()})")
         raise UnavailableError(f"okta {self.target.org_url}: {what} failed ({str(text).strip()[:300]})")
 
     async def _call(self, what: str, fn: Callable[[], Awaitable[Any]]) -> tuple[Any, Any]:

@@ -85,7 +85,11 @@ class Settings(BaseSettings):
     databricks_client_secret: SecretStr | None = Field(None, description="OAuth M2M: the service principal's secret")
     databricks_token: SecretStr | None = Field(None, description="a personal access token: workspace APIs only")
     okta_org_url: str | None = None
-    okta_token: SecretStr | None = None
+    okta_token: SecretStr | None = Field(None, description="an Okta API token (SSWS)")
+    okta_client_id: str | None = Field(None, description="an Okta OAuth service app's client id")
+    okta_private_key: SecretStr | None = Field(None, description="the service app's private key (PEM or JWK)")
+    okta_key_id: str | None = Field(None, description="the key id (kid) of that key, when Okta has several")
+    okta_scopes: str = Field("okta.users.read okta.groups.read", description="scopes the service app asks for")
     collect_workers: int = Field(16, ge=1, le=256)
     collect_interval_s: float = Field(86400.0, gt=0)
     http_timeout_s: float = Field(30.0, gt=0)

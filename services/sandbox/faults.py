@@ -20,6 +20,7 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.sandbox.databricks_auth import check_bearer, invalid_token
+from services.sandbox.okta_auth import scope_needed
 from services.sandbox.runtime import SandboxRuntime
 from services.sandbox.wire import databricks_error, okta_error
 
@@ -56,7 +57,7 @@ class FaultsMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        if path.endswith("/.well-known/databricks-config") or _is_oidc(path):
+        if path.endswith("/.well-known/databricks-config") or _is_oidc(path) or (self.okta and path == "/oauth2/v1/token"):
             await self.app(scope, receive, send)  # discovery and the token endpoint authenticate themselves
             return
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
@@ -83,9 +84,9 @@ class FaultsMiddleware:
     def _refuse(self, path: str, auth: str) -> Any:
         faults, area = self.rt.faults, self._area(path)
         if self.okta:
-            token = auth.removeprefix("SSWS").strip()
-            if not auth.startswith("SSWS") or token != self.rt.okta_token:
-                return okta_error(401, "E0000011", "Invalid token provided")
+            refused, token = self._okta_auth(path, auth)
+            if refused is not None:
+                return refused
         elif path.startswith("/_sandbox/"):
             return None if auth == f"Bearer {self.rt.databricks_token}" else invalid_token()
         else:
@@ -103,6 +104,23 @@ class FaultsMiddleware:
             self.injected += 1
             return self._server_error()
         return None
+
+    def _okta_auth(self, path: str, auth: str) -> tuple[Any, str]:
+        """(refusal or None, the token) for an Okta call: an API token, or an OAuth service app's
+        access token carrying the scope the path needs (see ``okta_auth``)."""
+        if auth.startswith("Bearer "):
+            token = auth.removeprefix("Bearer ").strip()
+            scopes = self.rt.okta_app.scopes_of(token)
+            if scopes is None:
+                return okta_error(401, "E0000011", "Invalid token provided"), token
+            needed = scope_needed(path)
+            if needed is not None and needed not in scopes:
+                return okta_error(403, "E0000006", "You do not have permission to perform the requested action"), token
+            return None, token
+        token = auth.removeprefix("SSWS").strip()
+        if not auth.startswith("SSWS") or token != self.rt.okta_token:
+            return okta_error(401, "E0000011", "Invalid token provided"), token
+        return None, token
 
     def _okta_limit_headers(self) -> dict[str, str]:
         now = time.time()

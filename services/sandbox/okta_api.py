@@ -168,6 +168,7 @@ class OktaApi:
 
 def okta_routes(api: OktaApi) -> list[Any]:
     return [
+        route("/oauth2/v1/token", api.rt.okta_app.token, methods=["POST"], okta=True),
         route("/api/v1/users", api.users, okta=True),
         route("/api/v1/users/{uid}", api.user, okta=True),
         route("/api/v1/groups", api.groups, okta=True),

@@ -43,6 +43,8 @@ class RunningSandbox:
             "databricks_client_secret": SecretStr(self.info["databricks_client_secret"]),
             "okta_org_url": self.info["okta_org_url"],
             "okta_token": SecretStr(self.info["okta_token"]),
+            "okta_client_id": self.info["okta_client_id"],
+            "okta_private_key": SecretStr(self.info["okta_private_key"]),
             "collect_retry_timeout_s": 20.0,
             "http_timeout_s": 10.0,
             "collect_workers": 8,
@@ -60,6 +62,8 @@ class RunningSandbox:
             "AR_DATABRICKS_TOKEN": self.info["databricks_token"],
             "AR_OKTA_ORG_URL": self.info["okta_org_url"],
             "AR_OKTA_TOKEN": self.info["okta_token"],
+            "AR_OKTA_CLIENT_ID": self.info["okta_client_id"],
+            "AR_OKTA_PRIVATE_KEY": self.info["okta_private_key"],
         }
 
     def admin(self, method: str, path: str, **kwargs: Any) -> Any:

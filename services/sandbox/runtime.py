@@ -27,6 +27,7 @@ from services.sandbox.model import (
     local_group_id,
     save_state,
 )
+from services.sandbox.okta_auth import OktaServiceApp
 
 
 @dataclass
@@ -56,6 +57,7 @@ class SandboxRuntime:
         self.state = state
         self.databricks_token = databricks_token  # a PAT: workspaces only
         self.oauth = oauth or OAuthClient(str(uuid.uuid4()), "dose" + secrets.token_hex(16))
+        self.okta_app = OktaServiceApp()
         self.okta_token = okta_token
         self.faults = faults or Faults()
         self.state_file = state_file

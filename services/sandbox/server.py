@@ -112,6 +112,8 @@ def connection_info(rt: SandboxRuntime, host: str, port: int, okta_port: int) ->
         "databricks_client_id": rt.oauth.client_id,
         "databricks_client_secret": rt.oauth.client_secret,
         "okta_token": rt.okta_token,
+        "okta_client_id": rt.okta_app.client_id,
+        "okta_private_key": rt.okta_app.private_pem,
         "scenario": rt.state.scenario,
         "seed": str(rt.state.seed),
     }

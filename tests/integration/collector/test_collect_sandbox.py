@@ -188,11 +188,33 @@ def test_bad_account_token_is_a_clear_error(small_sandbox: RunningSandbox, setti
 def test_bad_okta_token_fails_only_the_okta_scope(small_sandbox: RunningSandbox, settings: Settings) -> None:
     from pydantic import SecretStr
 
-    result = _run(small_sandbox.settings(settings, okta_token=SecretStr("wrong")), workspaces=["dbc-000"]).result
+    api_token = small_sandbox.settings(settings, okta_client_id=None, okta_private_key=None, okta_token=SecretStr("wrong"))
+    result = _run(api_token, workspaces=["dbc-000"]).result
     okta = result.scopes["okta"]
-    assert okta.status == "failed" and "token was rejected" in (okta.reason or "")
+    assert okta.status == "failed" and "the API token was rejected" in (okta.reason or "")
     assert all(s.status == "complete" for s in result.scopes.values() if s.scope != "okta")
     assert not any("orphan" in i["flags"] for i in result.identities)  # no Okta, no orphan verdicts
+
+
+def test_okta_service_app_signs_in_with_its_private_key_and_a_foreign_key_is_refused(
+    small_sandbox: RunningSandbox, settings: Settings
+) -> None:
+    """The okta SDK's own PrivateKey mode: a signed client assertion exchanged for a scoped token."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from pydantic import SecretStr
+
+    good = _run(small_sandbox.settings(settings, okta_token=None), workspaces=["dbc-000"]).result
+    assert good.scopes["okta"].status == "complete" and good.scopes["okta"].calls > 0
+    foreign = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    bad = _run(
+        small_sandbox.settings(settings, okta_token=None, okta_private_key=SecretStr(foreign.decode())),
+        workspaces=["dbc-000"],
+    ).result
+    okta = bad.scopes["okta"]
+    assert okta.status == "failed" and "credentials were rejected" in (okta.reason or ""), okta.reason
 
 
 def test_unreachable_host_gives_up_in_bounded_time(settings: Settings) -> None:
