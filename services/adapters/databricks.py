@@ -80,6 +80,8 @@ class DatabricksTarget:
     retry_timeout_s: float = 60.0
     http_timeout_s: float = 30.0
     workspace_rps: float = 0.0
+    audit_timeout_s: float = 120.0
+    audit_poll_s: float = 1.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DatabricksTarget:
@@ -105,6 +107,7 @@ class DatabricksTarget:
             settings.collect_retry_timeout_s,
             settings.http_timeout_s,
             settings.collect_workspace_rps,
+            settings.collect_audit_timeout_s,
         )
 
 
@@ -316,6 +319,27 @@ class DatabricksAdapter:
             lambda: _as_dicts(self.workspace(ws).grants.list(securable_type.lower(), full_name)),
         )
 
+    def _await_statement(self, ws: str, resp: Any) -> Any:
+        """Poll a statement that is still PENDING/RUNNING past ``wait_timeout`` (a cold warehouse)
+        until it ends or ``audit_timeout_s`` passes; then cancel it and say so."""
+        api = self.workspace(ws).statement_execution
+        deadline = time.monotonic() + self.target.audit_timeout_s
+        while True:
+            state = resp.status.state.value if resp.status and resp.status.state else "UNKNOWN"
+            if state == "SUCCEEDED":
+                return resp
+            if state not in ("PENDING", "RUNNING"):
+                error = resp.status.error.message if resp.status and resp.status.error else state
+                raise UnavailableError(f"workspace {ws}: audit query {state}: {error}")
+            if time.monotonic() >= deadline:
+                api.cancel_execution(resp.statement_id or "")
+                raise UnavailableError(
+                    f"workspace {ws}: audit query timed out: still {state} after "
+                    f"{self.target.audit_timeout_s:.0f} s (the SQL warehouse did not start in time)"
+                )
+            time.sleep(self.target.audit_poll_s)
+            resp = api.get_statement(resp.statement_id or "")
+
     def audit_last_used(self, ws: str, warehouse_id: str, workspace_id: str, since: str) -> list[list[str]]:
         """Rows of (email, object_type, object_id, last_used) from ``system.access.audit``."""
         from databricks.sdk.service.sql import StatementParameterListItem
@@ -331,10 +355,7 @@ class DatabricksAdapter:
                     StatementParameterListItem(name="since", value=since, type="DATE"),
                 ],
             )
-            state = resp.status.state.value if resp.status and resp.status.state else "UNKNOWN"
-            if state != "SUCCEEDED":
-                error = resp.status.error.message if resp.status and resp.status.error else state
-                raise UnavailableError(f"workspace {ws}: audit query {state}: {error}")
+            resp = self._await_statement(ws, resp)
             rows = list(resp.result.data_array or []) if resp.result else []
             chunk = resp.result.next_chunk_index if resp.result else None
             while chunk is not None:

@@ -215,6 +215,11 @@ class UnityCatalogApi:
         ]
         sid = f"01ef{next(self._statement_ids):012x}"
         self.rt.statements[sid] = rows
+        if self.rt.faults.pending_polls > 0:
+            # past wait_timeout on a cold warehouse the API answers PENDING with no result
+            # (SDK sql.py StatementExecutionAPI.execute_statement docstring, on_wait_timeout CONTINUE)
+            self.rt.pending[sid] = self.rt.faults.pending_polls
+            return {"statement_id": sid, "status": {"state": "PENDING"}}
         return {
             "statement_id": sid,
             "status": {"state": "SUCCEEDED"},
@@ -254,12 +259,24 @@ class UnityCatalogApi:
 
     async def get_statement(self, request: Request) -> dict[str, Any]:
         rows = self._rows(request)
+        sid = request.path_params["sid"]
+        left = self.rt.pending.get(sid, 0)
+        if left < 0:
+            return {"statement_id": sid, "status": {"state": "CANCELED"}}
+        if left > 0:
+            self.rt.pending[sid] = left - 1
+            return {"statement_id": sid, "status": {"state": "PENDING"}}
         return {
             "statement_id": request.path_params["sid"],
             "status": {"state": "SUCCEEDED"},
             "manifest": self._manifest(rows),
             "result": self._chunk(rows, 0),
         }
+
+    async def cancel(self, request: Request) -> dict[str, Any]:
+        self._rows(request)
+        self.rt.pending[request.path_params["sid"]] = -1
+        return {}
 
     async def get_chunk(self, request: Request) -> dict[str, Any]:
         rows = self._rows(request)
@@ -283,5 +300,6 @@ def uc_routes(uc: UnityCatalogApi) -> list[Any]:
         route(f"{UC}/effective-permissions/{{kind}}/{{full_name}}", uc.effective),
         route("/api/2.0/sql/statements", uc.execute, methods=["POST"]),
         route("/api/2.0/sql/statements/{sid}", uc.get_statement),
+        route("/api/2.0/sql/statements/{sid}/cancel", uc.cancel, methods=["POST"]),
         route("/api/2.0/sql/statements/{sid}/result/chunks/{n}", uc.get_chunk),
     ]

@@ -42,6 +42,8 @@ class Faults:
     # deployment names where the OAuth service principal is not a workspace admin: lists show only
     # what it may see (nothing: it holds no grants) and object permissions answer 403
     non_admin: set[str] = field(default_factory=set)
+    # SQL statements stay PENDING for this many status reads past wait_timeout (a cold warehouse)
+    pending_polls: int = 0
 
 
 class SandboxRuntime:
@@ -62,6 +64,7 @@ class SandboxRuntime:
         self.faults = faults or Faults()
         self.state_file = state_file
         self.statements: dict[str, list[list[str]]] = {}
+        self.pending: dict[str, int] = {}  # statement id -> status reads still PENDING (-1: canceled)
         self.requests: dict[str, int] = defaultdict(int)  # served, per workspace / account / okta
         self.refused: dict[str, int] = defaultdict(int)  # answered by the faults layer, per status
         self.refused_by_area: dict[str, int] = defaultdict(int)

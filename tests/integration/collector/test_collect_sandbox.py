@@ -252,3 +252,26 @@ def test_workspace_filter_matches_truth_for_those_workspaces(
     truth = small_sandbox.truth()
     assert {k for k, r in truth.items() if r["scope"] == ws_scope} == {e.key for e in report.result.scopes[ws_scope].entitlements}
     assert report.exported == len(keys)
+
+
+def test_a_pending_audit_query_is_awaited_and_a_timeout_costs_only_last_use(
+    small_sandbox: RunningSandbox, settings: Settings
+) -> None:
+    """SQL statements may stay PENDING past wait_timeout on a cold warehouse: the collector polls; when
+    it gives up, "last used" is unknown with the reason, and no entitlement is lost."""
+    base = _run(small_sandbox.settings(settings), workspaces=["dbc-000"], okta=False).result
+    used = {e.key: e.last_used_at for e in base.entitlements() if e.last_used_at}
+    assert used
+    small_sandbox.faults(pending_polls=2)
+    try:
+        polled = _run(small_sandbox.settings(settings), workspaces=["dbc-000"], okta=False).result
+        small_sandbox.faults(pending_polls=10_000)
+        late = _run(small_sandbox.settings(settings, collect_audit_timeout_s=2.0), workspaces=["dbc-000"], okta=False).result
+    finally:
+        small_sandbox.faults(pending_polls=0)
+    assert {e.key: e.last_used_at for e in polled.entitlements() if e.last_used_at} == used
+    assert {e.key for e in late.entitlements()} == {e.key for e in base.entitlements()}
+    assert not any(e.last_used_at for e in late.entitlements())
+    scope = next(s for s in late.scopes.values() if s.scope.startswith("workspace:"))
+    assert scope.status == "complete" and scope.tally.counts["last_use_unknown"] == 1
+    assert any("audit query timed out" in sample for sample in scope.tally.samples)
