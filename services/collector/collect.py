@@ -29,7 +29,7 @@ from services.collector.okta_collect import OktaSnapshot, collect_okta_blocking
 from services.collector.production import ProductionRules
 from services.collector.scheduler import Scheduler, ScopeState
 from services.collector.transform import WorkspaceRef, workspace_ref
-from services.core.errors import AccessReviewError, UsageError
+from services.core.errors import AccessReviewError, ConfigError, NotFoundError, UsageError
 from services.core.ids import new_ulid
 from services.core.logging import get_logger
 from services.core.settings import Settings
@@ -93,18 +93,37 @@ def select_workspaces(all_workspaces: list[WorkspaceRef], wanted: list[str]) -> 
     return chosen
 
 
-def _read_account(adapter: DatabricksAdapter, workers: int) -> tuple[list[dict[str, Any]], ...]:
+def configured_workspaces(text: str) -> list[dict[str, Any]] | None:
+    """``AR_DATABRICKS_WORKSPACES`` (``id:deployment,...``) as workspace records, or None when unset.
+    Azure's account API does not list workspaces (databricks-sdk-py#734, #1106): they come from here."""
+    if not text.strip():
+        return None
+    out = []
+    for item in (p.strip() for p in text.split(",") if p.strip()):
+        wid, sep, deployment = item.partition(":")
+        if not sep or not wid.strip().isdigit() or not deployment.strip():
+            raise ConfigError(f"AR_DATABRICKS_WORKSPACES: {item!r} is not <workspace id>:<deployment name>")
+        out.append({"workspace_id": int(wid), "deployment_name": deployment.strip(), "workspace_name": deployment.strip()})
+    return out
+
+
+def _list_workspaces(adapter: DatabricksAdapter) -> list[dict[str, Any]]:
+    try:
+        return adapter.list_workspaces()
+    except NotFoundError:
+        raise ConfigError(
+            "the account API does not list workspaces (as on Azure): set AR_DATABRICKS_WORKSPACES "
+            "to id:deployment pairs, from the Azure resource list"
+        ) from None
+
+
+def _read_account(
+    adapter: DatabricksAdapter, workers: int, configured: list[dict[str, Any]] | None = None
+) -> tuple[list[dict[str, Any]], ...]:
     """Users, groups (each read on its own for its members), service principals, workspaces."""
     with ThreadPoolExecutor(max(4, workers), thread_name_prefix="account") as pool:
-        futures = [
-            pool.submit(fn)
-            for fn in (
-                adapter.list_users,
-                adapter.list_groups,
-                adapter.list_service_principals,
-                adapter.list_workspaces,
-            )
-        ]
+        listing = (lambda: configured) if configured is not None else (lambda: _list_workspaces(adapter))
+        futures = [pool.submit(fn) for fn in (adapter.list_users, adapter.list_groups, adapter.list_service_principals, listing)]
         users, listed, sps, workspaces = (f.result() for f in futures)
         ids = [str(g.get("id") or "") for g in listed]
         groups = list(pool.map(adapter.get_group, [i for i in ids if i]))
@@ -142,7 +161,8 @@ def collect(
     okta_pool = ThreadPoolExecutor(1, thread_name_prefix="okta")
     okta_future = okta_pool.submit(collect_okta_blocking, okta_target, settings.collect_okta_concurrency) if okta_target else None
     try:
-        users, groups, sps, raw_workspaces = _read_account(adapter, options.workers)
+        configured = configured_workspaces(settings.databricks_workspaces)
+        users, groups, sps, raw_workspaces = _read_account(adapter, options.workers, configured)
         directory = PrincipalIndex(users, groups, sps)  # joined to Okta when Okta has answered, below
         result.workspaces = select_workspaces([workspace_ref(w, rules) for w in raw_workspaces], options.workspaces)
         if on_started is not None:

@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     databricks_account_host: str | None = None
     databricks_account_id: str | None = None
     databricks_workspace_url_template: str | None = None
+    databricks_workspaces: str = Field(
+        "", description="id:deployment pairs to collect instead of the account's list (Azure has none)"
+    )
     databricks_client_id: str | None = Field(None, description="OAuth M2M: the service principal's application id")
     databricks_client_secret: SecretStr | None = Field(None, description="OAuth M2M: the service principal's secret")
     databricks_token: SecretStr | None = Field(None, description="a personal access token: workspace APIs only")

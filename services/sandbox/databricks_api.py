@@ -66,6 +66,8 @@ class DatabricksApi:
 
     async def workspaces(self, request: Request) -> list[dict[str, Any]]:
         self._account(request)
+        if self.rt.faults.cloud == "azure":  # databricks-sdk-py#734, #1106: not offered on Azure
+            raise not_found(f"API endpoint /api/2.0/accounts/{self.rt.state.account_id}/workspaces")
         return [
             {
                 "workspace_id": w.workspace_id,
@@ -289,7 +291,7 @@ class DatabricksApi:
         accounts answer ``/oidc/accounts/{account_id}``, workspaces ``<host>/oidc`` and their id."""
         base = f"{request.url.scheme}://{request.url.netloc}"
         deployment = request.path_params.get("deployment")
-        out: dict[str, Any] = {"account_id": self.rt.state.account_id, "cloud": "aws"}
+        out: dict[str, Any] = {"account_id": self.rt.state.account_id, "cloud": self.rt.faults.cloud}
         if deployment is None:
             out["oidc_endpoint"] = f"{base}/oidc/accounts/{{account_id}}"
             return out

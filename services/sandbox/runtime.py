@@ -44,6 +44,7 @@ class Faults:
     non_admin: set[str] = field(default_factory=set)
     # SQL statements stay PENDING for this many status reads past wait_timeout (a cold warehouse)
     pending_polls: int = 0
+    cloud: str = "aws"  # "azure": the account API does not list workspaces
 
 
 class SandboxRuntime:

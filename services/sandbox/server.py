@@ -63,6 +63,8 @@ def admin_routes(rt: SandboxRuntime, okta: OktaApi, dbx: DatabricksApi) -> list[
             f.corrupt = set(body["corrupt"] or [])
         if "non_admin" in body:
             f.non_admin = set(body["non_admin"] or [])
+        if "cloud" in body:
+            f.cloud = str(body["cloud"])
         if "pending_polls" in body:
             f.pending_polls = int(body["pending_polls"])
         for name in ("latency_ms", "rate_limit", "okta_rate_limit", "error_rate"):

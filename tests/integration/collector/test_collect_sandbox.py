@@ -275,3 +275,25 @@ def test_a_pending_audit_query_is_awaited_and_a_timeout_costs_only_last_use(
     scope = next(s for s in late.scopes.values() if s.scope.startswith("workspace:"))
     assert scope.status == "complete" and scope.tally.counts["last_use_unknown"] == 1
     assert any("audit query timed out" in sample for sample in scope.tally.samples)
+
+
+def test_an_azure_account_needs_its_workspaces_from_configuration(small_sandbox: RunningSandbox, settings: Settings) -> None:
+    """Azure's account API does not list workspaces (databricks-sdk-py#734, #1106): a clear error
+    naming the setting, and with AR_DATABRICKS_WORKSPACES the same access as on AWS."""
+    from services.core.errors import ConfigError
+
+    aws = _run(small_sandbox.settings(settings), workspaces=["dbc-001"], okta=False).result
+    wanted = next(w for w in aws.workspaces if w.deployment_name == "dbc-001")
+    small_sandbox.faults(cloud="azure")
+    try:
+        with pytest.raises(ConfigError, match="AR_DATABRICKS_WORKSPACES"):
+            _run(small_sandbox.settings(settings), okta=False)
+        listed = small_sandbox.settings(settings, databricks_workspaces=f"{wanted.workspace_id}:dbc-001")
+        azure = _run(listed, okta=False).result
+    finally:
+        small_sandbox.faults(cloud="aws")
+    state = azure.scopes[wanted.scope]
+    assert state.status == "complete"
+    # the configured list has no tags (production comes from name rules there); the access is the same
+    key_set = {e.key for e in state.entitlements}
+    assert key_set == {e.key for e in aws.scopes[wanted.scope].entitlements}
