@@ -30,6 +30,7 @@ from services.collector.transform import (
     assignment_entitlements,
     catalog_tags,
     grant_entitlements,
+    owner_entitlements,
     uc_resource,
     workspace_resource,
 )
@@ -240,6 +241,7 @@ class DatabricksTasks:
         resource = uc_resource("metastore", mid, summary, (), summary.get("name"))
         grants = self.router.call(mid, lambda ws: self.adapter.list_grants(ws, "metastore", mid))
         out.entitlements.extend(grant_entitlements(self.directory, scope, resource, grants, out.tally))
+        out.entitlements.extend(owner_entitlements(self.directory, scope, resource, out.tally))
         for info in self.router.call(mid, self.adapter.list_catalogs):
             out.followups.append(Task(scope, f"catalog {info.get('name')}", partial(self.catalog, mid, info), 2))
         return out
@@ -250,6 +252,7 @@ class DatabricksTasks:
         resource = uc_resource("catalog", mid, info, tags, rules=self.rules)
         grants = self.router.call(mid, lambda ws: self.adapter.list_grants(ws, "catalog", resource.name))
         out.entitlements.extend(grant_entitlements(self.directory, scope, resource, grants, out.tally))
+        out.entitlements.extend(owner_entitlements(self.directory, scope, resource, out.tally))
         for schema in self.router.call(mid, lambda ws: self.adapter.list_schemas(ws, resource.name)):
             if schema.get("name") == INFORMATION_SCHEMA:
                 continue  # read-only views every catalog has; no privilege can be granted on them
@@ -269,6 +272,7 @@ class DatabricksTasks:
             grants = self.router.call(mid, partial(_grants_of, self.adapter, kind, res.name))
             out.calls += 1
             out.entitlements.extend(grant_entitlements(self.directory, scope, res, grants, out.tally))
+            out.entitlements.extend(owner_entitlements(self.directory, scope, res, out.tally))
         return out
 
 

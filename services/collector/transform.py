@@ -219,3 +219,15 @@ def grant_entitlements(
         privileges = item.get("privileges") or []
         for privilege in privileges:
             yield from directory.expand(scope, principal, resource, str(privilege))
+
+
+def owner_entitlements(directory: PrincipalIndex, scope: str, resource: Resource, tally: Tally) -> Iterator[Entitlement]:
+    """A Unity Catalog owner holds every privilege on its securable: ``OWNER`` is reviewed like a
+    grant (and expanded through a group that owns it)."""
+    if not resource.owner:
+        return
+    principal = directory.by_name(resource.owner)
+    if principal is None:
+        tally.note("unknown_principal", f"{resource.type} {resource.name}: owner {resource.owner}")
+        return
+    yield from directory.expand(scope, principal, resource, "OWNER")

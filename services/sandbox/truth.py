@@ -9,6 +9,7 @@ Rules (the same ones the collectors follow, see docs/collector.md):
   principal reachable through nested groups, ``via_groups`` = group chain outermost first;
 - group membership is an entitlement on the group (privilege ``MEMBER``) for every principal at
   any depth, ``via_groups`` = the intermediate groups;
+- a Unity Catalog securable's owner holds ``OWNER`` on it (expanded like a grant);
 - a job's run-as identity holds ``RUN_AS`` on the job (never expanded: only a user or a service
   principal can be one);
 - built-in principals are groups like any other: ``account users`` holds every user and service
@@ -170,6 +171,9 @@ class _Truth:
         )
         for grant in sec.grants:
             yield from self.expand(f"metastore:{sec.metastore_id}", grant, res)
+        if ".information_schema" not in sec.full_name:  # system-managed views: not reviewed
+            # the owner holds every privilege: OWNER, expanded through an owning group like a grant
+            yield from self.expand(f"metastore:{sec.metastore_id}", Grant(sec.owner_id, "OWNER"), res)
 
 
 def truth_entitlements(state: SandboxState, workspace_ids: set[str] | None = None) -> Iterator[Entitlement]:

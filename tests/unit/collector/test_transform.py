@@ -187,3 +187,17 @@ def test_record_round_trip(directory: PrincipalIndex) -> None:
     perms = load("databricks/job_permissions.json")
     for e in acl_entitlements(directory, ws.scope, job_resource(ws, load("databricks/job.json"), perms), perms, Tally()):
         assert entitlement_from_record(e.as_record()) == e
+
+
+def test_unity_catalog_ownership_is_an_entitlement_expanded_through_an_owning_group(directory: PrincipalIndex) -> None:
+    from services.collector.transform import owner_entitlements
+
+    group = next(p for p in directory.principals.values() if p.type == "group" and directory.paths(p.id))
+    resource = uc_resource("table", "ms-1", {"full_name": "prod_x.s.t", "owner": group.name}, ())
+    got = {e.key for e in owner_entitlements(directory, "metastore:ms-1", resource, Tally())}
+    assert f"group:{group.id}|table:ms-1/prod_x.s.t|OWNER|direct" in got
+    assert len(got) == 1 + sum(1 for m, _ in directory.paths(group.id) if directory.principals[m].type != "group")
+    tally = Tally()
+    orphan = uc_resource("table", "ms-1", {"full_name": "prod_x.s.u", "owner": "System user"}, ())
+    assert list(owner_entitlements(directory, "metastore:ms-1", orphan, tally)) == []
+    assert tally.counts == {"unknown_principal": 1}
