@@ -24,6 +24,7 @@ from pydantic import SecretStr
 
 from services.adapters.databricks import DatabricksAdapter, DatabricksTarget
 from services.collector.collect import CollectionOptions
+from services.collector.kinds import LISTED_KINDS
 from services.collector.publish import export_jsonl
 from services.collector.run import RunReport, run_collection
 from services.core.settings import Settings
@@ -34,13 +35,17 @@ def sequential_sample(adapter: DatabricksAdapter, deployments: list[str]) -> int
     """The collector's calls for a few workspaces and one catalog, one after another. Returns calls made."""
     calls = 0
     for ws in deployments:
-        for fn in (adapter.list_jobs, adapter.list_clusters, adapter.list_warehouses):
-            items = fn(ws)
+        for entry in LISTED_KINDS:
+            items = entry.list(adapter, ws)
             calls += 1
-            kind = {adapter.list_jobs: "jobs", adapter.list_clusters: "clusters"}.get(fn, "warehouses")
             for item in items:
-                oid = item.get("job_id") or item.get("cluster_id") or item.get("id")
-                adapter.get_permissions(ws, kind, str(oid))
+                if entry.skip is not None and entry.skip(item):
+                    continue
+                oid = str(item[entry.id_field])
+                if entry.detail is not None:
+                    entry.detail(adapter, ws, oid)
+                    calls += 1
+                adapter.get_permissions(ws, entry.permissions_path, oid)
                 calls += 1
     ws = deployments[0]
     catalog = adapter.list_catalogs(ws)[0]["name"]

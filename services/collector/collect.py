@@ -36,6 +36,7 @@ from services.core.settings import Settings
 
 log = get_logger("collector")
 Progress = Callable[[int, int], None]
+ACCOUNT_CONCURRENCY = 8
 
 
 @dataclass
@@ -121,7 +122,8 @@ def _read_account(
     adapter: DatabricksAdapter, workers: int, configured: list[dict[str, Any]] | None = None
 ) -> tuple[list[dict[str, Any]], ...]:
     """Users, groups (each read on its own for its members), service principals, workspaces."""
-    with ThreadPoolExecutor(max(4, workers), thread_name_prefix="account") as pool:
+    # at most 8 at once: one account client, whose HTTP connection pool holds 10
+    with ThreadPoolExecutor(min(ACCOUNT_CONCURRENCY, max(4, workers)), thread_name_prefix="account") as pool:
         listing = (lambda: configured) if configured is not None else (lambda: _list_workspaces(adapter))
         futures = [pool.submit(fn) for fn in (adapter.list_users, adapter.list_groups, adapter.list_service_principals, listing)]
         users, listed, sps, workspaces = (f.result() for f in futures)
