@@ -54,6 +54,7 @@ PROXY_ENV = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
 CA_BUNDLE_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 RETRYABLE = (InternalError, DeadlineExceeded)
 # A bad, revoked or expired token is a 403 with one of these messages (databricks-sdk-go#873, #1061)
+CONNECTIONS_PER_HOST = 32  # the collector's threads share one client per host: keep their connections
 NO_FEDERATION = "Permission assignment APIs are not available"
 BAD_TOKEN_MESSAGES = ("Invalid access token", "JWT has expired", "Invalid Token")
 AUDIT_QUERY = """
@@ -169,6 +170,7 @@ class DatabricksAdapter:
             client_id=self.target.client_id,
             client_secret=self.target.client_secret,
             auth_type="oauth-m2m",
+            max_connections_per_pool=CONNECTIONS_PER_HOST,
             retry_timeout_seconds=int(self.target.retry_timeout_s),
             http_timeout_seconds=int(self.target.http_timeout_s),
             **extra,

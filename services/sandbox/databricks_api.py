@@ -12,6 +12,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Mount
 
+from services.events.resource_kinds import kind_for_request_type
 from services.sandbox.databricks_auth import OidcApi, oidc_routes
 from services.sandbox.databricks_scim import ScimApi
 from services.sandbox.model import ADMINS, Compute, Grant, Job, Workspace, WsObject, local_group_id
@@ -174,18 +175,33 @@ class DatabricksApi:
         }
 
     async def write_permissions(self, request: Request) -> dict[str, Any]:
+        """PUT (``permissions.set``) replaces every direct grant ("Deletes all direct permissions if
+        none are specified", SDK iam.py); PATCH (``update``) only adds. Levels are validated per
+        object type (terraform permission_definitions.go); a job keeps exactly one owner ("The job
+        must have exactly one owner.", terraform-provider-databricks#303); the workspace admins'
+        CAN_MANAGE cannot be lowered (terraform ``permissions/update/customizers.go``)."""
         ws, kind, oid = self.ws(request), request.path_params["kind"], request.path_params["oid"]
         obj = self._object(ws, kind, oid)
-        grants = []
+        self.require_admin(request, ws, f"the permissions of /{kind}/{oid}")
+        catalogued = kind_for_request_type(kind)
+        grants, owners = [], []
         for entry in (await json_body(request)).get("access_control_list") or []:
             pid = self.rt.principal_id(entry, ws)
             if pid is None:
                 raise bad_request(f"unknown principal in {entry}")
             level = str(entry.get("permission_level", ""))
+            if catalogued is not None and not catalogued.accepts(level):
+                raise bad_request(f"Permission level {level} is not supported for {OBJECT_TYPES[kind]} objects.")
+            if entry.get("group_name") == ADMINS and level != "CAN_MANAGE":
+                raise bad_request(f"Cannot change permissions for group 'admins' to {level or 'None'}.")
             if level == "IS_OWNER" and isinstance(obj, Job):
-                obj.owner_id = pid
+                owners.append(pid)
             elif level:
                 grants.append(Grant(pid, level))
+        if len(owners) > 1:
+            raise bad_request("The job must have exactly one owner.")
+        if owners and isinstance(obj, Job):
+            obj.owner_id = owners[0]
         if request.method == "PUT":
             obj.acl = grants
         else:

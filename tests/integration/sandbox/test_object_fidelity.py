@@ -88,3 +88,38 @@ def test_grant_pages_can_be_empty_yet_carry_a_next_token(
         got = list(ws.grants.list(sec.kind, sec.full_name))  # the SDK keeps reading past the empty page
         assert sum(len(a.privileges or []) for a in got) == len(sec.grants)
     assert empties > 0
+
+
+def test_permission_writes_are_as_dangerous_as_the_real_ones(ws: WorkspaceClient) -> None:
+    from databricks.sdk.errors import InvalidParameterValue
+    from databricks.sdk.service.iam import AccessControlRequest, PermissionLevel
+
+    job = next(iter(ws.jobs.list()))
+    jid = str(job.job_id)
+    acl = ws.permissions.get("jobs", jid).access_control_list or []
+    owner = next(a for a in acl for p in a.all_permissions or [] if p.permission_level and p.permission_level.value == "IS_OWNER")
+    keep_owner = AccessControlRequest(
+        user_name=owner.user_name,
+        service_principal_name=owner.service_principal_name,
+        permission_level=PermissionLevel.IS_OWNER,
+    )
+    # levels are validated per object type (terraform permission_definitions.go: jobs have no CAN_RUN)
+    with pytest.raises(InvalidParameterValue, match="not supported"):
+        ws.permissions.update(
+            "jobs", jid, access_control_list=[AccessControlRequest(group_name="users", permission_level=PermissionLevel.CAN_RUN)]
+        )
+    # the workspace admins cannot be lowered (terraform permissions/update/customizers.go)
+    with pytest.raises(InvalidParameterValue, match="group 'admins'"):
+        ws.permissions.update(
+            "jobs",
+            jid,
+            access_control_list=[AccessControlRequest(group_name="admins", permission_level=PermissionLevel.CAN_VIEW)],
+        )
+    # a job has exactly one owner (terraform-provider-databricks#303)
+    second = AccessControlRequest(group_name="users", permission_level=PermissionLevel.IS_OWNER)
+    with pytest.raises(InvalidParameterValue, match="exactly one owner"):
+        ws.permissions.set("jobs", jid, access_control_list=[keep_owner, second])
+    # PUT replaces every direct grant: only the owner is left (and the inherited admins)
+    after = ws.permissions.set("jobs", jid, access_control_list=[keep_owner]).access_control_list or []
+    direct = [p.permission_level.value for a in after for p in a.all_permissions or [] if not p.inherited and p.permission_level]
+    assert direct == ["IS_OWNER"]
