@@ -28,7 +28,7 @@ from services.collector.identities import all_identities
 from services.collector.okta_collect import OktaSnapshot, collect_okta_blocking
 from services.collector.production import ProductionRules
 from services.collector.scheduler import Scheduler, ScopeState
-from services.collector.transform import WorkspaceRef, workspace_ref
+from services.collector.transform import WorkspaceRef, account_role_entitlements, workspace_ref
 from services.core.errors import AccessReviewError, ConfigError, NotFoundError, UsageError
 from services.core.ids import new_ulid
 from services.core.logging import get_logger
@@ -171,7 +171,11 @@ def collect(
             on_started(result)
         scheduler = Scheduler(options.workers, progress, stop_event)
         account = scheduler.scope("account")
-        account.entitlements, account.ok_tasks = list(directory.memberships()), 1
+        account.entitlements = [
+            *directory.memberships(),
+            *account_role_entitlements(directory, adapter.target.account_id),
+        ]
+        account.ok_tasks = 1
         account.calls = 4 + len(groups)
         tasks = DatabricksTasks(adapter, directory, options.audit_days, rules)
         scopes = scheduler.run(t for ws in result.workspaces for t in tasks.workspace_tasks(ws))

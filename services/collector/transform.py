@@ -231,3 +231,13 @@ def owner_entitlements(directory: PrincipalIndex, scope: str, resource: Resource
         tally.note("unknown_principal", f"{resource.type} {resource.name}: owner {resource.owner}")
         return
     yield from directory.expand(scope, principal, resource, "OWNER")
+
+
+def account_role_entitlements(directory: PrincipalIndex, account_id: str) -> Iterator[Entitlement]:
+    """SCIM ``roles`` ``account_admin`` of users, service principals and groups: ``ACCOUNT_ADMIN``
+    on the account (a group's role is expanded to its members)."""
+    account = Resource("account", account_id, "Databricks account", None, None, True)
+    for raws in (directory.raw_users, directory.raw_sps, directory.raw_groups):
+        for pid, raw in raws.items():
+            if any(str(r.get("value")) == "account_admin" for r in raw.get("roles") or []):
+                yield from directory.expand("account", directory.principals[pid], account, "ACCOUNT_ADMIN")

@@ -91,9 +91,20 @@ class ScimApi:
         ]
 
     # -- SCIM ---------------------------------------------------------------------------------
+    def _roles(self, request: Request, principal_id: str) -> list[dict[str, str]]:
+        """SCIM ``roles`` at the account: ``account_admin`` for account admins (baton-databricks
+        models it as a role; SDK iam.py AccountUser/AccountServicePrincipal/AccountGroup.roles)."""
+        if "aid" in request.path_params and principal_id in self.rt.state.account_admins:
+            return [{"value": "account_admin", "type": "direct"}]
+        return []
+
     async def scim_users(self, request: Request) -> dict[str, Any]:
         parents = self._parents()
-        users = [self._user(u.id, parents) for u in self.rt.state.users.values() if u.in_databricks]
+        users = [
+            {**self._user(u.id, parents), "roles": self._roles(request, u.id)}
+            for u in self.rt.state.users.values()
+            if u.in_databricks
+        ]
         return scim_page(request, users)
 
     async def scim_groups(self, request: Request) -> dict[str, Any]:
@@ -116,6 +127,7 @@ class ScimApi:
                 "id": sp.id,
                 "applicationId": sp.application_id,
                 "displayName": sp.display_name,
+                "roles": self._roles(request, sp.id),
                 "active": sp.active,
                 "groups": parents.get(sp.id, []),
                 "entitlements": [],

@@ -158,6 +158,7 @@ class SandboxState:
     securables: dict[str, Securable] = field(default_factory=dict)  # "<kind>:<metastore>:<full_name>"
     audit: list[AuditEvent] = field(default_factory=list)
     okta_only_groups: list[str] = field(default_factory=list)
+    account_admins: list[str] = field(default_factory=list)  # principals with the SCIM role account_admin
 
     def principal_name(self, principal_id: str) -> tuple[str, str]:
         """(type, API name) of a principal: userName, displayName or applicationId."""

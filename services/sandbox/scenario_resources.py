@@ -88,6 +88,9 @@ def _add_real_world_shape(state: SandboxState) -> None:
             ws.clusters[0].acl.append(Grant(local_group_id(ws.workspace_id, USERS), "CAN_ATTACH_TO"))
         for job in ws.jobs:  # one recent run's job cluster per job (not reviewed: the job is)
             ws.job_clusters.append(Compute(f"job-{job.job_id}-run-1", f"job-{job.job_id}-run-1"))
+    # two account admins, as accounts have: a person and the platform team's automation principal
+    state.account_admins = [min(u for u, user in state.users.items() if user.in_databricks)]
+    state.account_admins += sorted(state.service_principals)[:1]
     if len(state.workspaces) >= 3:  # one legacy workspace without identity federation
         state.workspaces[max(state.workspaces)].identity_federation = False
     seen: set[str] = set()

@@ -92,6 +92,12 @@ class _Truth:
             if target is not None and target.type != "group":
                 yield Entitlement(scope, target, resource, grant.privilege, (principal.id,) + chain, inherited_from)
 
+    def account_roles(self) -> Iterator[Entitlement]:
+        """``account_admin``: ACCOUNT_ADMIN on the account, the most powerful access there is."""
+        account = Resource("account", self.state.account_id, "Databricks account", None, None, True)
+        for pid in self.state.account_admins:
+            yield from self.expand("account", Grant(pid, "ACCOUNT_ADMIN"), account)
+
     def memberships(self) -> Iterator[Entitlement]:
         for group in self.state.groups.values():
             resource = Resource("group", group.id, group.display_name)
@@ -180,6 +186,7 @@ def truth_entitlements(state: SandboxState, workspace_ids: set[str] | None = Non
     """Every entitlement in ``state`` (optionally only the given workspaces and their metastores)."""
     truth = _Truth(state)
     yield from truth.memberships()
+    yield from truth.account_roles()
     metastores: set[str] = set()
     for ws in state.workspaces.values():
         if workspace_ids is None or str(ws.workspace_id) in workspace_ids:

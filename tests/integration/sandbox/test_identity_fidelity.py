@@ -125,3 +125,10 @@ def test_a_workspace_without_identity_federation_refuses_permission_assignments(
         list(account.workspace_assignment.list(legacy[0].workspace_id))
     federated = next(ws for ws in state.workspaces.values() if ws.identity_federation)
     assert list(account.workspace_assignment.list(federated.workspace_id))
+
+
+def test_account_admins_carry_the_account_admin_role(account: AccountClient, state: SandboxState) -> None:
+    # SDK iam.py: AccountUser / AccountServicePrincipal have ``roles``; account_admin is the role
+    admins = {u.id for u in account.users.list() if any(r.value == "account_admin" for r in u.roles or [])}
+    admins |= {s.id for s in account.service_principals.list() if any(r.value == "account_admin" for r in s.roles or [])}
+    assert admins == set(state.account_admins) and len(admins) == 2
