@@ -27,6 +27,7 @@ from services.core.settings import Settings
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 PAGE_LIMIT = 200
+OKTA_WINDOW_S = 60
 _ENV_LOCK = threading.Lock()
 HTTPS_CHECK_ENV = "OKTA_TESTING_TESTINGDISABLEHTTPSCHECK"
 
@@ -69,7 +70,10 @@ class OktaTarget:
     def client_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {
             "orgUrl": self.org_url,
-            "requestTimeout": int(self.timeout_s),
+            # the SDK counts every 429 back-off of a call against requestTimeout (its one knob, also the
+            # HTTP timeout); Okta's reset is the end of a one-minute window, so the bound must cover
+            # a wait per retry or the SDK gives up on a plain rate limit
+            "requestTimeout": int(max(self.timeout_s, OKTA_WINDOW_S + 15) * (self.max_retries + 1)),
             "rateLimit": {"maxRetries": self.max_retries},
             "logging": {"enabled": False},
         }
@@ -130,11 +134,14 @@ class OktaAdapter:
 
     async def _call(self, what: str, fn: Callable[[], Awaitable[Any]]) -> tuple[Any, Any]:
         try:
-            result = await asyncio.wait_for(fn(), timeout=self.target.timeout_s * (self.target.max_retries + 1))
+            bound = max(self.target.timeout_s, OKTA_WINDOW_S + 15) * (self.target.max_retries + 1) + 5
+            result = await asyncio.wait_for(fn(), timeout=bound)
         except AccessReviewError:
             raise
         except (TimeoutError, OSError, ValueError) as exc:
             raise UnavailableError(f"okta {self.target.org_url}: {what} failed ({type(exc).__name__}: {exc})") from None
+        except AttributeError as exc:  # some okta SDK calls crash on an error without a response
+            raise UnavailableError(f"okta {self.target.org_url}: {what} failed (the okta SDK gave no response: {exc})") from None
         data, resp, err = result if len(result) == 3 else (None, result[0], result[1])
         if err is not None:
             self._raise(what, err)

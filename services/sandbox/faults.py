@@ -51,6 +51,7 @@ class FaultsMiddleware:
         self.rng = random.Random(seed)
         self.injected = 0
         self._caller = "pat"
+        self.windows: dict[tuple[str, int], int] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -100,6 +101,8 @@ class FaultsMiddleware:
         rate = faults.okta_rate_limit if self.okta else faults.rate_limit
         if rate and not self.bucket.allow(f"{area}|{token}", rate):
             return self._too_many()
+        if self.okta and faults.okta_minute_limit and not self._okta_window_allows(path, faults.okta_minute_limit):
+            return self._too_many(faults.okta_minute_limit)
         if faults.error_rate and self.rng.random() < faults.error_rate:
             self.injected += 1
             return self._server_error()
@@ -122,22 +125,37 @@ class FaultsMiddleware:
             return okta_error(401, "E0000011", "Invalid token provided"), token
         return None, token
 
-    def _okta_limit_headers(self) -> dict[str, str]:
+    def _okta_window_allows(self, path: str, limit: int) -> bool:
+        """Okta's limits are per org, per endpoint, per minute (developer.okta.com rl-global-mgmt:
+        e.g. /api/v1/users and /api/v1/groups each have their own budget)."""
+        family = "/".join(path.split("/")[:4])
+        window = int(time.time()) // 60
+        key = (family, window)
+        used = self.windows.get(key, 0)
+        if used >= limit:
+            return False
+        self.windows = {k: v for k, v in self.windows.items() if k[1] == window}
+        self.windows[key] = used + 1
+        return True
+
+    def _okta_limit_headers(self, limit: int = 600) -> dict[str, str]:
+        """X-Rate-Limit-Reset is the end of the current one-minute window, in epoch seconds, not
+        "now" (developer.okta.com rl-best-practices); the okta SDK waits until then."""
         now = time.time()
         return {
             "Date": formatdate(now, usegmt=True),
-            "X-Rate-Limit-Reset": str(int(now)),
-            "X-Rate-Limit-Limit": "600",
+            "X-Rate-Limit-Reset": str((int(now) // 60 + 1) * 60),
+            "X-Rate-Limit-Limit": str(limit),
             "X-Rate-Limit-Remaining": "0",
         }
 
-    def _too_many(self) -> Any:
+    def _too_many(self, limit: int = 600) -> Any:
         if self.okta:
             return okta_error(
                 429,
                 "E0000047",
                 "API call exceeded rate limit due to too many requests.",
-                self._okta_limit_headers(),
+                self._okta_limit_headers(limit),
             )
         return databricks_error(429, "REQUEST_LIMIT_EXCEEDED", "Too many requests. Please retry later.", {"Retry-After": "1"})
 

@@ -45,6 +45,7 @@ class Faults:
     # SQL statements stay PENDING for this many status reads past wait_timeout (a cold warehouse)
     pending_polls: int = 0
     cloud: str = "aws"  # "azure": the account API does not list workspaces
+    okta_minute_limit: int = 0  # Okta requests per endpoint per one-minute window; 0 = unlimited
 
 
 class SandboxRuntime:

@@ -65,6 +65,8 @@ def admin_routes(rt: SandboxRuntime, okta: OktaApi, dbx: DatabricksApi) -> list[
             f.non_admin = set(body["non_admin"] or [])
         if "cloud" in body:
             f.cloud = str(body["cloud"])
+        if "okta_minute_limit" in body:
+            f.okta_minute_limit = int(body["okta_minute_limit"])
         if "pending_polls" in body:
             f.pending_polls = int(body["pending_polls"])
         for name in ("latency_ms", "rate_limit", "okta_rate_limit", "error_rate"):

@@ -297,3 +297,20 @@ def test_an_azure_account_needs_its_workspaces_from_configuration(small_sandbox:
     # the configured list has no tags (production comes from name rules there); the access is the same
     key_set = {e.key for e in state.entitlements}
     assert key_set == {e.key for e in aws.scopes[wanted.scope].entitlements}
+
+
+def test_okta_minute_windows_are_waited_out_not_failed(small_sandbox: RunningSandbox, settings: Settings) -> None:
+    """Okta limits per endpoint per minute and X-Rate-Limit-Reset is the end of the window: the
+    collector waits for it (up to a minute) and still reads every identity."""
+    base = _run(small_sandbox.settings(settings), workspaces=["dbc-000"]).result
+    calls = base.scopes["okta"].calls
+    small_sandbox.faults(okta_minute_limit=max(5, calls // 3))
+    try:
+        before = small_sandbox.stats()["refused"].get("429", 0)
+        limited = _run(small_sandbox.settings(settings), workspaces=["dbc-000"]).result
+        refused = small_sandbox.stats()["refused"].get("429", 0) - before
+    finally:
+        small_sandbox.faults(okta_minute_limit=0)
+    assert refused > 0
+    assert limited.scopes["okta"].status == "complete", limited.scopes["okta"].reason
+    assert sorted(i["id"] for i in limited.identities) == sorted(i["id"] for i in base.identities)
