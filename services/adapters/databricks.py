@@ -127,6 +127,23 @@ def _skip_environment_lookups(client: Any) -> Any:
     return client
 
 
+# the list call of each listed kind, by its permissions path (databricks-sdk-py workspace APIs)
+OBJECT_LISTS: dict[str, Callable[[WorkspaceClient], Iterable[Any]]] = {
+    "jobs": lambda w: w.jobs.list(limit=100),
+    "clusters": lambda w: w.clusters.list(),
+    "sql/warehouses": lambda w: w.warehouses.list(),
+    "pipelines": lambda w: w.pipelines.list_pipelines(max_results=100),
+    "cluster-policies": lambda w: w.cluster_policies.list(),
+    "instance-pools": lambda w: w.instance_pools.list(),
+    "serving-endpoints": lambda w: w.serving_endpoints.list(),
+    "registered-models": lambda w: w.model_registry.list_models(max_results=1000),
+    "experiments": lambda w: w.experiments.list_experiments(max_results=1000),
+    "repos": lambda w: w.repos.list(),
+    "secret-scopes": lambda w: w.secrets.list_scopes(),
+    "tokens": lambda w: w.token_management.list(),
+}
+
+
 def _as_dicts(items: Iterable[Any]) -> list[dict[str, Any]]:
     return [item.as_dict() for item in items]
 
@@ -276,18 +293,41 @@ class DatabricksAdapter:
         )
 
     # -- workspace objects ----------------------------------------------------------------------
-    def list_jobs(self, ws: str) -> list[dict[str, Any]]:
-        return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).jobs.list(limit=100)))
+    def list_objects(self, ws: str, kind: str) -> list[dict[str, Any]]:
+        """Every object of one listed kind (its permissions path: ``jobs``, ``pipelines``, ...)."""
+        return self.call(f"workspace {ws}", lambda: _as_dicts(OBJECT_LISTS[kind](self.workspace(ws))))
+
+    def list_warehouses(self, ws: str) -> list[dict[str, Any]]:
+        return self.list_objects(ws, "sql/warehouses")
 
     def get_job(self, ws: str, job_id: str) -> dict[str, Any]:
         """One job with its run-as identity, which ``jobs/list`` does not give (databricks-sdk-py#967)."""
         return self.call(f"workspace {ws}", lambda: self.workspace(ws).jobs.get(int(job_id)).as_dict())
 
-    def list_clusters(self, ws: str) -> list[dict[str, Any]]:
-        return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).clusters.list()))
+    def get_registered_model(self, ws: str, name: str) -> dict[str, Any]:
+        """A workspace-registry model with its id, which the permissions API needs and the list lacks."""
 
-    def list_warehouses(self, ws: str) -> list[dict[str, Any]]:
-        return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).warehouses.list()))
+        def read() -> dict[str, Any]:
+            found = self.workspace(ws).model_registry.get_model(name).registered_model_databricks
+            return found.as_dict() if found is not None else {}
+
+        return self.call(f"workspace {ws}", read)
+
+    def list_secret_acls(self, ws: str, scope: str) -> list[dict[str, Any]]:
+        return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).secrets.list_acls(scope)))
+
+    def list_entitlement_holders(self, ws: str) -> list[dict[str, Any]]:
+        """Users, groups and service principals of a workspace with their SCIM ``entitlements``."""
+
+        def read() -> list[dict[str, Any]]:
+            w = self.workspace(ws)
+            return [
+                *_as_dicts(w.groups.list(attributes="id,displayName,entitlements")),
+                *_as_dicts(w.service_principals.list(attributes="id,applicationId,entitlements")),
+                *_as_dicts(w.users.list(attributes="id,userName,entitlements")),
+            ]
+
+        return self.call(f"workspace {ws}", read)
 
     def list_directory(self, ws: str, path: str) -> list[dict[str, Any]]:
         return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).workspace.list(path)))

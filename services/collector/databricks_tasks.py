@@ -35,6 +35,7 @@ from services.collector.transform import (
     workspace_resource,
 )
 from services.core.errors import PermissionDeniedError, UnavailableError
+from services.events.resource_kinds import ResourceKind, resource_kind
 
 T = TypeVar("T")
 MAX_TREE_DEPTH = 12
@@ -124,6 +125,7 @@ class DatabricksTasks:
         name = ws.deployment_name
         tasks = [Task(ws.scope, f"workspace {name} objects", lambda: self.objects(ws))]
         tasks += [Task(ws.scope, f"workspace {name} {entry.task}", partial(self.listed, ws, entry)) for entry in LISTED_KINDS]
+        tasks.append(Task(ws.scope, f"workspace {name} entitlements", lambda: self.entitlements(ws)))
         if self.audit_days > 0:
             tasks.append(Task(ws.scope, f"workspace {name} last use", lambda: self.last_use(ws)))
         return tasks
@@ -180,21 +182,45 @@ class DatabricksTasks:
 
     def listed(self, ws: WorkspaceRef, entry: ListedKind) -> TaskOutput:
         """Every object of one listed kind in the workspace, with its permissions."""
-        out = TaskOutput(calls=1)
-        for item in entry.list(self.adapter, ws.deployment_name):
+        out, deployment = TaskOutput(calls=entry.calls), ws.deployment_name
+        for item in entry.list(self.adapter, deployment):
             if entry.skip is not None and entry.skip(item):
                 continue
-            where = f"{entry.kind.name} in workspace {ws.deployment_name}"
+            where = f"{entry.kind.name} in workspace {deployment}"
             object_id = required_field(item, entry.id_field, where)
             if entry.detail is not None:
-                item = entry.detail(self.adapter, ws.deployment_name, object_id)
+                item = entry.detail(self.adapter, deployment, object_id)
                 out.calls += 1
-            perms = self.adapter.get_permissions(ws.deployment_name, entry.permissions_path, object_id)
-            out.calls += 1
+                object_id = required_field(item, entry.permissions_id_field or entry.id_field, where)
+            if entry.read_acl is not None:
+                perms = entry.read_acl(self.adapter, deployment, object_id)
+            else:
+                perms = self.adapter.get_permissions(deployment, entry.permissions_path, object_id)
+            out.calls += entry.acl_calls
             resource = entry.resource(ws, item, perms)
             out.entitlements.extend(acl_entitlements(self.directory, ws.scope, resource, perms, out.tally))
             if entry.derived is not None:
                 out.entitlements.extend(entry.derived(self.directory, ws.scope, resource, item, out.tally))
+        return out
+
+    def entitlements(self, ws: WorkspaceRef) -> TaskOutput:
+        """The SCIM entitlements the workspace grants (workspace-access, allow-cluster-create, ...),
+        held by its users, service principals and groups (expanded to their members)."""
+        out = TaskOutput(calls=3)
+        resource = Resource("workspace_entitlement", ws.workspace_id, ws.name, ws.workspace_id, ws.name, ws.production)
+        for holder in self.adapter.list_entitlement_holders(ws.deployment_name):
+            values = [str(e.get("value") or "") for e in holder.get("entitlements") or []]
+            if not values:
+                continue
+            principal = self.directory.principals.get(str(holder.get("id") or ""))
+            if principal is None:
+                out.tally.note("unknown_principal", f"entitlements in {ws.deployment_name}: {holder.get('id')}")
+                continue
+            for value in values:
+                if not entitlement_kind().accepts(value):
+                    out.tally.note("unknown_value", f"{ws.deployment_name}: entitlement {value!r}")
+                    continue
+                out.entitlements.extend(self.directory.expand(ws.scope, principal, resource, value))
         return out
 
     def last_use(self, ws: WorkspaceRef) -> TaskOutput:
@@ -274,6 +300,12 @@ class DatabricksTasks:
             out.entitlements.extend(grant_entitlements(self.directory, scope, res, grants, out.tally))
             out.entitlements.extend(owner_entitlements(self.directory, scope, res, out.tally))
         return out
+
+
+def entitlement_kind() -> ResourceKind:
+    kind = resource_kind("workspace_entitlement")
+    assert kind is not None
+    return kind
 
 
 def _in_schema(adapter: DatabricksAdapter, child: SchemaChildKind, catalog: str, schema: str, ws: str) -> list[dict[str, Any]]:

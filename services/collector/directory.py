@@ -148,6 +148,10 @@ class PrincipalIndex:
             return local or self.by_group_name.get(name)
         if entry.get("service_principal_name"):
             return self.by_app_id.get(str(entry["service_principal_name"]))
+        if entry.get("principal"):  # a secret ACL names any principal by its name alone
+            name = str(entry["principal"])
+            local = self.local.get((workspace_id, name)) if workspace_id else None
+            return local or self.by_name(name)
         return None
 
     def by_name(self, name: str) -> Principal | None:

@@ -9,7 +9,7 @@ normalized form needs raises :class:`IncompletePayloadError`, which fails that s
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -151,6 +151,56 @@ def run_as_entitlements(
         tally.note("unknown_principal", f"job {resource.id}: run as {name}")
         return
     yield Entitlement(scope, principal, resource, RUN_AS)
+
+
+def named_resource(
+    kind: str, id_field: str, name_field: str
+) -> Callable[[WorkspaceRef, dict[str, Any], dict[str, Any]], Resource]:
+    """The transform of a listed kind whose items carry an id and a name (pipelines, pools, ...);
+    an owner (IS_OWNER) and a run-as identity are kept when the object has them."""
+
+    def resource(ws: WorkspaceRef, item: dict[str, Any], permissions: dict[str, Any]) -> Resource:
+        item_id = required_field(item, id_field, kind)
+        run_as = run_as_name(item)
+        return Resource(
+            kind,
+            f"{ws.workspace_id}/{item_id}",
+            str(item.get(name_field) or item_id),
+            ws.workspace_id,
+            ws.name,
+            ws.production,
+            owner_of(permissions),
+            (("run_as", run_as),) if run_as else (),
+        )
+
+    return resource
+
+
+def secret_acl(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """A secret scope's ACL (``secrets/acls/list``: principal and READ | WRITE | MANAGE) in the
+    permissions API's shape; ``principal`` names a user, a group or a service principal."""
+    return {
+        "access_control_list": [
+            {
+                "principal": str(item.get("principal") or ""),
+                "all_permissions": [{"permission_level": item.get("permission"), "inherited": False}],
+            }
+            for item in items
+        ]
+    }
+
+
+def token_holder(
+    directory: PrincipalIndex, scope: str, resource: Resource, token: dict[str, Any], tally: Tally
+) -> Iterator[Entitlement]:
+    """A personal access token is held by its owner (HOLDER), last used on ``last_used_day``."""
+    owner = str(token.get("owner_id") or "")
+    principal = directory.principals.get(owner)
+    if principal is None:
+        tally.note("unknown_principal", f"token {resource.id}: owner {owner or '(none)'}")
+        return
+    day = token.get("last_used_day")
+    yield Entitlement(scope, principal, resource, "HOLDER", last_used_at=int(day) * 1000 if day else None)
 
 
 def compute_resource(ws: WorkspaceRef, kind: str, item: dict[str, Any]) -> Resource:

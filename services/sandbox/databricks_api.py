@@ -14,8 +14,9 @@ from starlette.routing import Mount
 
 from services.events.resource_kinds import kind_for_request_type
 from services.sandbox.databricks_auth import OidcApi, oidc_routes
+from services.sandbox.databricks_objects import LISTINGS, ObjectsApi, acl_object, object_routes
 from services.sandbox.databricks_scim import ScimApi
-from services.sandbox.model import ADMINS, Compute, Grant, Job, Workspace, WsObject, local_group_id
+from services.sandbox.model import ADMINS, AclObject, Compute, Grant, Job, Workspace, WsObject, local_group_id
 from services.sandbox.runtime import SandboxRuntime
 from services.sandbox.wire import (
     ApiError,
@@ -28,13 +29,6 @@ from services.sandbox.wire import (
     token_page,
 )
 
-OBJECT_TYPES = {
-    "jobs": "job",
-    "clusters": "cluster",
-    "sql/warehouses": "warehouses",  # the permission object id is /sql/warehouses/<id> (terraform permission_definitions.go)
-    "notebooks": "notebook",
-    "directories": "directory",
-}
 OBJECT_KINDS = {"notebooks": "NOTEBOOK", "directories": "DIRECTORY"}
 
 
@@ -130,8 +124,12 @@ class DatabricksApi:
         return {}
 
     # -- object permissions -------------------------------------------------------------------
-    def _object(self, ws: Workspace, kind: str, oid: str) -> Job | Compute | WsObject:
-        if kind == "jobs":
+    def _object(self, ws: Workspace, kind: str, oid: str) -> Job | Compute | WsObject | AclObject:
+        if kind in ACL_OBJECT_KINDS:
+            found = acl_object(ws, kind, oid)
+            if found is not None:
+                return found
+        elif kind == "jobs":
             job = self.rt.jobs.get((ws.workspace_id, int(oid) if oid.isdigit() else -1))
             if job is not None:
                 return job
@@ -145,15 +143,18 @@ class DatabricksApi:
                     return obj
         else:
             raise bad_request(f"unsupported object type {kind!r}")
-        raise not_found(f"{OBJECT_TYPES[kind].capitalize()} {oid}")
+        raise not_found(f"{_object_type(kind).capitalize()} {oid}")
 
-    def _acl(self, ws: Workspace, obj: Job | Compute | WsObject) -> list[dict[str, Any]]:
+    def _acl(self, ws: Workspace, obj: Job | Compute | WsObject | AclObject) -> list[dict[str, Any]]:
         """The ACL as the API renders it. The workspace's ``admins`` hold CAN_MANAGE on every job,
         cluster and warehouse, inherited from the root object (``/jobs/``; databrickslabs/migrate#168;
         terraform-provider-databricks cannot set ``admins`` to none on these types)."""
         admins = Grant(local_group_id(ws.workspace_id, ADMINS), "CAN_MANAGE")
         if isinstance(obj, Job):
             return render_acl(self.rt.state, [Grant(obj.owner_id, "IS_OWNER"), *obj.acl], [(admins, "/jobs/")])
+        if isinstance(obj, AclObject):
+            owner = [Grant(obj.owner_id, "IS_OWNER")] if obj.owner_id else []
+            return render_acl(self.rt.state, [*owner, *obj.acl])
         inherited: list[tuple[Grant, str]] = []
         if isinstance(obj, Compute):
             inherited = [(admins, "/clusters/" if obj in ws.clusters else "/sql/warehouses/")]
@@ -170,7 +171,7 @@ class DatabricksApi:
         self.require_admin(request, ws, f"the permissions of /{kind}/{oid}")
         return {
             "object_id": f"/{kind}/{oid}",
-            "object_type": OBJECT_TYPES[kind],
+            "object_type": _object_type(kind),
             "access_control_list": self._acl(ws, obj),
         }
 
@@ -191,16 +192,16 @@ class DatabricksApi:
                 raise bad_request(f"unknown principal in {entry}")
             level = str(entry.get("permission_level", ""))
             if catalogued is not None and not catalogued.accepts(level):
-                raise bad_request(f"Permission level {level} is not supported for {OBJECT_TYPES[kind]} objects.")
+                raise bad_request(f"Permission level {level} is not supported for {_object_type(kind)} objects.")
             if entry.get("group_name") == ADMINS and level != "CAN_MANAGE":
                 raise bad_request(f"Cannot change permissions for group 'admins' to {level or 'None'}.")
-            if level == "IS_OWNER" and isinstance(obj, Job):
+            if level == "IS_OWNER" and _has_owner(obj):
                 owners.append(pid)
             elif level:
                 grants.append(Grant(pid, level))
         if len(owners) > 1:
-            raise bad_request("The job must have exactly one owner.")
-        if owners and isinstance(obj, Job):
+            raise bad_request(f"The {'job' if isinstance(obj, Job) else 'pipeline'} must have exactly one owner.")
+        if owners and isinstance(obj, (Job, AclObject)):
             obj.owner_id = owners[0]
         if request.method == "PUT":
             obj.acl = grants
@@ -316,6 +317,20 @@ class DatabricksApi:
         return out
 
 
+ACL_OBJECT_KINDS = frozenset({listing.kind for listing in LISTINGS} | {"authorization"})
+
+
+def _object_type(kind: str) -> str:
+    """The permissions API's ``object_type`` for a path (terraform permission_definitions.go)."""
+    catalogued = kind_for_request_type(kind)
+    return catalogued.object_type or kind if catalogued is not None else kind
+
+
+def _has_owner(obj: Job | Compute | WsObject | AclObject) -> bool:
+    """Jobs and pipelines have exactly one IS_OWNER (terraform-provider-databricks#303)."""
+    return isinstance(obj, Job) or (isinstance(obj, AclObject) and obj.owner_id is not None)
+
+
 def databricks_routes(api: DatabricksApi, scim_api: ScimApi, uc_routes: list[Any]) -> list[Any]:
     acct = "/api/2.0/accounts/{aid}"
     scim = [
@@ -338,6 +353,7 @@ def databricks_routes(api: DatabricksApi, scim_api: ScimApi, uc_routes: list[Any
         route("/api/2.0/sql/warehouses", api.warehouses_list),
         route("/api/2.0/workspace/list", api.workspace_list),
         route("/api/2.0/workspace/get-status", api.workspace_status),
+        *object_routes(ObjectsApi(api.rt, api.ws, api.visible)),
         *uc_routes,
     ]
     return [

@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from services.sandbox.model import LOCAL_GROUPS, local_group_id
+from services.sandbox.model import ADMINS, LOCAL_GROUPS, Workspace, local_group_id
 from services.sandbox.runtime import SandboxRuntime
 from services.sandbox.scim_query import scim_page
 from services.sandbox.wire import ApiError, bad_request, json_body
@@ -84,11 +84,20 @@ class ScimApi:
                 "id": local_group_id(ws.workspace_id, name),
                 "displayName": name,
                 "members": self._member_refs(self.rt.state.local_members(ws, name)),
-                "entitlements": [],
+                "entitlements": self._entitlements(request, local_group_id(ws.workspace_id, name)),
                 "meta": {"resourceType": "WorkspaceGroup"},
             }
             for name in LOCAL_GROUPS.values()
         ]
+
+    def _entitlements(self, request: Request, principal_id: str) -> list[dict[str, str]]:
+        """SCIM ``entitlements`` are a workspace's (workspace-access, databricks-sql-access,
+        allow-cluster-create, allow-instance-pool-create; SDK iam.py ``User.entitlements``): the
+        workspace's SCIM shows them, the account's does not."""
+        ws = self.rt.workspace(request.path_params.get("deployment", ""))
+        if ws is None:
+            return []
+        return [{"value": value} for value in ws.entitlements.get(principal_id, [])]
 
     # -- SCIM ---------------------------------------------------------------------------------
     def _roles(self, request: Request, principal_id: str) -> list[dict[str, str]]:
@@ -100,10 +109,16 @@ class ScimApi:
 
     async def scim_users(self, request: Request) -> dict[str, Any]:
         parents = self._parents()
+        ws = self.rt.workspace(request.path_params.get("deployment", ""))
+        members = self.rt.state.workspace_user_ids(ws) if ws is not None else None
         users = [
-            {**self._user(u.id, parents), "roles": self._roles(request, u.id)}
+            {
+                **self._user(u.id, parents),
+                "roles": self._roles(request, u.id),
+                "entitlements": self._entitlements(request, u.id),
+            }
             for u in self.rt.state.users.values()
-            if u.in_databricks
+            if u.in_databricks and (members is None or u.id in members)  # a workspace lists its own users
         ]
         return scim_page(request, users)
 
@@ -112,7 +127,7 @@ class ScimApi:
         ``AccountGroupsV2API.list``: "members should be retrieved by iterating through Get group
         details"); they come from ``GET /Groups/{id}``. Workspace SCIM still lists them."""
         parents = self._parents()
-        groups = [self._group(gid, parents) for gid in self.rt.state.groups]
+        groups = [{**self._group(gid, parents), "entitlements": self._entitlements(request, gid)} for gid in self.rt.state.groups]
         if "aid" in request.path_params:
             for group in groups:
                 group.pop("members", None)
@@ -130,7 +145,7 @@ class ScimApi:
                 "roles": self._roles(request, sp.id),
                 "active": sp.active,
                 "groups": parents.get(sp.id, []),
-                "entitlements": [],
+                "entitlements": self._entitlements(request, sp.id),
             }
             for sp in self.rt.state.service_principals.values()
         ]
@@ -169,20 +184,61 @@ class ScimApi:
         return self._group(gid, self._parents())
 
     async def scim_patch_group(self, request: Request) -> dict[str, Any]:
+        """SCIM PATCH of a group's members (RFC 7644 §3.5.2): ``add`` and ``replace`` with a
+        ``members`` value list, ``remove`` by ``members[value eq "<id>"]`` or a value list. A
+        remove without a path is a 400 ``noTarget`` (§3.5.2.2); an unknown member is a 400. In a
+        workspace, the local ``admins`` / ``users`` are patched too: their membership is the
+        workspace's access (without identity federation, the only way to change it)."""
         gid = request.path_params["gid"]
         group = self.rt.state.groups.get(gid)
-        if group is None:
+        local = self.rt.state.local_group(gid) if "deployment" in request.path_params else None
+        if group is None and local is None:
             raise ApiError(404, "RESOURCE_DOES_NOT_EXIST", f"Group with id {gid} not found.")
+        if group is not None:
+            members = list(group.members)
+        else:
+            assert local is not None
+            members = self.rt.state.local_members(*local)
         for op in (await json_body(request)).get("Operations") or []:
-            if str(op.get("op", "")).lower() != "remove":
-                raise bad_request(f"unsupported SCIM patch op {op.get('op')!r}")
-            path = str(op.get("path", ""))
-            if path.startswith("members[value eq"):
-                ids = [path.split('"')[1]]
-            elif path == "members":
-                ids = [str(v.get("value")) for v in op.get("value") or []]
-            else:
-                raise bad_request(f"unsupported SCIM patch path {path!r}")
-            group.members = [m for m in group.members if m not in ids]
+            members = self._apply(members, op, gid)
+        if group is not None:
+            group.members = members
+        else:
+            assert local is not None
+            self._set_local_members(local[0], local[1], members)
         self.rt.changed()
         return {}
+
+    def _apply(self, members: list[str], op: dict[str, Any], gid: str) -> list[str]:
+        kind, path = str(op.get("op", "")).lower(), str(op.get("path") or "")
+        values = [str(v.get("value")) for v in op.get("value") or [] if isinstance(v, dict)]
+        if kind == "remove":
+            if not path:
+                raise ApiError(400, "INVALID_PARAMETER_VALUE", "noTarget: a remove operation needs a path")
+            if path.startswith("members[value eq"):
+                values = [path.split('"')[1]]
+            elif path != "members":
+                raise bad_request(f"unsupported SCIM patch path {path!r}")
+            return [m for m in members if m not in values]
+        if kind not in ("add", "replace") or path not in ("members", ""):
+            raise bad_request(f"unsupported SCIM patch operation {op.get('op')!r} on {path!r}")
+        for value in values:
+            if (
+                value == gid
+                or value not in self.rt.state.users
+                and value not in self.rt.state.groups
+                and value not in self.rt.state.service_principals
+            ):
+                raise bad_request(f"Member {value} not found.")
+        return values if kind == "replace" else members + [v for v in values if v not in members]
+
+    def _set_local_members(self, ws: Workspace, name: str, members: list[str]) -> None:
+        """``admins`` members hold ADMIN, ``users`` members are assigned (local_members' inverse)."""
+        for pid in set(ws.assignments) | set(members):
+            if name == ADMINS:  # leaving admins leaves a workspace user; joining it makes one an admin
+                perms = [p for p in ws.assignments.get(pid, []) if p != "ADMIN"] or ["USER"]
+                ws.assignments[pid] = [*perms, "ADMIN"] if pid in members else perms
+            elif pid not in members:
+                ws.assignments.pop(pid, None)
+            elif pid not in ws.assignments:
+                ws.assignments[pid] = ["USER"]

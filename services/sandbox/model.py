@@ -90,6 +90,39 @@ class Compute:
 
 
 @dataclass
+class AclObject:
+    """A workspace object the generic permissions API serves beside jobs and compute: a pipeline,
+    cluster policy, instance pool, serving endpoint, registered model, experiment, Git folder, or
+    the workspace's one ``/authorization/tokens`` object. Keyed in ``Workspace.acl_objects`` by
+    its permissions path (``pipelines``, ``cluster-policies``, ...)."""
+
+    id: str
+    name: str
+    acl: list[Grant] = field(default_factory=list)
+    owner_id: str | None = None  # IS_OWNER: a pipeline keeps exactly one
+    run_as_id: str | None = None  # a pipeline's run-as identity
+    production: bool = False
+
+
+@dataclass
+class SecretScope:
+    name: str
+    acl: list[Grant] = field(default_factory=list)  # READ | WRITE | MANAGE (secrets/acls API)
+
+
+@dataclass
+class Token:
+    """A personal access token (token-management API): who holds it, and when it was last used."""
+
+    token_id: str
+    owner_id: str
+    comment: str
+    creation_time: int  # epoch ms
+    expiry_time: int  # epoch ms; -1: never expires
+    last_used_day: int | None = None  # epoch ms of the day it was last used
+
+
+@dataclass
 class Workspace:
     workspace_id: int
     name: str
@@ -107,6 +140,11 @@ class Workspace:
     identity_federation: bool = True
     # clusters the jobs' runs created: clusters/list returns those terminated in the last 30 days
     job_clusters: list[Compute] = field(default_factory=list)
+    acl_objects: dict[str, list[AclObject]] = field(default_factory=dict)  # permissions path -> objects
+    secret_scopes: list[SecretScope] = field(default_factory=list)
+    tokens: list[Token] = field(default_factory=list)
+    # SCIM entitlements granted in this workspace: principal id -> workspace-access, allow-cluster-create, ...
+    entitlements: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -188,6 +226,19 @@ class SandboxState:
         if name == ADMINS:
             return [pid for pid, perms in ws.assignments.items() if "ADMIN" in perms]
         return list(ws.assignments)
+
+    def workspace_user_ids(self, ws: Workspace) -> set[str]:
+        """Users and service principals of a workspace: its ``users`` group's members at any depth."""
+        out: set[str] = set()
+        stack = list(self.local_members(ws, USERS))
+        while stack:
+            pid = stack.pop()
+            if pid in out:
+                continue
+            out.add(pid)
+            if pid in self.groups:
+                stack.extend(self.groups[pid].members)
+        return {pid for pid in out if pid in self.users or pid in self.service_principals}
 
     def account_user_ids(self) -> list[str]:
         """``account users``: every user and service principal of the account."""

@@ -43,6 +43,18 @@ from services.sandbox.truth_records import TruthEntitlement as Entitlement
 from services.sandbox.truth_records import TruthPrincipal as Principal
 from services.sandbox.truth_records import TruthResource as Resource
 
+# the resource type of each permissions path, written out here rather than read from the catalogue
+ACL_OBJECT_TYPES = {
+    "pipelines": "pipeline",
+    "cluster-policies": "cluster_policy",
+    "instance-pools": "instance_pool",
+    "serving-endpoints": "serving_endpoint",
+    "registered-models": "registered_model",
+    "experiments": "experiment",
+    "repos": "repo",
+    "authorization": "token_usage",
+}
+
 
 class _Truth:
     def __init__(self, state: SandboxState) -> None:
@@ -146,6 +158,40 @@ class _Truth:
                     yield from self.expand(scope, grant, res)
                 yield from self.expand(scope, admins_manage, res, "/clusters/" if kind == "cluster" else "/sql/warehouses/")
         yield from self._objects(scope, ws)
+        yield from self._acl_objects(scope, ws)
+        yield from self._secrets_and_tokens(scope, ws)
+
+    def _acl_objects(self, scope: str, ws: Workspace) -> Iterator[Entitlement]:
+        """Pipelines (owner, ACL, run-as), policies, pools, endpoints, models, experiments, Git
+        folders and ``/authorization/tokens``: their ACLs, as the permissions API gives them."""
+        wid = str(ws.workspace_id)
+        for path, objects in ws.acl_objects.items():
+            kind = ACL_OBJECT_TYPES[path]
+            for obj in objects:
+                owner = self.principals[obj.owner_id].name if obj.owner_id else None
+                tags = (("run_as", self.principals[obj.run_as_id].name),) if obj.run_as_id else ()
+                res = Resource(kind, f"{wid}/{obj.id}", obj.name, wid, ws.name, ws.production, owner, tags)
+                grants = [Grant(obj.owner_id, "IS_OWNER")] if obj.owner_id else []
+                for grant in grants + obj.acl:
+                    yield from self.expand(scope, grant, res)
+                if obj.run_as_id:
+                    yield Entitlement(scope, self.principals[obj.run_as_id], res, "RUN_AS", (), None)
+
+    def _secrets_and_tokens(self, scope: str, ws: Workspace) -> Iterator[Entitlement]:
+        """Secret scope ACLs, personal access tokens (HOLDER, never expanded) and the SCIM
+        entitlements (expanded through groups like a grant: ``users`` holds workspace-access)."""
+        wid = str(ws.workspace_id)
+        for secret in ws.secret_scopes:
+            res = Resource("secret_scope", f"{wid}/{secret.name}", secret.name, wid, ws.name, ws.production)
+            for grant in secret.acl:
+                yield from self.expand(scope, grant, res)
+        for token in ws.tokens:
+            res = Resource("personal_access_token", f"{wid}/{token.token_id}", token.comment, wid, ws.name, ws.production)
+            yield Entitlement(scope, self.principals[token.owner_id], res, "HOLDER", (), None)
+        res = Resource("workspace_entitlement", wid, ws.name, wid, ws.name, ws.production)
+        for pid, values in ws.entitlements.items():
+            for value in values:
+                yield from self.expand(scope, Grant(pid, value), res)
 
     def _objects(self, scope: str, ws: Workspace) -> Iterator[Entitlement]:
         wid = str(ws.workspace_id)

@@ -1,0 +1,171 @@
+"""Deterministic workspace objects beyond jobs and compute, as real workspaces have them.
+
+Pipelines (with an owner and a run-as identity), cluster policies, instance pools, serving
+endpoints, workspace-registry models, MLflow experiments, Git folders, the ``/authorization/tokens``
+object, secret scopes, personal access tokens and the SCIM entitlements each workspace grants.
+Grants go mostly to team groups, as in the rest of the scenario.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from services.sandbox.model import (
+    ADMINS,
+    USERS,
+    AclObject,
+    Grant,
+    SandboxState,
+    SecretScope,
+    Token,
+    Workspace,
+    local_group_id,
+)
+from services.sandbox.scenario_people import EPOCH_MS
+
+DAY_MS = 86_400_000
+PIPELINE_LEVELS = ("CAN_VIEW", "CAN_RUN", "CAN_VIEW", "CAN_MANAGE")
+ENDPOINT_LEVELS = ("CAN_QUERY", "CAN_QUERY", "CAN_VIEW", "CAN_MANAGE")
+MODEL_LEVELS = ("CAN_READ", "CAN_EDIT", "CAN_MANAGE_STAGING_VERSIONS", "CAN_MANAGE_PRODUCTION_VERSIONS")
+Grants = Callable[[tuple[str, ...], int, int], list[Grant]]
+
+
+class ObjectPools:
+    """Who the workspace's objects are granted to: its team groups, its users, its principals."""
+
+    def __init__(self, state: SandboxState, rng: random.Random, grants: Grants, owner: Callable[[], str]) -> None:
+        self.state, self.rng, self.grants, self.owner = state, rng, grants, owner
+
+    def hex_id(self, bits: int = 64) -> str:
+        return f"{self.rng.getrandbits(bits):0{bits // 4}x}"
+
+    def workspace_user(self, ws: Workspace) -> str | None:
+        users = sorted(pid for pid in self.state.workspace_user_ids(ws) if pid in self.state.users)
+        return self.rng.choice(users) if users else None
+
+
+def add_workspace_objects(state: SandboxState, rng: random.Random, grants: Grants, owner: Callable[[], str]) -> None:
+    pools = ObjectPools(state, rng, grants, owner)
+    for n, ws in enumerate(state.workspaces.values()):
+        team = ws.name.split("-")[0]
+        ws.acl_objects = {
+            "pipelines": _pipelines(pools, ws, team),
+            "cluster-policies": [
+                AclObject(pools.hex_id(), f"{team}-policy-{p}", grants(("CAN_USE",), 1, 2)) for p in range(rng.randint(1, 2))
+            ],
+            "instance-pools": [
+                AclObject(f"{rng.getrandbits(32):04d}-{pools.hex_id(32)}-pool", f"{team}-pool", grants(("CAN_ATTACH_TO",), 1, 2))
+                for _ in range(1 if n % 2 == 0 else 0)
+            ],
+            "serving-endpoints": [
+                AclObject(pools.hex_id(128), f"{team}-endpoint", grants(ENDPOINT_LEVELS, 1, 2), production=ws.production)
+                for _ in range(1 if n % 3 != 1 else 0)
+            ],
+            "registered-models": [
+                AclObject(pools.hex_id(128), f"{team}-model", grants(MODEL_LEVELS, 1, 2), production=ws.production)
+                for _ in range(1 if n % 3 == 0 else 0)
+            ],
+            "experiments": [
+                AclObject(str(rng.randint(10**15, 10**16)), f"/Shared/{team}/experiment", grants(("CAN_READ", "CAN_EDIT"), 0, 1))
+            ],
+            "repos": _repos(pools, ws, team),
+            # the admins' CAN_MANAGE on /authorization/tokens is direct: terraform adds it back on every
+            # write (permission_definitions.go, ObjectIdMatches("/authorization/tokens") -> AddAdmin)
+            "authorization": [
+                AclObject(
+                    "tokens",
+                    "tokens",
+                    [
+                        Grant(local_group_id(ws.workspace_id, ADMINS), "CAN_MANAGE"),
+                        Grant(local_group_id(ws.workspace_id, USERS), "CAN_USE")
+                        if rng.random() < 0.7
+                        else grants(("CAN_USE",), 1, 1)[0],
+                    ],
+                )
+            ],
+        }
+        ws.secret_scopes = _secret_scopes(pools, ws, team)
+        ws.tokens = _tokens(pools, ws)
+        ws.entitlements = _entitlements(pools, ws)
+
+
+def _pipelines(pools: ObjectPools, ws: Workspace, team: str) -> list[AclObject]:
+    out = []
+    for n in range(pools.rng.randint(1, 2)):
+        owner = pools.owner()
+        sps = sorted(pools.state.service_principals)
+        run_as = pools.rng.choice(sps) if ws.production and sps and pools.rng.random() < 0.7 else owner
+        out.append(
+            AclObject(
+                f"{pools.hex_id(32)}-{pools.hex_id(16)}-{pools.hex_id(16)}",
+                f"{team}-{'prod' if ws.production else 'dev'}-pipeline-{n}",
+                pools.grants(PIPELINE_LEVELS, 1, 2),
+                owner_id=owner,
+                run_as_id=run_as,
+                production=ws.production,
+            )
+        )
+    return out
+
+
+def _repos(pools: ObjectPools, ws: Workspace, team: str) -> list[AclObject]:
+    user = pools.workspace_user(ws)
+    if user is None:
+        return []
+    name = pools.state.users[user].user_name
+    acl = [Grant(user, "CAN_MANAGE"), *pools.grants(("CAN_READ", "CAN_RUN"), 0, 1)]
+    return [AclObject(str(pools.rng.randint(10**14, 10**15)), f"/Repos/{name}/{team}-pipelines", acl)]
+
+
+def _secret_scopes(pools: ObjectPools, ws: Workspace, team: str) -> list[SecretScope]:
+    scopes = []
+    for n in range(pools.rng.randint(1, 2)):
+        acl = [Grant(local_group_id(ws.workspace_id, ADMINS), "MANAGE"), *pools.grants(("READ", "READ", "WRITE"), 1, 2)]
+        if ws.production and pools.state.service_principals:
+            acl.append(Grant(pools.rng.choice(sorted(pools.state.service_principals)), "READ"))
+        scopes.append(SecretScope(f"{team}-secrets-{n}", _one_per_principal(acl)))
+    return scopes
+
+
+def _one_per_principal(acl: list[Grant]) -> list[Grant]:
+    """A secret ACL holds one permission per principal (secrets/acls/put replaces it)."""
+    seen: dict[str, Grant] = {}
+    for grant in acl:
+        seen.setdefault(grant.principal_id, grant)
+    return list(seen.values())
+
+
+def _tokens(pools: ObjectPools, ws: Workspace) -> list[Token]:
+    out = []
+    for n in range(pools.rng.randint(1, 3)):
+        holder = pools.workspace_user(ws)
+        if holder is None:
+            break
+        created = EPOCH_MS - pools.rng.randint(10, 600) * DAY_MS
+        never = pools.rng.random() < 0.3
+        used = None if pools.rng.random() < 0.25 else (EPOCH_MS - pools.rng.randint(0, 200) * DAY_MS) // DAY_MS * DAY_MS
+        out.append(Token(pools.hex_id(128), holder, f"token {n}", created, -1 if never else created + 365 * DAY_MS, used))
+    return out
+
+
+def _entitlements(pools: ObjectPools, ws: Workspace) -> dict[str, list[str]]:
+    """``users`` has workspace-access and databricks-sql-access, as every workspace's defaults do;
+    some groups and people may create clusters, a principal may create instance pools."""
+    out = {local_group_id(ws.workspace_id, USERS): ["workspace-access", "databricks-sql-access"]}
+    assigned_groups = sorted(pid for pid in ws.assignments if pid in pools.state.groups)
+    if assigned_groups and pools.rng.random() < 0.5:  # entitlements go to the workspace's own principals
+        _grant(out, pools.rng.choice(assigned_groups), "allow-cluster-create")
+    user = pools.workspace_user(ws)
+    if user is not None and pools.rng.random() < 0.4:
+        _grant(out, user, "allow-cluster-create")
+    sps = sorted(pools.state.service_principals)
+    if sps and pools.rng.random() < 0.3:
+        _grant(out, pools.rng.choice(sps), "allow-instance-pool-create")
+    return out
+
+
+def _grant(entitlements: dict[str, list[str]], principal_id: str, value: str) -> None:
+    held = entitlements.setdefault(principal_id, [])
+    if value not in held:
+        held.append(value)
