@@ -37,16 +37,20 @@ def sequential_sample(adapter: DatabricksAdapter, deployments: list[str]) -> int
     for ws in deployments:
         for entry in LISTED_KINDS:
             items = entry.list(adapter, ws)
-            calls += 1
+            calls += entry.calls
             for item in items:
                 if entry.skip is not None and entry.skip(item):
                     continue
                 oid = str(item[entry.id_field])
                 if entry.detail is not None:
-                    entry.detail(adapter, ws, oid)
+                    item = entry.detail(adapter, ws, oid)
+                    oid = str(item[entry.permissions_id_field or entry.id_field])
                     calls += 1
-                adapter.get_permissions(ws, entry.permissions_path, oid)
-                calls += 1
+                if entry.read_acl is not None:
+                    entry.read_acl(adapter, ws, oid)
+                else:
+                    adapter.get_permissions(ws, entry.permissions_path, oid)
+                calls += entry.acl_calls
     ws = deployments[0]
     catalog = adapter.list_catalogs(ws)[0]["name"]
     calls += 1
@@ -123,7 +127,7 @@ def measure(args: argparse.Namespace) -> Figures:
         export_s = time.perf_counter() - export_started
         adapter = DatabricksAdapter(DatabricksTarget.from_settings(settings))
         subset = [w.deployment_name for w in report.result.workspaces[:2]]
-        adapter.list_jobs(subset[0])  # client construction outside the timing, as in the full run
+        adapter.list_objects(subset[0], "jobs")  # client construction outside the timing, as in the full run
         seq_started = time.perf_counter()
         seq_calls = sequential_sample(adapter, subset)
         seq_wall = time.perf_counter() - seq_started

@@ -144,6 +144,15 @@ OBJECT_LISTS: dict[str, Callable[[WorkspaceClient], Iterable[Any]]] = {
 }
 
 
+# the metastore's securables outside the catalog tree (databricks-sdk-py catalog.py, sharing.py)
+METASTORE_LISTS: dict[str, Callable[[WorkspaceClient], Iterable[Any]]] = {
+    "storage_credential": lambda w: w.storage_credentials.list(),
+    "external_location": lambda w: w.external_locations.list(),
+    "connection": lambda w: w.connections.list(),
+    "share": lambda w: w.shares.list_shares(),
+}
+
+
 def _as_dicts(items: Iterable[Any]) -> list[dict[str, Any]]:
     return [item.as_dict() for item in items]
 
@@ -353,6 +362,19 @@ class DatabricksAdapter:
 
     def list_volumes(self, ws: str, catalog: str, schema: str) -> list[dict[str, Any]]:
         return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).volumes.list(catalog, schema)))
+
+    def list_functions(self, ws: str, catalog: str, schema: str) -> list[dict[str, Any]]:
+        return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).functions.list(catalog, schema)))
+
+    def list_models(self, ws: str, catalog: str, schema: str) -> list[dict[str, Any]]:
+        return self.call(
+            f"workspace {ws}",
+            lambda: _as_dicts(self.workspace(ws).registered_models.list(catalog_name=catalog, schema_name=schema)),
+        )
+
+    def list_securables(self, ws: str, kind: str) -> list[dict[str, Any]]:
+        """The metastore's securables of one kind that are not nested in a catalog."""
+        return self.call(f"workspace {ws}", lambda: _as_dicts(METASTORE_LISTS[kind](self.workspace(ws))))
 
     def list_grants(self, ws: str, securable_type: str, full_name: str) -> list[dict[str, Any]]:
         """Direct grants on one securable (``securable_type`` lowercase: catalog, schema, ...)."""

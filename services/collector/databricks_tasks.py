@@ -21,7 +21,14 @@ from services.adapters.databricks import DatabricksAdapter
 from services.collector.directory import PrincipalIndex, required_field
 from services.collector.entitlement import Resource
 from services.collector.errors import IncompletePayloadError
-from services.collector.kinds import LISTED_KINDS, SCHEMA_CHILD_KINDS, ListedKind, SchemaChildKind, tree_resource
+from services.collector.kinds import (
+    LISTED_KINDS,
+    METASTORE_KINDS,
+    SCHEMA_CHILD_KINDS,
+    ListedKind,
+    SchemaChildKind,
+    tree_resource,
+)
 from services.collector.production import ProductionRules
 from services.collector.scheduler import Task, TaskOutput
 from services.collector.transform import (
@@ -270,6 +277,24 @@ class DatabricksTasks:
         out.entitlements.extend(owner_entitlements(self.directory, scope, resource, out.tally))
         for info in self.router.call(mid, self.adapter.list_catalogs):
             out.followups.append(Task(scope, f"catalog {info.get('name')}", partial(self.catalog, mid, info), 2))
+        out.followups.append(
+            Task(scope, f"metastore {mid} credentials, locations, connections, shares", partial(self.metastore_level, mid), 2)
+        )
+        return out
+
+    def metastore_level(self, mid: str) -> TaskOutput:
+        """Storage credentials, external locations, connections and shares: grants and owners."""
+        scope, out = f"metastore:{mid}", TaskOutput()
+        for kind, with_grants in METASTORE_KINDS:
+            out.calls += 1
+            for info in self.router.call(mid, partial(_securables_of, self.adapter, kind.name)):
+                name = required_field(info, "name", kind.name)
+                resource = uc_resource(kind.name, mid, {**info, "full_name": name}, (), rules=self.rules)
+                if with_grants:
+                    grants = self.router.call(mid, partial(_grants_of, self.adapter, kind.securable_type or kind.name, name))
+                    out.calls += 1
+                    out.entitlements.extend(grant_entitlements(self.directory, scope, resource, grants, out.tally))
+                out.entitlements.extend(owner_entitlements(self.directory, scope, resource, out.tally))
         return out
 
     def catalog(self, mid: str, info: dict[str, Any]) -> TaskOutput:
@@ -287,7 +312,7 @@ class DatabricksTasks:
         return out
 
     def schema(self, mid: str, info: dict[str, Any], tags: tuple[tuple[str, str], ...]) -> TaskOutput:
-        scope, out = f"metastore:{mid}", TaskOutput(calls=3)
+        scope, out = f"metastore:{mid}", TaskOutput(calls=len(SCHEMA_CHILD_KINDS))
         resource = uc_resource("schema", mid, info, tags, rules=self.rules)
         catalog, schema = resource.name.split(".", 1)
         securables = [("schema", resource)]
@@ -295,7 +320,8 @@ class DatabricksTasks:
             for item in self.router.call(mid, partial(_in_schema, self.adapter, child, catalog, schema)):
                 securables.append((child.kind.name, uc_resource(child.kind.name, mid, item, tags, rules=self.rules)))
         for kind, res in securables:
-            grants = self.router.call(mid, partial(_grants_of, self.adapter, kind, res.name))
+            securable_type = _kind_of(kind).securable_type or kind  # a model is granted as a function
+            grants = self.router.call(mid, partial(_grants_of, self.adapter, securable_type, res.name))
             out.calls += 1
             out.entitlements.extend(grant_entitlements(self.directory, scope, res, grants, out.tally))
             out.entitlements.extend(owner_entitlements(self.directory, scope, res, out.tally))
@@ -303,9 +329,17 @@ class DatabricksTasks:
 
 
 def entitlement_kind() -> ResourceKind:
-    kind = resource_kind("workspace_entitlement")
-    assert kind is not None
+    return _kind_of("workspace_entitlement")
+
+
+def _kind_of(name: str) -> ResourceKind:
+    kind = resource_kind(name)
+    assert kind is not None, name
     return kind
+
+
+def _securables_of(adapter: DatabricksAdapter, kind: str, ws: str) -> list[dict[str, Any]]:
+    return adapter.list_securables(ws, kind)
 
 
 def _in_schema(adapter: DatabricksAdapter, child: SchemaChildKind, catalog: str, schema: str, ws: str) -> list[dict[str, Any]]:

@@ -179,6 +179,17 @@ TREE_KINDS: dict[str, TreeKind] = {
 SCHEMA_CHILD_KINDS: tuple[SchemaChildKind, ...] = (
     SchemaChildKind(_kind("table"), lambda adapter, ws, c, s: adapter.list_tables(ws, c, s)),
     SchemaChildKind(_kind("volume"), lambda adapter, ws, c, s: adapter.list_volumes(ws, c, s)),
+    SchemaChildKind(_kind("function"), lambda adapter, ws, c, s: adapter.list_functions(ws, c, s)),
+    SchemaChildKind(_kind("model"), lambda adapter, ws, c, s: adapter.list_models(ws, c, s)),
+)
+
+# securables of the metastore outside the catalog tree, listed once per metastore; a share's
+# grants name Delta Sharing recipients, so only its owner is read (grants=False)
+METASTORE_KINDS: tuple[tuple[ResourceKind, bool], ...] = (
+    (_kind("storage_credential"), True),
+    (_kind("external_location"), True),
+    (_kind("connection"), True),
+    (_kind("share"), False),
 )
 
 

@@ -199,7 +199,13 @@ RESOURCE_KINDS: tuple[ResourceKind, ...] = (
     _uc("table", "Table"),
     _uc("volume", "Volume"),
     _uc("function", "Function"),
+    # a Unity Catalog model is granted as a function (terraform catalog/permissions Mappings "model")
+    ResourceKind("model", "unity_catalog", privileged=UC_PRIVILEGED, securable_type="function", label="Model"),
     _uc("external_location", "External location"),
+    _uc("storage_credential", "Storage credential"),
+    _uc("connection", "Connection"),
+    # a share's grants go to Delta Sharing recipients, not identities: its owner is what is reviewed
+    ResourceKind("share", "unity_catalog", privileged=UC_PRIVILEGED, label="Share"),
 )
 
 _BY_NAME = {kind.name: kind for kind in RESOURCE_KINDS}

@@ -18,7 +18,25 @@ from services.sandbox.model import Grant, Securable, Workspace
 from services.sandbox.wire import ApiError, bad_request, int_param, json_body, not_found, route, token_page
 
 UC = "/api/2.1/unity-catalog"
-SECURABLE_TYPES = ("metastore", "catalog", "schema", "table", "volume")
+# securable types of the grants API (terraform catalog/permissions/permissions.go Mappings); a
+# Unity Catalog model is granted as a "function" there, and shares have an API of their own
+SECURABLE_TYPES = (
+    "metastore",
+    "catalog",
+    "schema",
+    "table",
+    "volume",
+    "function",
+    "storage_credential",
+    "external_location",
+    "connection",
+)
+METASTORE_LEVEL = {
+    "storage_credential": "storage_credentials",
+    "external_location": "external_locations",
+    "connection": "connections",
+    "share": "shares",
+}
 AUDIT_COLUMNS = (
     ("email", "STRING"),
     ("object_type", "STRING"),
@@ -48,6 +66,8 @@ class UnityCatalogApi:
         if kind not in SECURABLE_TYPES:
             raise bad_request(f"Invalid securable type {kind!r}; expected one of {', '.join(SECURABLE_TYPES)}.")
         sec = self.rt.state.uc(kind, ws.metastore_id, full_name)
+        if sec is None and kind == "function":
+            sec = self.rt.state.uc("model", ws.metastore_id, full_name)
         if sec is None:
             raise not_found(f"{kind.capitalize()} '{full_name}'")
         return sec
@@ -62,10 +82,18 @@ class UnityCatalogApi:
         }
         if sec.kind == "catalog":
             out.update(catalog_type="MANAGED_CATALOG", properties=sec.properties)
-        if sec.kind in ("schema", "table", "volume"):
+        if sec.kind in METASTORE_LEVEL:  # named, not nested: no full_name except a connection's
+            del out["full_name"]
+            if sec.kind == "connection":
+                out.update(full_name=sec.full_name, connection_type="POSTGRESQL")
+            if sec.kind == "external_location":
+                out["url"] = f"s3://{sec.full_name.replace('_', '-')}/"
+            return out
+        if sec.kind in ("schema", "table", "volume", "function", "model"):
             out["catalog_name"] = parts[0]
-        if sec.kind in ("table", "volume"):
+        if sec.kind in ("table", "volume", "function", "model"):
             out["schema_name"] = parts[1]
+        if sec.kind in ("table", "volume"):
             out["table_type" if sec.kind == "table" else "volume_type"] = sec.subtype
         return out
 
@@ -112,6 +140,29 @@ class UnityCatalogApi:
     async def volumes(self, request: Request) -> dict[str, Any]:
         parent = f"{self._required(request, 'catalog_name')}.{self._required(request, 'schema_name')}"
         return self._list(request, "volume", parent, "volumes")
+
+    async def functions(self, request: Request) -> dict[str, Any]:
+        parent = f"{self._required(request, 'catalog_name')}.{self._required(request, 'schema_name')}"
+        return self._list(request, "function", parent, "functions")
+
+    async def models(self, request: Request) -> dict[str, Any]:
+        """``/models`` lists a schema's models when given catalog and schema (SDK RegisteredModelsAPI.list)."""
+        parent = f"{self._required(request, 'catalog_name')}.{self._required(request, 'schema_name')}"
+        return self._list(request, "model", parent, "registered_models")
+
+    def metastore_level(self, kind: str) -> Any:
+        async def handler(request: Request) -> dict[str, Any]:
+            return self._list(request, kind, "", METASTORE_LEVEL[kind])
+
+        return handler
+
+    async def share_permissions(self, request: Request) -> dict[str, Any]:
+        """A share's grants go to Delta Sharing recipients (sharing.py SharesAPI.share_permissions)."""
+        ws = self.api.ws(request)
+        share = self.rt.state.uc("share", ws.metastore_id, request.path_params["name"])
+        if share is None:
+            raise not_found(f"Share '{request.path_params['name']}'")
+        return {"privilege_assignments": self._assignments(share.grants, None)}
 
     @staticmethod
     def _required(request: Request, name: str) -> str:
@@ -294,6 +345,13 @@ def uc_routes(uc: UnityCatalogApi) -> list[Any]:
         route(f"{UC}/schemas", uc.schemas),
         route(f"{UC}/tables", uc.tables),
         route(f"{UC}/volumes", uc.volumes),
+        route(f"{UC}/functions", uc.functions),
+        route(f"{UC}/models", uc.models),
+        route(f"{UC}/storage-credentials", uc.metastore_level("storage_credential")),
+        route(f"{UC}/external-locations", uc.metastore_level("external_location")),
+        route(f"{UC}/connections", uc.metastore_level("connection")),
+        route(f"{UC}/shares", uc.metastore_level("share")),
+        route(f"{UC}/shares/{{name}}/permissions", uc.share_permissions),
         route(f"{UC}/permissions/{{kind}}/{{full_name}}", uc.grants_get),
         route(f"{UC}/permissions/{{kind}}/{{full_name}}", uc.grants_update, methods=["PATCH"]),
         route(f"{UC}/privilege-assignments/{{kind}}/{{full_name}}", uc.grants_get),

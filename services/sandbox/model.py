@@ -149,9 +149,10 @@ class Workspace:
 
 @dataclass
 class Securable:
-    """A Unity Catalog metastore, catalog, schema, table or volume."""
+    """A Unity Catalog securable: metastore, catalog, schema, table, volume, function, model, or
+    one of the metastore's storage credentials, external locations, connections and shares."""
 
-    kind: str  # metastore | catalog | schema | table | volume
+    kind: str  # metastore | catalog | schema | table | volume | function | model | storage_credential | ...
     full_name: str
     metastore_id: str
     owner_id: str

@@ -18,6 +18,7 @@ from services.sandbox.model import (
     Grant,
     SandboxState,
     SecretScope,
+    Securable,
     Token,
     Workspace,
     local_group_id,
@@ -28,6 +29,8 @@ DAY_MS = 86_400_000
 PIPELINE_LEVELS = ("CAN_VIEW", "CAN_RUN", "CAN_VIEW", "CAN_MANAGE")
 ENDPOINT_LEVELS = ("CAN_QUERY", "CAN_QUERY", "CAN_VIEW", "CAN_MANAGE")
 MODEL_LEVELS = ("CAN_READ", "CAN_EDIT", "CAN_MANAGE_STAGING_VERSIONS", "CAN_MANAGE_PRODUCTION_VERSIONS")
+STORAGE_CREDENTIAL_PRIVS = ("CREATE_EXTERNAL_LOCATION", "READ_FILES")
+EXTERNAL_LOCATION_PRIVS = ("READ_FILES", "READ_FILES", "WRITE_FILES", "CREATE_EXTERNAL_TABLE")
 Grants = Callable[[tuple[str, ...], int, int], list[Grant]]
 
 
@@ -169,3 +172,32 @@ def _grant(entitlements: dict[str, list[str]], principal_id: str, value: str) ->
     held = entitlements.setdefault(principal_id, [])
     if value not in held:
         held.append(value)
+
+
+def add_uc_objects(state: SandboxState, rng: random.Random, grants: Grants, owner: Callable[[], str]) -> None:
+    """Unity Catalog securables beyond catalogs, schemas, tables and volumes: per metastore, storage
+    credentials, external locations, a connection and a share; functions and models in some
+    schemas. Models are granted as functions (terraform catalog/permissions ``"model": "function"``)."""
+    for ms in state.metastores():
+        mid, tag = ms.metastore_id, ms.properties.get("name", "ms").split("-", 1)[-1].replace("-", "_")
+        for n in range(rng.randint(1, 2)):
+            state.add_securable(
+                Securable("storage_credential", f"cred_{tag}_{n}", mid, owner(), grants(STORAGE_CREDENTIAL_PRIVS, 0, 1))
+            )
+            state.add_securable(
+                Securable("external_location", f"loc_{tag}_{n}", mid, owner(), grants(EXTERNAL_LOCATION_PRIVS, 1, 2))
+            )
+        state.add_securable(Securable("connection", f"conn_{tag}_pg", mid, owner(), grants(("USE_CONNECTION",), 0, 1)))
+        # a share's grants go to Delta Sharing recipients, not to identities: its owner is what is reviewed
+        state.add_securable(Securable("share", f"share_{tag}_partners", mid, owner()))
+    schemas = sorted(
+        (s for s in state.securables.values() if s.kind == "schema" and not s.full_name.endswith(".information_schema")),
+        key=lambda s: s.full_name,
+    )
+    for n, schema in enumerate(schemas):
+        if n % 4 == 0:
+            name = f"{schema.full_name}.mask_{n:03d}"
+            state.add_securable(Securable("function", name, schema.metastore_id, owner(), grants(("EXECUTE",), 0, 1)))
+        if n % 6 == 0:
+            name = f"{schema.full_name}.model_{n:03d}"
+            state.add_securable(Securable("model", name, schema.metastore_id, owner(), grants(("EXECUTE", "APPLY_TAG"), 0, 1)))

@@ -9,6 +9,7 @@ import pytest
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.config import Config
 
+from services.events.resource_kinds import resource_kind
 from services.sandbox.model import SandboxState
 from services.sandbox.scenario import build_state
 from tests.integration.sandbox.harness import RunningSandbox, running_sandbox
@@ -80,12 +81,14 @@ def test_grant_pages_can_be_empty_yet_carry_a_next_token(
     for sec in state.securables.values():
         if sec.kind == "metastore" or sec.metastore_id != metastore or not sec.grants:
             continue
-        path = f"/api/2.1/unity-catalog/permissions/{sec.kind}/{sec.full_name}"
+        kind = resource_kind(sec.kind)
+        securable_type = kind.securable_type if kind and kind.securable_type else sec.kind
+        path = f"/api/2.1/unity-catalog/permissions/{securable_type}/{sec.full_name}"
         first = _get(sandbox, ws, path, max_results=0).json()
         if not first["privilege_assignments"]:
             assert first.get("next_page_token")
             empties += 1
-        got = list(ws.grants.list(sec.kind, sec.full_name))  # the SDK keeps reading past the empty page
+        got = list(ws.grants.list(securable_type, sec.full_name))  # the SDK keeps reading past the empty page
         assert sum(len(a.privileges or []) for a in got) == len(sec.grants)
     assert empties > 0
 

@@ -275,3 +275,37 @@ def test_uc_remove_acts_only_where_granted_and_an_absent_privilege_is_a_silent_n
     assert any(p.privilege and p.privilege.value == grant.privilege for p in inherited)
     on_catalog = ws.grants.get("catalog", cat.full_name).privilege_assignments or []
     assert any(a.principal == principal and grant.privilege in [p.value for p in a.privileges or []] for a in on_catalog)
+
+
+def test_uc_securables_outside_tables_list_through_the_sdk_and_take_grants(
+    ws: WorkspaceClient, state: SandboxState
+) -> None:
+    # terraform catalog/permissions/permissions.go Mappings: a Unity Catalog model is granted as a
+    # "function"; storage credentials, external locations and connections are metastore-level securables
+    metastore = ws.metastores.current().metastore_id
+    ours = [s for s in state.securables.values() if s.metastore_id == metastore]
+    for kind, listed in (
+        ("storage_credential", [c.name for c in ws.storage_credentials.list()]),
+        ("external_location", [e.name for e in ws.external_locations.list()]),
+        ("connection", [c.name for c in ws.connections.list()]),
+        ("share", [s.name for s in ws.shares.list_shares()]),
+    ):
+        assert sorted(str(n) for n in listed) == sorted(s.name for s in ours if s.kind == kind), kind
+    model = next(s for s in ours if s.kind == "model" and s.grants)
+    catalog_name, schema_name, _ = model.full_name.split(".")
+    assert model.full_name in {m.full_name for m in ws.registered_models.list(catalog_name=catalog_name, schema_name=schema_name)}
+    granted = ws.grants.get("function", model.full_name).privilege_assignments or []
+    assert sum(len(a.privileges or []) for a in granted) == len(model.grants)
+    location = next(s for s in ours if s.kind == "external_location" and s.grants)
+    on_location = ws.grants.get("external_location", location.full_name).privilege_assignments or []
+    assert sum(len(a.privileges or []) for a in on_location) == len(location.grants)
+    with pytest.raises(BadRequest, match="Invalid securable type"):
+        ws.grants.get("registered_model", model.full_name)
+
+
+def test_a_shares_permissions_name_its_recipients_through_their_own_api(ws: WorkspaceClient, state: SandboxState) -> None:
+    # sharing.py SharesAPI.share_permissions: GET /api/2.1/unity-catalog/shares/{name}/permissions
+    share = next(iter(ws.shares.list_shares()))
+    got = ws.shares.share_permissions(str(share.name))
+    assert got.privilege_assignments == [] or got.privilege_assignments is None
+    assert share.owner

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.collector.kinds import LISTED_KINDS, SCHEMA_CHILD_KINDS, TREE_KINDS
+from services.collector.kinds import LISTED_KINDS, METASTORE_KINDS, SCHEMA_CHILD_KINDS, TREE_KINDS
 from services.events.resource_kinds import (
     RESOURCE_KINDS,
     is_privileged_access,
@@ -28,7 +28,11 @@ def test_every_reader_names_a_catalogue_kind_with_the_path_it_calls() -> None:
         if getattr(entry, "read_acl", None) is None:  # secret scopes and tokens have ACLs of their own
             assert kind_for_request_type(entry.permissions_path) is entry.kind
     for child in SCHEMA_CHILD_KINDS:
-        assert child.kind.family == "unity_catalog" and child.kind.securable_type == child.kind.name
+        assert child.kind.family == "unity_catalog" and child.kind.securable_type is not None
+    # terraform catalog/permissions/permissions.go Mappings: "model" is granted as "function"
+    assert resource_kind("model").securable_type == "function"  # type: ignore[union-attr]
+    for kind, grants in METASTORE_KINDS:
+        assert kind.family == "unity_catalog" and (kind.securable_type is not None) == grants, kind.name
 
 
 def test_privileged_follows_the_catalogue() -> None:
