@@ -169,7 +169,7 @@ def collect(
         result.workspaces = select_workspaces([workspace_ref(w, rules) for w in raw_workspaces], options.workspaces)
         if on_started is not None:
             on_started(result)
-        scheduler = Scheduler(options.workers, progress, stop_event)
+        scheduler = Scheduler(options.workers, progress, stop_event, settings.collect_host_concurrency)
         account = scheduler.scope("account")
         account.entitlements = [
             *directory.memberships(),

@@ -48,6 +48,7 @@ T = TypeVar("T")
 MAX_TREE_DEPTH = 12
 LOCAL_GROUP_NAMES = ("admins", "users")
 INFORMATION_SCHEMA = "information_schema"
+ACCOUNT_HOST = "account"  # the host of the account API, in the scheduler's per-host limit
 
 
 class MetastoreRouter:
@@ -107,10 +108,10 @@ class DatabricksTasks:
         (``admins``, ``users``) are known, because its ACLs name them."""
         name = ws.deployment_name
         return [
-            Task(ws.scope, f"workspace {name} assignments", lambda: self.assignments(ws)),
-            Task(ws.scope, f"workspace {name} metastore", lambda: self.metastore_assignment(ws), 0),
-            Task(ws.scope, f"workspace {name} local groups", lambda: self.local_groups(ws), 0),
-            Task(ws.scope, f"workspace {name} caller", lambda: self.caller(ws), 0),
+            Task(ws.scope, f"workspace {name} assignments", lambda: self.assignments(ws), host=ACCOUNT_HOST),
+            Task(ws.scope, f"workspace {name} metastore", lambda: self.metastore_assignment(ws), 0, name),
+            Task(ws.scope, f"workspace {name} local groups", lambda: self.local_groups(ws), 0, name),
+            Task(ws.scope, f"workspace {name} caller", lambda: self.caller(ws), 0, name),
         ]
 
     def caller(self, ws: WorkspaceRef) -> TaskOutput:
@@ -130,11 +131,13 @@ class DatabricksTasks:
 
     def object_tasks(self, ws: WorkspaceRef) -> list[Task]:
         name = ws.deployment_name
-        tasks = [Task(ws.scope, f"workspace {name} objects", lambda: self.objects(ws))]
-        tasks += [Task(ws.scope, f"workspace {name} {entry.task}", partial(self.listed, ws, entry)) for entry in LISTED_KINDS]
-        tasks.append(Task(ws.scope, f"workspace {name} entitlements", lambda: self.entitlements(ws)))
+        tasks = [Task(ws.scope, f"workspace {name} objects", lambda: self.objects(ws), host=name)]
+        tasks += [
+            Task(ws.scope, f"workspace {name} {entry.task}", partial(self.listed, ws, entry), host=name) for entry in LISTED_KINDS
+        ]
+        tasks.append(Task(ws.scope, f"workspace {name} entitlements", lambda: self.entitlements(ws), host=name))
         if self.audit_days > 0:
-            tasks.append(Task(ws.scope, f"workspace {name} last use", lambda: self.last_use(ws)))
+            tasks.append(Task(ws.scope, f"workspace {name} last use", lambda: self.last_use(ws), host=name))
         return tasks
 
     def local_groups(self, ws: WorkspaceRef) -> TaskOutput:

@@ -5,6 +5,11 @@ returns a :class:`TaskOutput`: entitlements, follow-up tasks (e.g. a catalog's s
 what it tolerated. A task that raises marks only its own scope: ``partial`` when other tasks of
 the scope succeeded, ``failed`` when none did; its follow-ups never run. The pool never waits
 on futures from inside a worker, so nested work cannot deadlock it.
+
+A task may name the ``host`` it calls (a workspace, the account). At most ``per_host`` tasks of
+one host run at once, and a free worker takes the next task of the least busy host: rate limits
+are per workspace, so thirty workers on one workspace only collect 429s (each one a second's
+sleep in the SDK) while the other workspaces wait in the queue.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ class Task:
     label: str
     run: Callable[[], TaskOutput]
     priority: int = 5  # lower runs first: the long Unity Catalog chains start early
+    host: str | None = None  # the API host it calls; None: spread by the task itself
 
 
 @dataclass
@@ -68,14 +74,53 @@ class ScopeState:
         self.errors.append(message)
 
 
+class ReadyQueue:
+    """Ready tasks, one heap per host: ``pop`` gives the lowest-priority task among hosts below
+    their limit, the least busy host first, in arrival order otherwise."""
+
+    def __init__(self, per_host: int) -> None:
+        self.per_host = per_host
+        self.heaps: dict[str | None, list[tuple[int, int, Task]]] = {}
+        self.busy: dict[str | None, int] = {}
+        self._order = itertools.count()
+
+    def __len__(self) -> int:
+        return sum(len(heap) for heap in self.heaps.values())
+
+    def push(self, task: Task) -> None:
+        heapq.heappush(self.heaps.setdefault(task.host, []), (task.priority, next(self._order), task))
+
+    def pop(self) -> Task | None:
+        best: tuple[int, int, int] | None = None
+        chosen: str | None = None
+        for host, heap in self.heaps.items():
+            busy = self.busy.get(host, 0)
+            if not heap or (host is not None and busy >= self.per_host):
+                continue
+            priority, order, _ = heap[0]
+            rank = (priority, busy if host is not None else 0, order)
+            if best is None or rank < best:
+                best, chosen = rank, host
+        if best is None:
+            return None
+        task = heapq.heappop(self.heaps[chosen])[2]
+        self.busy[chosen] = self.busy.get(chosen, 0) + 1
+        return task
+
+    def finished(self, task: Task) -> None:
+        self.busy[task.host] -= 1
+
+
 class Scheduler:
     def __init__(
         self,
         workers: int,
         on_progress: Callable[[int, int], None] | None = None,
         stop_event: threading.Event | None = None,
+        per_host: int = 2,
     ) -> None:
         self.workers = workers
+        self.per_host = per_host
         self.on_progress = on_progress or (lambda done, total: None)
         self.stop_event = stop_event
         self.scopes: dict[str, ScopeState] = {}
@@ -84,28 +129,28 @@ class Scheduler:
         return self.scopes.setdefault(name, ScopeState(name))
 
     def run(self, tasks: Iterable[Task]) -> dict[str, ScopeState]:
-        """Run every task and its follow-ups; at most ``workers`` in flight, lowest priority first."""
+        """Run every task and its follow-ups; at most ``workers`` in flight, ``per_host`` per host."""
         done = total = 0
-        order = itertools.count()
-        ready: list[tuple[int, int, Task]] = []
+        ready = ReadyQueue(self.per_host)
 
         def enqueue(task: Task) -> None:
             nonlocal total
             self.scope(task.scope)
-            heapq.heappush(ready, (task.priority, next(order), task))
+            ready.push(task)
             total += 1
 
         for task in tasks:
             enqueue(task)
         with ThreadPoolExecutor(self.workers, thread_name_prefix="collect") as pool:
             pending: dict[Future[TaskOutput], Task] = {}
-            while ready or pending:
-                while ready and len(pending) < self.workers:
-                    task = heapq.heappop(ready)[2]
+            while len(ready) or pending:
+                while len(pending) < self.workers and (task := ready.pop()) is not None:
                     pending[pool.submit(task.run)] = task
                 finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
                 for future in finished:
-                    for followup in self._record(pending.pop(future), future):
+                    task = pending.pop(future)
+                    ready.finished(task)
+                    for followup in self._record(task, future):
                         if self.stop_event is not None and self.stop_event.is_set():
                             self.scope(followup.scope).fail(f"{followup.label}: stopped before it ran")
                             continue

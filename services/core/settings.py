@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     http_timeout_s: float = Field(30.0, gt=0)
     collect_retry_timeout_s: float = Field(60.0, gt=0, description="give up retrying one API call after this")
     collect_workspace_rps: float = Field(0.0, ge=0, description="pace calls per workspace; 0 relies on 429s")
+    collect_host_concurrency: int = Field(
+        2, ge=1, le=64, description="collection tasks in flight per workspace (rate limits are per workspace)"
+    )
     collect_okta_concurrency: int = Field(8, ge=1, le=64, description="Okta requests in flight")
     production_workspace_tags: str = Field("env=prod,env=production", description="key=value tags of production workspaces")
     production_workspace_names: str = Field("", description="name patterns of production workspaces (prod-*)")

@@ -105,3 +105,37 @@ def test_router_spreads_calls_and_fails_over() -> None:
     assert "dbc-a" in used  # tried, failed over
     with pytest.raises(UnavailableError, match="no reachable workspace"):
         router.call("m2", flaky)
+
+
+def test_at_most_per_host_tasks_of_one_host_run_at_once_and_hosts_take_turns() -> None:
+    lock = threading.Lock()
+    running: dict[str, int] = {}
+    peak: dict[str, int] = {}
+    started: list[str] = []
+
+    def work(host: str) -> TaskOutput:
+        with lock:
+            running[host] = running.get(host, 0) + 1
+            peak[host] = max(peak.get(host, 0), running[host])
+            started.append(host)
+        threading.Event().wait(0.01)
+        with lock:
+            running[host] -= 1
+        return TaskOutput()
+
+    # queued host by host, as a workspace's tasks are: the pool still spreads over the hosts
+    tasks = [Task(f"workspace:{h}", f"{h} #{n}", lambda h=h: work(h), host=h) for h in "abc" for n in range(6)]
+    Scheduler(6, per_host=2).run(tasks)
+    assert max(peak.values()) == 2
+    assert set(started[:6]) == {"a", "b", "c"}  # the first six started on all three hosts, two each
+
+
+def test_tasks_without_a_host_are_not_limited() -> None:
+    gate = threading.Barrier(4, timeout=5)
+
+    def work() -> TaskOutput:
+        gate.wait()  # four at once, or the barrier times out
+        return TaskOutput()
+
+    scopes = Scheduler(4, per_host=1).run([Task("metastore:m", f"t{n}", work) for n in range(4)])
+    assert scopes["metastore:m"].status == "complete"
