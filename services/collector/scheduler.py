@@ -144,8 +144,8 @@ class Scheduler:
         with ThreadPoolExecutor(self.workers, thread_name_prefix="collect") as pool:
             pending: dict[Future[TaskOutput], Task] = {}
             while len(ready) or pending:
-                while len(pending) < self.workers and (task := ready.pop()) is not None:
-                    pending[pool.submit(task.run)] = task
+                while len(pending) < self.workers and (next_task := ready.pop()) is not None:
+                    pending[pool.submit(next_task.run)] = next_task
                 finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
                 for future in finished:
                     task = pending.pop(future)
