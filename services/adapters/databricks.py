@@ -352,7 +352,15 @@ class DatabricksAdapter:
         return self.call(f"workspace {ws}", lambda: self.workspace(ws).metastores.summary().as_dict())
 
     def list_catalogs(self, ws: str) -> list[dict[str, Any]]:
-        return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).catalogs.list()))
+        """Every catalog of the metastore: without ``include_unbound`` a workspace lists only the
+        catalogs bound to it (SDK CatalogsAPI.list), and the ISOLATED others would go unreviewed."""
+        return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).catalogs.list(include_unbound=True)))
+
+    def catalog_bindings(self, ws: str, catalog: str) -> list[int]:
+        """The workspace ids an ISOLATED catalog is bound to (SDK WorkspaceBindingsAPI.get_bindings)."""
+        api = self.workspace(ws).workspace_bindings
+        bindings = self.call(f"workspace {ws}", lambda: _as_dicts(api.get_bindings("catalog", catalog)))
+        return [int(b["workspace_id"]) for b in bindings if b.get("workspace_id") is not None]
 
     def list_schemas(self, ws: str, catalog: str) -> list[dict[str, Any]]:
         return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).schemas.list(catalog)))

@@ -177,7 +177,8 @@ def collect(
         ]
         account.ok_tasks = 1
         account.calls = 4 + len(groups)
-        tasks = DatabricksTasks(adapter, directory, options.audit_days, rules)
+        known = [workspace_ref(w, rules) for w in raw_workspaces]  # an ISOLATED catalog may be read through any
+        tasks = DatabricksTasks(adapter, directory, options.audit_days, rules, known)
         scopes = scheduler.run(t for ws in result.workspaces for t in tasks.workspace_tasks(ws))
         okta = None
         if okta_future is not None:

@@ -71,9 +71,10 @@ class MetastoreRouter:
         with self._lock:
             return set(self._attached)
 
-    def call(self, metastore_id: str, fn: Callable[[str], T], attempts: int = 3) -> T:
+    def call(self, metastore_id: str, fn: Callable[[str], T], attempts: int = 3, among: list[str] | None = None) -> T:
+        """``fn`` through one attached workspace (``among``: only these, as for an ISOLATED catalog)."""
         with self._lock:
-            attached = list(self._attached.get(metastore_id, []))
+            attached = list(self._attached.get(metastore_id, [])) if among is None else list(among)
             start = next(self._turn)
         if not attached:
             raise UnavailableError(f"metastore {metastore_id}: no reachable workspace is attached")
@@ -96,12 +97,14 @@ class DatabricksTasks:
         directory: PrincipalIndex,
         audit_days: int = 90,
         rules: ProductionRules | None = None,
+        workspaces: list[WorkspaceRef] | None = None,
     ) -> None:
         self.rules = rules or ProductionRules()
         self.adapter = adapter
         self.directory = directory
         self.router = MetastoreRouter(adapter.pacer.delay)
         self.audit_days = audit_days
+        self.deployments = {w.workspace_id: w.deployment_name for w in workspaces or []}  # id -> deployment
 
     def workspace_tasks(self, ws: WorkspaceRef) -> list[Task]:
         """Assignments and the metastore at once; the rest once the workspace's local groups
@@ -279,7 +282,7 @@ class DatabricksTasks:
         out.entitlements.extend(grant_entitlements(self.directory, scope, resource, grants, out.tally))
         out.entitlements.extend(owner_entitlements(self.directory, scope, resource, out.tally))
         for info in self.router.call(mid, self.adapter.list_catalogs):
-            out.followups.append(Task(scope, f"catalog {info.get('name')}", partial(self.catalog, mid, info), 2))
+            out.followups.append(Task(scope, f"catalog {info.get('name')}", partial(self.bound_catalog, mid, info), 2))
         out.followups.append(
             Task(scope, f"metastore {mid} credentials, locations, connections, shares", partial(self.metastore_level, mid), 2)
         )
@@ -300,31 +303,52 @@ class DatabricksTasks:
                 out.entitlements.extend(owner_entitlements(self.directory, scope, resource, out.tally))
         return out
 
-    def catalog(self, mid: str, info: dict[str, Any]) -> TaskOutput:
+    def bound_catalog(self, mid: str, info: dict[str, Any]) -> TaskOutput:
+        """An ISOLATED catalog is reached only through the workspaces bound to it (even by a
+        metastore admin): read its bindings, then read it through one of those."""
+        if info.get("isolation_mode") != "ISOLATED":
+            return self.catalog(mid, info, None)
+        name = str(info.get("name"))
+        bound = self.router.call(mid, lambda ws: self.adapter.catalog_bindings(ws, name))
+        among = sorted({self.deployments[str(w)] for w in bound if str(w) in self.deployments})
+        if not among:
+            raise PermissionDeniedError(
+                f"catalog {name} is ISOLATED and bound to workspace(s) {', '.join(map(str, bound)) or '(none)'}, "
+                "none of which the collector reads: its grants cannot be read; bind it to a collected "
+                "workspace or collect one of those",
+                where=f"metastore {mid}",
+            )
+        out = self.catalog(mid, info, among)
+        out.calls += 1
+        return out
+
+    def catalog(self, mid: str, info: dict[str, Any], among: list[str] | None) -> TaskOutput:
         scope, out = f"metastore:{mid}", TaskOutput(calls=2)
         tags = catalog_tags(info)
         resource = uc_resource("catalog", mid, info, tags, rules=self.rules)
-        grants = self.router.call(mid, lambda ws: self.adapter.list_grants(ws, "catalog", resource.name))
+        grants = self.router.call(mid, lambda ws: self.adapter.list_grants(ws, "catalog", resource.name), among=among)
         out.entitlements.extend(grant_entitlements(self.directory, scope, resource, grants, out.tally))
         out.entitlements.extend(owner_entitlements(self.directory, scope, resource, out.tally))
-        for schema in self.router.call(mid, lambda ws: self.adapter.list_schemas(ws, resource.name)):
+        for schema in self.router.call(mid, lambda ws: self.adapter.list_schemas(ws, resource.name), among=among):
             if schema.get("name") == INFORMATION_SCHEMA:
                 continue  # read-only views every catalog has; no privilege can be granted on them
             label = f"schema {schema.get('full_name')}"
-            out.followups.append(Task(scope, label, partial(self.schema, mid, schema, tags), 3))
+            out.followups.append(Task(scope, label, partial(self.schema, mid, schema, tags, among), 3))
         return out
 
-    def schema(self, mid: str, info: dict[str, Any], tags: tuple[tuple[str, str], ...]) -> TaskOutput:
+    def schema(
+        self, mid: str, info: dict[str, Any], tags: tuple[tuple[str, str], ...], among: list[str] | None = None
+    ) -> TaskOutput:
         scope, out = f"metastore:{mid}", TaskOutput(calls=len(SCHEMA_CHILD_KINDS))
         resource = uc_resource("schema", mid, info, tags, rules=self.rules)
         catalog, schema = resource.name.split(".", 1)
         securables = [("schema", resource)]
         for child in SCHEMA_CHILD_KINDS:
-            for item in self.router.call(mid, partial(_in_schema, self.adapter, child, catalog, schema)):
+            for item in self.router.call(mid, partial(_in_schema, self.adapter, child, catalog, schema), among=among):
                 securables.append((child.kind.name, uc_resource(child.kind.name, mid, item, tags, rules=self.rules)))
         for kind, res in securables:
             securable_type = _kind_of(kind).securable_type or kind  # a model is granted as a function
-            grants = self.router.call(mid, partial(_grants_of, self.adapter, securable_type, res.name))
+            grants = self.router.call(mid, partial(_grants_of, self.adapter, securable_type, res.name), among=among)
             out.calls += 1
             out.entitlements.extend(grant_entitlements(self.directory, scope, res, grants, out.tally))
             out.entitlements.extend(owner_entitlements(self.directory, scope, res, out.tally))

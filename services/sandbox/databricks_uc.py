@@ -46,6 +46,7 @@ AUDIT_COLUMNS = (
 CHUNK_ROWS = 200
 
 
+IN_CATALOG = ("catalog", "schema", "table", "volume", "function")
 MIN_GRANTS_PAGE = 150
 GRANTS_PAGE = 150  # the server's page length for grants (a small one, so paging is exercised)
 
@@ -70,7 +71,19 @@ class UnityCatalogApi:
             sec = self.rt.state.uc("model", ws.metastore_id, full_name)
         if sec is None:
             raise not_found(f"{kind.capitalize()} '{full_name}'")
+        if kind in IN_CATALOG:
+            self._reach(ws, full_name.split(".", 1)[0])
         return sec
+
+    def _bound_to(self, ws: Workspace, catalog: Securable) -> bool:
+        return catalog.bound_workspaces is None or ws.workspace_id in catalog.bound_workspaces
+
+    def _reach(self, ws: Workspace, catalog_name: str) -> None:
+        """An ISOLATED catalog is reached only from the workspaces bound to it, even by a metastore
+        admin (terraform-provider-databricks#2446 and #2451)."""
+        catalog = self.rt.state.uc("catalog", ws.metastore_id, catalog_name)
+        if catalog is not None and not self._bound_to(ws, catalog):
+            raise ApiError(403, "PERMISSION_DENIED", f"Catalog '{catalog_name}' is not accessible in current workspace")
 
     def _info(self, sec: Securable) -> dict[str, Any]:
         parts = sec.full_name.split(".")
@@ -81,7 +94,8 @@ class UnityCatalogApi:
             "owner": self.rt.state.principal_name(sec.owner_id)[1],
         }
         if sec.kind == "catalog":
-            out.update(catalog_type="MANAGED_CATALOG", properties=sec.properties)
+            isolation = "OPEN" if sec.bound_workspaces is None else "ISOLATED"
+            out.update(catalog_type="MANAGED_CATALOG", properties=sec.properties, isolation_mode=isolation)
         if sec.kind in METASTORE_LEVEL:  # named, not nested: no full_name except a connection's
             del out["full_name"]
             if sec.kind == "connection":
@@ -100,6 +114,11 @@ class UnityCatalogApi:
     def _list(self, request: Request, kind: str, parent: str, key: str) -> dict[str, Any]:
         ws = self.api.ws(request)
         items = self.rt.children.get((ws.metastore_id, kind, parent), [])
+        if kind == "catalog" and request.query_params.get("include_unbound") != "true":
+            # SDK CatalogsAPI.list: catalogs not bound to the workspace only with include_unbound
+            items = [c for c in items if self._bound_to(ws, c)]
+        elif parent:
+            self._reach(ws, parent.split(".", 1)[0])
         page, token = token_page(request, items, "max_results", 100)
         out: dict[str, Any] = {key: [self._info(s) for s in page]}
         if token:
@@ -155,6 +174,22 @@ class UnityCatalogApi:
             return self._list(request, kind, "", METASTORE_LEVEL[kind])
 
         return handler
+
+    async def bindings(self, request: Request) -> dict[str, Any]:
+        """GET /bindings/catalog/{name} (SDK WorkspaceBindingsAPI.get_bindings): the workspaces an
+        ISOLATED catalog is bound to; an OPEN catalog has none."""
+        ws = self.api.ws(request)
+        if request.path_params["kind"] != "catalog":
+            raise bad_request(f"Workspace bindings of {request.path_params['kind']!r} are not modelled here.")
+        catalog = self.rt.state.uc("catalog", ws.metastore_id, request.path_params["name"])
+        if catalog is None:
+            raise not_found(f"Catalog '{request.path_params['name']}'")
+        bound = [{"workspace_id": w, "binding_type": "BINDING_TYPE_READ_WRITE"} for w in catalog.bound_workspaces or []]
+        page, token = token_page(request, bound, "max_results", 100)
+        out: dict[str, Any] = {"bindings": list(page)}
+        if token:
+            out["next_page_token"] = token
+        return out
 
     async def share_permissions(self, request: Request) -> dict[str, Any]:
         """A share's grants go to Delta Sharing recipients (sharing.py SharesAPI.share_permissions)."""
@@ -352,6 +387,7 @@ def uc_routes(uc: UnityCatalogApi) -> list[Any]:
         route(f"{UC}/connections", uc.metastore_level("connection")),
         route(f"{UC}/shares", uc.metastore_level("share")),
         route(f"{UC}/shares/{{name}}/permissions", uc.share_permissions),
+        route(f"{UC}/bindings/{{kind}}/{{name}}", uc.bindings),
         route(f"{UC}/permissions/{{kind}}/{{full_name}}", uc.grants_get),
         route(f"{UC}/permissions/{{kind}}/{{full_name}}", uc.grants_update, methods=["PATCH"]),
         route(f"{UC}/privilege-assignments/{{kind}}/{{full_name}}", uc.grants_get),

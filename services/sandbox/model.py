@@ -159,6 +159,9 @@ class Securable:
     grants: list[Grant] = field(default_factory=list)
     properties: dict[str, str] = field(default_factory=dict)
     subtype: str = ""  # table_type / volume_type
+    # a catalog's workspace bindings: None is OPEN (every workspace of the metastore), a list is
+    # ISOLATED: only these workspace ids reach it, through the workspace APIs
+    bound_workspaces: list[int] | None = None
 
     @property
     def name(self) -> str:

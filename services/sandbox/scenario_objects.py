@@ -201,3 +201,19 @@ def add_uc_objects(state: SandboxState, rng: random.Random, grants: Grants, owne
         if n % 6 == 0:
             name = f"{schema.full_name}.model_{n:03d}"
             state.add_securable(Securable("model", name, schema.metastore_id, owner(), grants(("EXECUTE", "APPLY_TAG"), 0, 1)))
+
+
+def isolate_catalogs(state: SandboxState) -> None:
+    """The second of every four catalogs of a metastore is ISOLATED and bound to two of its workspaces:
+    the other workspaces neither list it nor reach it (terraform-provider-databricks#2446: "Catalog
+    '...' is not accessible in current workspace"; SDK CatalogsAPI.list ``include_unbound``)."""
+    for ms in state.metastores():
+        attached = sorted(w.workspace_id for w in state.workspaces.values() if w.metastore_id == ms.metastore_id)
+        catalogs = sorted(
+            (s for s in state.securables.values() if s.kind == "catalog" and s.metastore_id == ms.metastore_id),
+            key=lambda s: s.full_name,
+        )
+        for n, cat in enumerate(catalogs):
+            if n % 4 == 1 and attached:
+                # the metastore's first workspace and one more: the others neither list nor reach it
+                cat.bound_workspaces = sorted({attached[0], attached[(n // 4 + 1) % len(attached)]})

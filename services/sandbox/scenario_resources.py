@@ -23,7 +23,7 @@ from services.sandbox.model import (
     WsObject,
     local_group_id,
 )
-from services.sandbox.scenario_objects import add_uc_objects, add_workspace_objects
+from services.sandbox.scenario_objects import add_uc_objects, add_workspace_objects, isolate_catalogs
 from services.sandbox.scenario_people import EPOCH_MS, ScenarioSize, databricks_users, new_uuid
 
 TEAMS = ("etl", "bi", "ml", "fin", "mkt", "ops", "risk", "core")
@@ -75,6 +75,7 @@ def add_resources(state: SandboxState, size: ScenarioSize, rng: random.Random) -
     _add_real_world_shape(state)
     add_workspace_objects(state, rng, pools.grants, pools.owner)
     add_uc_objects(state, rng, pools.grants, pools.owner)
+    isolate_catalogs(state)
 
 
 INFORMATION_SCHEMA_VIEWS = ("catalog_privileges", "columns", "schema_privileges", "schemata", "table_privileges", "tables")

@@ -259,7 +259,11 @@ def test_uc_remove_acts_only_where_granted_and_an_absent_privilege_is_a_silent_n
 
     ws = _client(sandbox, "dbc-000")
     metastore = state.workspaces[min(state.workspaces)].metastore_id
-    cat = next(s for s in state.securables.values() if s.kind == "catalog" and s.metastore_id == metastore and s.grants)
+    cat = next(
+        s
+        for s in state.securables.values()
+        if s.kind == "catalog" and s.metastore_id == metastore and s.grants and s.bound_workspaces is None
+    )
     schema = next(s for s in state.securables.values() if s.kind == "schema" and s.full_name.startswith(cat.full_name + "."))
     grant = cat.grants[0]
     principal = state.principal_name(grant.principal_id)[1]
@@ -309,3 +313,25 @@ def test_a_shares_permissions_name_its_recipients_through_their_own_api(ws: Work
     got = ws.shares.share_permissions(str(share.name))
     assert got.privilege_assignments == [] or got.privilege_assignments is None
     assert share.owner
+
+
+def test_an_isolated_catalog_is_listed_and_reached_only_where_it_is_bound(sandbox: RunningSandbox, state: SandboxState) -> None:
+    # SDK CatalogsAPI.list include_unbound: "Whether to include catalogs not bound to the workspace";
+    # terraform-provider-databricks#2446: "Catalog '...' is not accessible in current workspace", and
+    # #2451: "even metastore admins" cannot act on it from an unbound workspace
+    cat = next(s for s in state.securables.values() if s.kind == "catalog" and s.bound_workspaces)
+    by_id = {w.workspace_id: w.deployment_name for w in state.workspaces.values() if w.metastore_id == cat.metastore_id}
+    bound = by_id[cat.bound_workspaces[0]]  # type: ignore[index]
+    unbound = next(d for i, d in by_id.items() if i not in (cat.bound_workspaces or []))
+    outside, inside = _client(sandbox, unbound), _client(sandbox, bound)
+    assert cat.full_name not in {c.name for c in outside.catalogs.list()}
+    listed = {c.name: c for c in outside.catalogs.list(include_unbound=True)}
+    assert listed[cat.full_name].isolation_mode is not None and listed[cat.full_name].isolation_mode.value == "ISOLATED"
+    with pytest.raises(PermissionDenied, match="not accessible in current workspace"):
+        outside.grants.get("catalog", cat.full_name)
+    with pytest.raises(PermissionDenied, match="not accessible in current workspace"):
+        list(outside.schemas.list(cat.full_name))
+    assert cat.full_name in {c.name for c in inside.catalogs.list()}
+    assert list(inside.schemas.list(cat.full_name))
+    bindings = list(outside.workspace_bindings.get_bindings("catalog", cat.full_name))
+    assert sorted(b.workspace_id for b in bindings) == sorted(cat.bound_workspaces or [])
