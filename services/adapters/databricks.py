@@ -271,6 +271,12 @@ class DatabricksAdapter:
         """One account group with its members (``GET /Groups/{id}``)."""
         return self.call("account", lambda: self.account().groups.get(group_id).as_dict())
 
+    def get_rule_set(self, resource: str) -> dict[str, Any]:
+        """The account rule set of ``groups/<id>`` or ``servicePrincipals/<application id>``: who
+        manages or may use it (SDK AccountAccessControlAPI.get_rule_set; an empty etag: no freshness)."""
+        name = f"accounts/{self.target.account_id}/{resource}/ruleSets/default"
+        return self.call("account", lambda: self.account().access_control.get_rule_set(name, "").as_dict())
+
     def list_service_principals(self) -> list[dict[str, Any]]:
         return self.call("account", lambda: _as_dicts(self.account().service_principals.list()))
 

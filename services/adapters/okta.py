@@ -183,8 +183,12 @@ class OktaAdapter:
         )
 
     async def list_group_owners(self, group_id: str) -> list[dict[str, Any]]:
-        data, _resp = await self._call(f"list owners of group {group_id}", lambda: self.client().list_group_owners(group_id))
-        return [_to_dict(d) for d in data or []]
+        """Owners are users or groups (``type``), paged like every list (GroupOwnerApi.list_group_owners)."""
+        client, limit = self.client(), self.target.page_limit
+        return await self._all_pages(
+            f"list owners of group {group_id}",
+            lambda after: client.list_group_owners(group_id, after=after, limit=limit),
+        )
 
     async def unassign_user_from_group(self, group_id: str, user_id: str) -> None:
         await self._call(

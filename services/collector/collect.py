@@ -27,6 +27,7 @@ from services.collector.errors import IncompletePayloadError
 from services.collector.identities import all_identities
 from services.collector.okta_collect import OktaSnapshot, collect_okta_blocking
 from services.collector.production import ProductionRules
+from services.collector.role_tasks import role_tasks
 from services.collector.scheduler import Scheduler, ScopeState
 from services.collector.transform import WorkspaceRef, account_role_entitlements, workspace_ref
 from services.core.errors import AccessReviewError, ConfigError, NotFoundError, UsageError
@@ -179,7 +180,8 @@ def collect(
         account.calls = 4 + len(groups)
         known = [workspace_ref(w, rules) for w in raw_workspaces]  # an ISOLATED catalog may be read through any
         tasks = DatabricksTasks(adapter, directory, options.audit_days, rules, known)
-        scopes = scheduler.run(t for ws in result.workspaces for t in tasks.workspace_tasks(ws))
+        work = [*role_tasks(adapter, directory), *(t for ws in result.workspaces for t in tasks.workspace_tasks(ws))]
+        scopes = scheduler.run(work)
         okta = None
         if okta_future is not None:
             okta = _okta_result(okta_future, scopes.setdefault("okta", ScopeState("okta")))

@@ -115,12 +115,7 @@ def group_identities(directory: PrincipalIndex, okta: OktaSnapshot | None) -> It
         if okta_group is not None:
             out.update(source="joined", okta_id=principal.okta_id)
             profile = okta_group.get("profile") or {}
-            out["owners"] = sorted(
-                {
-                    logins.get(str(o.get("id")), str(o.get("id")))
-                    for o in (okta.owners.get(str(okta_group.get("id")), []) if okta else [])
-                }
-            )
+            out["owners"] = owner_logins(okta, str(okta_group.get("id")), logins) if okta else []
             out["approvers"] = split_approvers(next((profile[a] for a in APPROVER_ATTRIBUTES if profile.get(a)), None))
             if profile.get("description"):
                 out["attributes"]["description"] = str(profile["description"])
@@ -149,3 +144,15 @@ def all_identities(directory: PrincipalIndex, okta: OktaSnapshot | None) -> list
         *group_identities(directory, okta),
         *service_principal_identities(directory),
     ]
+
+
+def owner_logins(okta: OktaSnapshot, group_id: str, logins: dict[str, str]) -> list[str]:
+    """The emails that own an Okta group: its USER owners, and every member of a GROUP owner."""
+    out: set[str] = set()
+    for owner in okta.owners.get(group_id, []):
+        oid = str(owner.get("id"))
+        if owner.get("type") == "GROUP":
+            out.update(logins.get(str(m.get("id")), str(m.get("id"))) for m in okta.owner_group_members.get(oid, []))
+        else:
+            out.add(logins.get(oid, oid))
+    return sorted(out)

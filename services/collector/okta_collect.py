@@ -19,6 +19,7 @@ class OktaSnapshot:
     users: list[dict[str, Any]] = field(default_factory=list)
     groups: list[dict[str, Any]] = field(default_factory=list)
     owners: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    owner_group_members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # owning group -> users
     calls: int = 0
 
 
@@ -34,6 +35,14 @@ async def collect_okta(adapter: OktaAdapter, concurrency: int) -> OktaSnapshot:
                 snapshot.calls += 1
 
         await asyncio.gather(*(owners_of(g) for g in groups if g.get("id")))
+        owner_groups = {str(o["id"]) for owned in snapshot.owners.values() for o in owned if o.get("type") == "GROUP"}
+
+        async def members_of(group_id: str) -> None:  # a group's owners include an owning group's members
+            async with gate:
+                snapshot.owner_group_members[group_id] = await adapter.list_group_users(group_id)
+                snapshot.calls += 1
+
+        await asyncio.gather(*(members_of(g) for g in sorted(owner_groups)))
         return snapshot
     finally:
         await adapter.close()

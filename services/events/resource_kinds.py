@@ -58,6 +58,12 @@ RESOURCE_KINDS: tuple[ResourceKind, ...] = (
     ResourceKind("account", "account", ("ADMIN",), frozenset({"ADMIN"}), label="Account"),
     ResourceKind("workspace", "workspace", ("USER", "ADMIN"), frozenset({"ADMIN"}), label="Workspace"),
     ResourceKind("group", "identity", ("MEMBER",), label="Group membership"),
+    # account rule sets (AccountAccessControlAPI.get_rule_set): a group manager may change its
+    # members; a service principal's users may run jobs as it, its managers may also change it
+    ResourceKind("group_role", "account", ("MANAGER",), frozenset({"MANAGER"}), label="Group manager"),
+    ResourceKind(
+        "service_principal_role", "account", ("USER", "MANAGER"), frozenset({"MANAGER"}), label="Service principal role"
+    ),
     # a workspace's local built-in groups: membership of "admins" is workspace admin
     ResourceKind(
         "workspace_group",
@@ -209,6 +215,12 @@ RESOURCE_KINDS: tuple[ResourceKind, ...] = (
 )
 
 _BY_NAME = {kind.name: kind for kind in RESOURCE_KINDS}
+# account rule-set roles and the privilege each is reviewed as
+ROLE_PRIVILEGES = {
+    "roles/group.manager": "MANAGER",
+    "roles/servicePrincipal.manager": "MANAGER",
+    "roles/servicePrincipal.user": "USER",
+}
 _BY_REQUEST_TYPE = {kind.request_object_type: kind for kind in RESOURCE_KINDS if kind.request_object_type}
 
 
@@ -237,5 +249,5 @@ def is_privileged_access(resource_type: str, privilege: str, production: bool, n
     if kind is None:
         return False
     if kind.family in ("account", "workspace"):
-        return "ADMIN" in privilege
+        return "ADMIN" in privilege or privilege in kind.privileged
     return kind.is_privileged(privilege, production, name)

@@ -57,7 +57,7 @@ class Group:
     display_name: str
     members: list[str] = field(default_factory=list)  # principal ids: users, SPs, groups
     okta_id: str | None = None  # also the Databricks externalId when synced from Okta
-    okta_owner_ids: list[str] = field(default_factory=list)  # Okta user ids
+    okta_owner_ids: list[str] = field(default_factory=list)  # Okta user ids, or Okta group ids (owned by a group)
     approver_attribute: str | None = None  # Okta group profile attribute "approvers"
 
 
@@ -201,6 +201,8 @@ class SandboxState:
     audit: list[AuditEvent] = field(default_factory=list)
     okta_only_groups: list[str] = field(default_factory=list)
     account_admins: list[str] = field(default_factory=list)  # principals with the SCIM role account_admin
+    # account rule sets: "groups/<gid>" | "servicePrincipals/<application id>" -> role -> principal ids
+    rule_sets: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def principal_name(self, principal_id: str) -> tuple[str, str]:
         """(type, API name) of a principal: userName, displayName or applicationId."""

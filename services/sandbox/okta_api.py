@@ -137,24 +137,27 @@ class OktaApi:
         members = [self.rt.state.users[m] for m in g.members if m in self.rt.state.users]
         return self._page(request, [self._user(u) for u in members if u.okta_id], 1000)
 
-    async def group_owners(self, request: Request) -> list[dict[str, Any]]:
+    async def group_owners(self, request: Request) -> Response:
+        """A group's owners, users or groups (``type`` USER | GROUP), paged like every Okta list
+        (limit up to 1000, ``Link`` rel=next); only resolved owners, the API's default filter."""
         g = self._okta_group(request)
         out = []
         for oid in g.okta_owner_ids:
-            u = self.okta_users.get(oid)
-            if u is not None:
-                out.append(
-                    {
-                        "id": oid,
-                        "type": "USER",
-                        "displayName": u.display_name,
-                        "originId": oid,
-                        "originType": "OKTA_DIRECTORY",
-                        "resolved": True,
-                        "lastUpdated": _iso(EPOCH_MS),
-                    }
-                )
-        return out
+            user, group = self.okta_users.get(oid), self.okta_groups.get(oid)
+            if user is None and group is None:
+                continue
+            out.append(
+                {
+                    "id": oid,
+                    "type": "USER" if user is not None else "GROUP",
+                    "displayName": user.display_name if user is not None else group.display_name,  # type: ignore[union-attr]
+                    "originId": oid,
+                    "originType": "OKTA_DIRECTORY",
+                    "resolved": True,
+                    "lastUpdated": _iso(EPOCH_MS),
+                }
+            )
+        return self._page(request, out, 1000)
 
     async def unassign(self, request: Request) -> Response:
         g = self._okta_group(request)

@@ -217,3 +217,28 @@ def isolate_catalogs(state: SandboxState) -> None:
             if n % 4 == 1 and attached:
                 # the metastore's first workspace and one more: the others neither list nor reach it
                 cat.bound_workspaces = sorted({attached[0], attached[(n // 4 + 1) % len(attached)]})
+
+
+def add_role_grants(state: SandboxState, rng: random.Random) -> None:
+    """Account rule sets: about a third of the groups have a manager (who may add members); every
+    service principal has a manager, and about half may be used (run as) by a team group."""
+    users = sorted(u.id for u in state.users.values() if u.active)
+    groups = sorted(state.groups)
+    for gid in groups:
+        if rng.random() < 0.33:
+            state.rule_sets[f"groups/{gid}"] = {"roles/group.manager": [rng.choice(users)]}
+    for sp in sorted(state.service_principals.values(), key=lambda s: s.id):
+        rules = {"roles/servicePrincipal.manager": [rng.choice(users)]}
+        if rng.random() < 0.5:
+            rules["roles/servicePrincipal.user"] = [rng.choice(groups)]
+        state.rule_sets[f"servicePrincipals/{sp.application_id}"] = rules
+
+
+def add_group_owner_groups(state: SandboxState, rng: random.Random) -> None:
+    """About one Okta group in eight is (also) owned by another Okta group: its members own it
+    (Okta ``GET /groups/{id}/owners`` answers ``type: GROUP``)."""
+    synced = sorted((g for g in state.groups.values() if g.okta_id), key=lambda g: g.id)
+    for group in synced:
+        if rng.random() < 0.125:
+            owner = rng.choice([g for g in synced if g.id != group.id and g.members])
+            group.okta_owner_ids.append(str(owner.okta_id))

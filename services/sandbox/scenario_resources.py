@@ -23,7 +23,13 @@ from services.sandbox.model import (
     WsObject,
     local_group_id,
 )
-from services.sandbox.scenario_objects import add_uc_objects, add_workspace_objects, isolate_catalogs
+from services.sandbox.scenario_objects import (
+    add_group_owner_groups,
+    add_role_grants,
+    add_uc_objects,
+    add_workspace_objects,
+    isolate_catalogs,
+)
 from services.sandbox.scenario_people import EPOCH_MS, ScenarioSize, databricks_users, new_uuid
 
 TEAMS = ("etl", "bi", "ml", "fin", "mkt", "ops", "risk", "core")
@@ -76,6 +82,8 @@ def add_resources(state: SandboxState, size: ScenarioSize, rng: random.Random) -
     add_workspace_objects(state, rng, pools.grants, pools.owner)
     add_uc_objects(state, rng, pools.grants, pools.owner)
     isolate_catalogs(state)
+    add_role_grants(state, rng)
+    add_group_owner_groups(state, rng)
 
 
 INFORMATION_SCHEMA_VIEWS = ("catalog_privileges", "columns", "schema_privileges", "schemata", "table_privileges", "tables")

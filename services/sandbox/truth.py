@@ -17,6 +17,8 @@ Rules (the same ones the collectors follow, see docs/collector.md):
   members are reviewed: ``MEMBER`` on the ``workspace_group``), ``users`` every assigned principal;
   ``admins`` holds CAN_MANAGE on every job, cluster and warehouse, inherited from ``/jobs/``,
   ``/clusters/``, ``/sql/warehouses/``;
+- account rule sets: a group's manager holds ``MANAGER`` on a ``group_role``; a service
+  principal's manager ``MANAGER`` and its users ``USER`` on a ``service_principal_role``;
 - a notebook inherits its directory's grants (``inherited_from`` = ``/directories/<id>``);
 - scopes: ``account`` (memberships), ``workspace:<id>`` (assignments, object permissions),
   ``metastore:<id>`` (Unity Catalog grants).
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from services.events.resource_kinds import ROLE_PRIVILEGES
 from services.sandbox.model import (
     ACCOUNT_USERS,
     ACCOUNT_USERS_ID,
@@ -109,6 +112,22 @@ class _Truth:
         account = Resource("account", self.state.account_id, "Databricks account", None, None, True)
         for pid in self.state.account_admins:
             yield from self.expand("account", Grant(pid, "ACCOUNT_ADMIN"), account)
+
+    def role_grants(self) -> Iterator[Entitlement]:
+        """Account rule sets: ``MANAGER`` of a group (``group_role``); ``MANAGER`` or ``USER`` (may
+        run as it) of a service principal (``service_principal_role``); expanded like grants."""
+        by_app = {sp.application_id: sp for sp in self.state.service_principals.values()}
+        for key, rules in self.state.rule_sets.items():
+            kind, rid = key.split("/", 1)
+            if kind == "groups":
+                res = Resource("group_role", rid, self.state.groups[rid].display_name)
+            else:
+                sp = by_app[rid]
+                res = Resource("service_principal_role", sp.id, sp.display_name)
+            for role, holders in rules.items():
+                privilege = ROLE_PRIVILEGES[role]
+                for pid in holders:
+                    yield from self.expand("account", Grant(pid, privilege), res)
 
     def memberships(self) -> Iterator[Entitlement]:
         for group in self.state.groups.values():
@@ -233,6 +252,7 @@ def truth_entitlements(state: SandboxState, workspace_ids: set[str] | None = Non
     truth = _Truth(state)
     yield from truth.memberships()
     yield from truth.account_roles()
+    yield from truth.role_grants()
     metastores: set[str] = set()
     for ws in state.workspaces.values():
         if workspace_ids is None or str(ws.workspace_id) in workspace_ids:

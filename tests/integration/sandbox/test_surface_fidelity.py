@@ -335,3 +335,25 @@ def test_an_isolated_catalog_is_listed_and_reached_only_where_it_is_bound(sandbo
     assert list(inside.schemas.list(cat.full_name))
     bindings = list(outside.workspace_bindings.get_bindings("catalog", cat.full_name))
     assert sorted(b.workspace_id for b in bindings) == sorted(cat.bound_workspaces or [])
+
+
+def test_account_rule_sets_name_group_managers_and_service_principal_users(sandbox: RunningSandbox, state: SandboxState) -> None:
+    # SDK AccountAccessControlAPI.get_rule_set: name accounts/<aid>/groups/<gid>/ruleSets/default or
+    # .../servicePrincipals/<application id>/ruleSets/default; roles roles/group.manager,
+    # roles/servicePrincipal.manager, roles/servicePrincipal.user; principals users/<userName>, groups/<name>
+    acct = _account_client(sandbox)
+    aid = sandbox.info["account_id"]
+    key, rules = next((k, r) for k, r in state.rule_sets.items() if k.startswith("groups/"))
+    got = acct.access_control.get_rule_set(f"accounts/{aid}/{key}/ruleSets/default", "")
+    assert got.etag and [(r.role, r.principals) for r in got.grant_rules or []] == [
+        ("roles/group.manager", [f"users/{state.principal_name(p)[1]}" for p in rules["roles/group.manager"]])
+    ]
+    key, rules = next((k, r) for k, r in state.rule_sets.items() if "roles/servicePrincipal.user" in r)
+    got = acct.access_control.get_rule_set(f"accounts/{aid}/{key}/ruleSets/default", "")
+    assert {r.role for r in got.grant_rules or []} == {"roles/servicePrincipal.manager", "roles/servicePrincipal.user"}
+    user_rule = next(r for r in got.grant_rules or [] if r.role == "roles/servicePrincipal.user")
+    assert all(p.startswith("groups/") for p in user_rule.principals or [])
+    with pytest.raises(NotFound):
+        acct.access_control.get_rule_set(f"accounts/{aid}/groups/999/ruleSets/default", "")
+    with pytest.raises(BadRequest):
+        acct.access_control.get_rule_set(f"accounts/{aid}/groups", "")
