@@ -20,7 +20,7 @@ from typing import Any
 
 from services.adapters.databricks import DatabricksAdapter, DatabricksTarget
 from services.adapters.okta import OktaTarget
-from services.collector.databricks_tasks import DatabricksTasks
+from services.collector.databricks_tasks import ACCOUNT_HOST, DatabricksTasks
 from services.collector.directory import OktaIndex, PrincipalIndex
 from services.collector.entitlement import Entitlement
 from services.collector.errors import IncompletePayloadError
@@ -170,7 +170,13 @@ def collect(
         result.workspaces = select_workspaces([workspace_ref(w, rules) for w in raw_workspaces], options.workspaces)
         if on_started is not None:
             on_started(result)
-        scheduler = Scheduler(options.workers, progress, stop_event, settings.collect_host_concurrency)
+        scheduler = Scheduler(
+            options.workers,
+            progress,
+            stop_event,
+            settings.collect_host_concurrency,
+            {ACCOUNT_HOST: settings.collect_account_concurrency},
+        )
         account = scheduler.scope("account")
         account.entitlements = [
             *directory.memberships(),

@@ -72,14 +72,16 @@ class MetastoreRouter:
             return set(self._attached)
 
     def call(self, metastore_id: str, fn: Callable[[str], T], attempts: int = 3, among: list[str] | None = None) -> T:
-        """``fn`` through one attached workspace (``among``: only these, as for an ISOLATED catalog)."""
+        """``fn`` through one attached workspace, round-robin; ``among``: only these, in this order
+        (an ISOLATED catalog's bound workspaces, the task's own host first)."""
         with self._lock:
             attached = list(self._attached.get(metastore_id, [])) if among is None else list(among)
-            start = next(self._turn)
+            start = next(self._turn) if among is None else 0
         if not attached:
             raise UnavailableError(f"metastore {metastore_id}: no reachable workspace is attached")
         rotated = attached[start % len(attached) :] + attached[: start % len(attached)]
-        rotated.sort(key=lambda ws: self._delay(f"workspace {ws}"))  # stable: round-robin among idle ones
+        if among is None:
+            rotated.sort(key=lambda ws: self._delay(f"workspace {ws}"))  # stable: round-robin among idle ones
         last: UnavailableError | None = None
         for ws in rotated[:attempts]:
             try:
@@ -329,11 +331,17 @@ class DatabricksTasks:
         grants = self.router.call(mid, lambda ws: self.adapter.list_grants(ws, "catalog", resource.name), among=among)
         out.entitlements.extend(grant_entitlements(self.directory, scope, resource, grants, out.tally))
         out.entitlements.extend(owner_entitlements(self.directory, scope, resource, out.tally))
-        for schema in self.router.call(mid, lambda ws: self.adapter.list_schemas(ws, resource.name), among=among):
-            if schema.get("name") == INFORMATION_SCHEMA:
-                continue  # read-only views every catalog has; no privilege can be granted on them
+        schemas = self.router.call(mid, lambda ws: self.adapter.list_schemas(ws, resource.name), among=among)
+        for n, schema in enumerate(s for s in schemas if s.get("name") != INFORMATION_SCHEMA):
+            # (information_schema: read-only views every catalog has; nothing can be granted on them)
             label = f"schema {schema.get('full_name')}"
-            out.followups.append(Task(scope, label, partial(self.schema, mid, schema, tags, among), 3))
+            if among is None:
+                out.followups.append(Task(scope, label, partial(self.schema, mid, schema, tags), 3))
+                continue
+            # an ISOLATED catalog's schemas take turns over its bound workspaces, each counted
+            # against that workspace's own limit (a bound workspace is otherwise a hot spot)
+            turn = among[n % len(among) :] + among[: n % len(among)]
+            out.followups.append(Task(scope, label, partial(self.schema, mid, schema, tags, turn), 3, turn[0]))
         return out
 
     def schema(

@@ -78,8 +78,9 @@ class ReadyQueue:
     """Ready tasks, one heap per host: ``pop`` gives the lowest-priority task among hosts below
     their limit, the least busy host first, in arrival order otherwise."""
 
-    def __init__(self, per_host: int) -> None:
+    def __init__(self, per_host: int, limits: dict[str, int] | None = None) -> None:
         self.per_host = per_host
+        self.limits = limits or {}  # hosts with a limit of their own (the account API)
         self.heaps: dict[str | None, list[tuple[int, int, Task]]] = {}
         self.busy: dict[str | None, int] = {}
         self._order = itertools.count()
@@ -95,7 +96,7 @@ class ReadyQueue:
         chosen: str | None = None
         for host, heap in self.heaps.items():
             busy = self.busy.get(host, 0)
-            if not heap or (host is not None and busy >= self.per_host):
+            if not heap or (host is not None and busy >= self.limits.get(host, self.per_host)):
                 continue
             priority, order, _ = heap[0]
             rank = (priority, busy if host is not None else 0, order)
@@ -118,9 +119,10 @@ class Scheduler:
         on_progress: Callable[[int, int], None] | None = None,
         stop_event: threading.Event | None = None,
         per_host: int = 2,
+        limits: dict[str, int] | None = None,
     ) -> None:
         self.workers = workers
-        self.per_host = per_host
+        self.per_host, self.limits = per_host, limits or {}
         self.on_progress = on_progress or (lambda done, total: None)
         self.stop_event = stop_event
         self.scopes: dict[str, ScopeState] = {}
@@ -131,7 +133,7 @@ class Scheduler:
     def run(self, tasks: Iterable[Task]) -> dict[str, ScopeState]:
         """Run every task and its follow-ups; at most ``workers`` in flight, ``per_host`` per host."""
         done = total = 0
-        ready = ReadyQueue(self.per_host)
+        ready = ReadyQueue(self.per_host, self.limits)
 
         def enqueue(task: Task) -> None:
             nonlocal total

@@ -7,12 +7,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.config import Config
 
 from services.events.resource_kinds import resource_kind
 from services.sandbox.model import SandboxState
 from services.sandbox.scenario import build_state
-from tests.integration.sandbox.harness import RunningSandbox, running_sandbox
+from tests.integration.sandbox.harness import RunningSandbox, running_sandbox, workspace_client, workspace_host
 
 pytestmark = pytest.mark.integration
 SEED = 5
@@ -29,26 +28,14 @@ def state() -> SandboxState:
     return build_state("tiny", SEED)
 
 
-def _host(sb: RunningSandbox, deployment: str = "dbc-000") -> str:
-    return sb.info["workspace_url_template"].format(deployment_name=deployment)
-
-
 @pytest.fixture(scope="module")
 def ws(sandbox: RunningSandbox) -> WorkspaceClient:
-    return WorkspaceClient(
-        config=Config(
-            host=_host(sandbox),
-            client_id=sandbox.info["databricks_client_id"],
-            client_secret=sandbox.info["databricks_client_secret"],
-            auth_type="oauth-m2m",
-            retry_timeout_seconds=5,
-        )
-    )
+    return workspace_client(sandbox)
 
 
 def _get(sb: RunningSandbox, ws: WorkspaceClient, path: str, **params: object) -> httpx.Response:
     headers = ws.config.authenticate()
-    return httpx.get(f"{_host(sb)}{path}", params=params, headers=headers)
+    return httpx.get(f"{workspace_host(sb)}{path}", params=params, headers=headers)
 
 
 def test_jobs_list_has_no_run_as_and_jobs_get_has_it(sandbox: RunningSandbox, ws: WorkspaceClient) -> None:

@@ -8,15 +8,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from databricks.sdk import AccountClient, WorkspaceClient
-from databricks.sdk.config import Config
+from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import BadRequest, NotFound, PermissionDenied
 from databricks.sdk.service import iam
 from databricks.sdk.service.workspace import AclPermission
 
 from services.sandbox.model import ADMINS, USERS, SandboxState, local_group_id
 from services.sandbox.scenario import build_state
-from tests.integration.sandbox.harness import RunningSandbox, running_sandbox
+from tests.integration.sandbox.harness import RunningSandbox, account_client, running_sandbox, workspace_client
 
 pytestmark = pytest.mark.integration
 SEED = 5
@@ -33,25 +32,9 @@ def state() -> SandboxState:
     return build_state("tiny", SEED)
 
 
-def _host(sb: RunningSandbox, deployment: str = "dbc-000") -> str:
-    return sb.info["workspace_url_template"].format(deployment_name=deployment)
-
-
-def _client(sb: RunningSandbox, deployment: str = "dbc-000") -> WorkspaceClient:
-    return WorkspaceClient(
-        config=Config(
-            host=_host(sb, deployment),
-            client_id=sb.info["databricks_client_id"],
-            client_secret=sb.info["databricks_client_secret"],
-            auth_type="oauth-m2m",
-            retry_timeout_seconds=5,
-        )
-    )
-
-
 @pytest.fixture(scope="module")
 def ws(sandbox: RunningSandbox) -> WorkspaceClient:
-    return _client(sandbox)
+    return workspace_client(sandbox)
 
 
 def test_every_listed_kind_lists_through_the_sdk_with_the_ids_its_permissions_take(
@@ -84,7 +67,7 @@ def test_a_registry_model_list_has_no_id_and_get_model_gives_it(sandbox: Running
     # is what /permissions/registered-models/<id> takes (terraform field registered_model_id)
     having = [w.deployment_name for w in state.workspaces.values() if w.acl_objects["registered-models"]]
     assert having, "the scenario has registry models"
-    ws = _client(sandbox, having[0])
+    ws = workspace_client(sandbox, having[0])
     listed = list(ws.model_registry.list_models())
     assert listed and all("id" not in m.as_dict() for m in listed)
     got = ws.model_registry.get_model(listed[0].name).registered_model_databricks
@@ -168,15 +151,7 @@ def test_scim_entitlements_are_the_workspaces_and_users_holds_the_defaults(
     listed = {u.id for u in ws.users.list(attributes="id,userName")}
     truth = state.workspaces[min(state.workspaces)]
     assert listed == {pid for pid in state.workspace_user_ids(truth) if pid in state.users}  # a workspace lists its own users
-    account = AccountClient(
-        config=Config(
-            host=sandbox.info["account_host"],
-            account_id=sandbox.info["account_id"],
-            client_id=sandbox.info["databricks_client_id"],
-            client_secret=sandbox.info["databricks_client_secret"],
-            auth_type="oauth-m2m",
-        )
-    )
+    account = account_client(sandbox)
     groups = list(account.groups.list(attributes="id,displayName,entitlements"))
     assert groups and all(not g.entitlements for g in groups)
 
@@ -189,25 +164,13 @@ def test_pipelines_page_size_is_bounded(sandbox: RunningSandbox, ws: WorkspaceCl
     assert len(list(ws.pipelines.list_pipelines(max_results=1))) >= 1
 
 
-def _account_client(sb: RunningSandbox) -> AccountClient:
-    return AccountClient(
-        config=Config(
-            host=sb.info["account_host"],
-            account_id=sb.info["account_id"],
-            client_id=sb.info["databricks_client_id"],
-            client_secret=sb.info["databricks_client_secret"],
-            auth_type="oauth-m2m",
-        )
-    )
-
-
 PATCH_SCHEMA = [iam.PatchSchema.URN_IETF_PARAMS_SCIM_API_MESSAGES_2_0_PATCH_OP]
 
 
 def test_scim_patch_adds_replaces_and_removes_and_a_pathless_remove_is_refused(sandbox: RunningSandbox) -> None:
     # RFC 7644 §3.5.2: add / replace with a members value list, remove by filter path; §3.5.2.2: a
     # remove without a path fails with 400 "noTarget"; SDK iam.py AccountGroupsV2API.patch
-    acct = _account_client(sandbox)
+    acct = account_client(sandbox)
     group = next(g for g in (acct.groups.get(x.id) for x in acct.groups.list() if x.id) if len(g.members or []) > 1)
     assert group.id and group.members
     first, second = (m.value for m in group.members[:2])
@@ -237,7 +200,7 @@ def test_removing_a_member_of_a_workspaces_local_admins_takes_away_its_admin_acc
     # workspace-local admins / users (reference "Identities"): without identity federation their
     # membership is the workspace's access, and SCIM PATCH on the workspace group changes it
     legacy = next(w for w in state.workspaces.values() if not w.identity_federation)
-    ws = _client(sandbox, legacy.deployment_name)
+    ws = workspace_client(sandbox, legacy.deployment_name)
     admins = next(iter(ws.groups.list(filter=f'displayName eq "{ADMINS}"', attributes="id,displayName,members")))
     assert admins.id and admins.members
     victim = admins.members[0].value
@@ -257,7 +220,7 @@ def test_uc_remove_acts_only_where_granted_and_an_absent_privilege_is_a_silent_n
     # privilege was granted; inherited grants stay; removing an absent privilege is a silent no-op
     from databricks.sdk.service import catalog
 
-    ws = _client(sandbox, "dbc-000")
+    ws = workspace_client(sandbox, "dbc-000")
     metastore = state.workspaces[min(state.workspaces)].metastore_id
     cat = next(
         s
@@ -281,9 +244,7 @@ def test_uc_remove_acts_only_where_granted_and_an_absent_privilege_is_a_silent_n
     assert any(a.principal == principal and grant.privilege in [p.value for p in a.privileges or []] for a in on_catalog)
 
 
-def test_uc_securables_outside_tables_list_through_the_sdk_and_take_grants(
-    ws: WorkspaceClient, state: SandboxState
-) -> None:
+def test_uc_securables_outside_tables_list_through_the_sdk_and_take_grants(ws: WorkspaceClient, state: SandboxState) -> None:
     # terraform catalog/permissions/permissions.go Mappings: a Unity Catalog model is granted as a
     # "function"; storage credentials, external locations and connections are metastore-level securables
     metastore = ws.metastores.current().metastore_id
@@ -323,7 +284,7 @@ def test_an_isolated_catalog_is_listed_and_reached_only_where_it_is_bound(sandbo
     by_id = {w.workspace_id: w.deployment_name for w in state.workspaces.values() if w.metastore_id == cat.metastore_id}
     bound = by_id[cat.bound_workspaces[0]]  # type: ignore[index]
     unbound = next(d for i, d in by_id.items() if i not in (cat.bound_workspaces or []))
-    outside, inside = _client(sandbox, unbound), _client(sandbox, bound)
+    outside, inside = workspace_client(sandbox, unbound), workspace_client(sandbox, bound)
     assert cat.full_name not in {c.name for c in outside.catalogs.list()}
     listed = {c.name: c for c in outside.catalogs.list(include_unbound=True)}
     assert listed[cat.full_name].isolation_mode is not None and listed[cat.full_name].isolation_mode.value == "ISOLATED"
@@ -341,7 +302,7 @@ def test_account_rule_sets_name_group_managers_and_service_principal_users(sandb
     # SDK AccountAccessControlAPI.get_rule_set: name accounts/<aid>/groups/<gid>/ruleSets/default or
     # .../servicePrincipals/<application id>/ruleSets/default; roles roles/group.manager,
     # roles/servicePrincipal.manager, roles/servicePrincipal.user; principals users/<userName>, groups/<name>
-    acct = _account_client(sandbox)
+    acct = account_client(sandbox)
     aid = sandbox.info["account_id"]
     key, rules = next((k, r) for k, r in state.rule_sets.items() if k.startswith("groups/"))
     got = acct.access_control.get_rule_set(f"accounts/{aid}/{key}/ruleSets/default", "")

@@ -139,3 +139,20 @@ def test_tasks_without_a_host_are_not_limited() -> None:
 
     scopes = Scheduler(4, per_host=1).run([Task("metastore:m", f"t{n}", work) for n in range(4)])
     assert scopes["metastore:m"].status == "complete"
+
+
+def test_a_host_can_have_a_limit_of_its_own() -> None:
+    lock = threading.Lock()
+    running = {"n": 0, "peak": 0}
+
+    def work() -> TaskOutput:
+        with lock:
+            running["n"] += 1
+            running["peak"] = max(running["peak"], running["n"])
+        threading.Event().wait(0.01)
+        with lock:
+            running["n"] -= 1
+        return TaskOutput()
+
+    Scheduler(4, per_host=3, limits={"account": 1}).run([Task("account", f"t{n}", work, host="account") for n in range(5)])
+    assert running["peak"] == 1
