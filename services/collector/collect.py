@@ -167,7 +167,8 @@ def collect(
         configured = configured_workspaces(settings.databricks_workspaces)
         users, groups, sps, raw_workspaces = _read_account(adapter, options.workers, configured)
         directory = PrincipalIndex(users, groups, sps)  # joined to Okta when Okta has answered, below
-        result.workspaces = select_workspaces([workspace_ref(w, rules) for w in raw_workspaces], options.workspaces)
+        known = [workspace_ref(w, rules) for w in raw_workspaces]  # an ISOLATED catalog may be read through any
+        result.workspaces = select_workspaces(known, options.workspaces)
         if on_started is not None:
             on_started(result)
         scheduler = Scheduler(
@@ -184,7 +185,6 @@ def collect(
         ]
         account.ok_tasks = 1
         account.calls = 4 + len(groups)
-        known = [workspace_ref(w, rules) for w in raw_workspaces]  # an ISOLATED catalog may be read through any
         tasks = DatabricksTasks(adapter, directory, options.audit_days, rules, known)
         work = [*role_tasks(adapter, directory), *(t for ws in result.workspaces for t in tasks.workspace_tasks(ws))]
         scopes = scheduler.run(work)

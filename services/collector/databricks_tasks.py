@@ -10,12 +10,9 @@ metastore (each has its own rate limit); a call that fails on one is retried on 
 
 from __future__ import annotations
 
-import itertools
-import threading
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from services.adapters.databricks import DatabricksAdapter
 from services.collector.directory import PrincipalIndex, required_field
@@ -29,6 +26,7 @@ from services.collector.kinds import (
     SchemaChildKind,
     tree_resource,
 )
+from services.collector.metastore_router import MetastoreRouter
 from services.collector.production import ProductionRules
 from services.collector.scheduler import Task, TaskOutput
 from services.collector.transform import (
@@ -44,52 +42,10 @@ from services.collector.transform import (
 from services.core.errors import PermissionDeniedError, UnavailableError
 from services.events.resource_kinds import ResourceKind, resource_kind
 
-T = TypeVar("T")
 MAX_TREE_DEPTH = 12
 LOCAL_GROUP_NAMES = ("admins", "users")
 INFORMATION_SCHEMA = "information_schema"
 ACCOUNT_HOST = "account"  # the host of the account API, in the scheduler's per-host limit
-
-
-class MetastoreRouter:
-    """Which workspaces reach which metastore; picks one per Unity Catalog call."""
-
-    def __init__(self, delay: Callable[[str], float] | None = None) -> None:
-        self._delay = delay or (lambda where: 0.0)
-        self._lock = threading.Lock()
-        self._attached: dict[str, list[str]] = {}
-        self._turn = itertools.count()
-
-    def register(self, metastore_id: str, deployment: str) -> bool:
-        """Attach a workspace; True for the first workspace seen for this metastore."""
-        with self._lock:
-            attached = self._attached.setdefault(metastore_id, [])
-            attached.append(deployment)
-            return len(attached) == 1
-
-    def known(self) -> set[str]:
-        with self._lock:
-            return set(self._attached)
-
-    def call(self, metastore_id: str, fn: Callable[[str], T], attempts: int = 3, among: list[str] | None = None) -> T:
-        """``fn`` through one attached workspace, round-robin; ``among``: only these, in this order
-        (an ISOLATED catalog's bound workspaces, the task's own host first)."""
-        with self._lock:
-            attached = list(self._attached.get(metastore_id, [])) if among is None else list(among)
-            start = next(self._turn) if among is None else 0
-        if not attached:
-            raise UnavailableError(f"metastore {metastore_id}: no reachable workspace is attached")
-        rotated = attached[start % len(attached) :] + attached[: start % len(attached)]
-        if among is None:
-            rotated.sort(key=lambda ws: self._delay(f"workspace {ws}"))  # stable: round-robin among idle ones
-        last: UnavailableError | None = None
-        for ws in rotated[:attempts]:
-            try:
-                return fn(ws)
-            except UnavailableError as exc:
-                last = exc
-        assert last is not None
-        raise last
 
 
 class DatabricksTasks:

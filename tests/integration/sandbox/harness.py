@@ -37,5 +37,6 @@ def account_client(sb: RunningSandbox) -> AccountClient:
             client_id=sb.info["databricks_client_id"],
             client_secret=sb.info["databricks_client_secret"],
             auth_type="oauth-m2m",
+            retry_timeout_seconds=5,
         )
     )

@@ -11,7 +11,7 @@ from databricks.sdk.config import Config
 
 from services.sandbox.model import SandboxState
 from services.sandbox.scenario import build_state
-from tests.integration.sandbox.harness import RunningSandbox, running_sandbox
+from tests.integration.sandbox.harness import RunningSandbox, account_client, running_sandbox
 
 pytestmark = pytest.mark.integration
 SEED = 5
@@ -30,16 +30,7 @@ def state() -> SandboxState:
 
 @pytest.fixture(scope="module")
 def account(sandbox: RunningSandbox) -> AccountClient:
-    return AccountClient(
-        config=Config(
-            host=sandbox.info["account_host"],
-            account_id=sandbox.info["account_id"],
-            client_id=sandbox.info["databricks_client_id"],
-            client_secret=sandbox.info["databricks_client_secret"],
-            auth_type="oauth-m2m",
-            retry_timeout_seconds=5,
-        )
-    )
+    return account_client(sandbox)
 
 
 def test_the_account_group_list_has_no_members_and_get_has_them(account: AccountClient, state: SandboxState) -> None:

@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from services.collector.databricks_tasks import MetastoreRouter
 from services.collector.entitlement import Entitlement, Principal, Resource
+from services.collector.metastore_router import MetastoreRouter
 from services.collector.scheduler import Scheduler, Task, TaskOutput
 from services.core.errors import AuthenticationError, UnavailableError
 
