@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from services.core.errors import AccessReviewError, AuthenticationError, ConfigError, UnavailableError
+from services.core.errors import (
+    AccessReviewError,
+    AuthenticationError,
+    ConfigError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnavailableError,
+)
 from services.core.settings import Settings
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -45,7 +52,8 @@ class OktaTarget:
     client_id: str = ""
     private_key: str = field(default="", repr=False)
     key_id: str = ""
-    scopes: tuple[str, ...] = ("okta.users.read", "okta.groups.read")
+    scopes: tuple[str, ...] = ("okta.users.read", "okta.groups.read", "okta.apps.read")
+    databricks_app_id: str = ""  # the Databricks SCIM app: which groups Okta pushes
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OktaTarget:
@@ -62,10 +70,16 @@ class OktaTarget:
                 private_key=settings.okta_private_key.get_secret_value(),
                 key_id=settings.okta_key_id or "",
                 scopes=tuple(settings.okta_scopes.split()),
+                databricks_app_id=settings.okta_databricks_app_id or "",
             )
         if not settings.okta_token:
             raise ConfigError("Okta collection needs AR_OKTA_CLIENT_ID and AR_OKTA_PRIVATE_KEY, or AR_OKTA_TOKEN")
-        return cls(org_url, settings.okta_token.get_secret_value(), settings.http_timeout_s)
+        return cls(
+            org_url,
+            settings.okta_token.get_secret_value(),
+            settings.http_timeout_s,
+            databricks_app_id=settings.okta_databricks_app_id or "",
+        )
 
     def client_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {
@@ -130,6 +144,10 @@ class OktaAdapter:
         if status == 401 or "invalid_client" in str(text):
             what_was = "the service app's credentials were" if self.target.client_id else "the API token was"
             raise AuthenticationError(f"okta {self.target.org_url}: {what_was} rejected ({text.strip()})")
+        if status == 403:  # E0000006: the token or the service app's scopes do not allow it
+            raise PermissionDeniedError(f"okta {self.target.org_url}: {what}: not allowed ({str(text).strip()[:300]})")
+        if status == 404:
+            raise NotFoundError(f"okta {self.target.org_url}: {what}: not found ({str(text).strip()[:300]})")
         raise UnavailableError(f"okta {self.target.org_url}: {what} failed ({str(text).strip()[:300]})")
 
     async def _call(self, what: str, fn: Callable[[], Awaitable[Any]]) -> tuple[Any, Any]:
@@ -188,6 +206,14 @@ class OktaAdapter:
         return await self._all_pages(
             f"list owners of group {group_id}",
             lambda after: client.list_group_owners(group_id, after=after, limit=limit),
+        )
+
+    async def list_group_push_mappings(self, app_id: str) -> list[dict[str, Any]]:
+        """The app's group push mappings, every status (GroupPushMappingApi.list_group_push_mappings)."""
+        client, limit = self.client(), min(self.target.page_limit, 1000)
+        return await self._all_pages(
+            f"list group push mappings of app {app_id}",
+            lambda after: client.list_group_push_mappings(app_id, after=after, limit=limit),
         )
 
     async def unassign_user_from_group(self, group_id: str, user_id: str) -> None:

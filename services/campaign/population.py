@@ -31,11 +31,18 @@ def normalize(value: Any) -> Any:
     return value
 
 
+# Entitlement fields added after its first release: absent (null) they are left out of the
+# canonical form, so a population hashed before they existed re-derives to the same digest
+LATER_OPTIONAL_FIELDS = ("managed_by",)
+
+
 def normalize_entitlement(record: dict[str, Any]) -> dict[str, Any]:
     """Fast path of :func:`normalize` for an Entitlement record (its only timestamp is ``granted_at``)."""
     granted = record.get("granted_at")
     if isinstance(granted, datetime):
-        return {**record, "granted_at": int(granted.timestamp() * 1_000_000)}
+        record = {**record, "granted_at": int(granted.timestamp() * 1_000_000)}
+    if any(name in record and record[name] is None for name in LATER_OPTIONAL_FIELDS):
+        record = {k: v for k, v in record.items() if not (k in LATER_OPTIONAL_FIELDS and v is None)}
     return record
 
 

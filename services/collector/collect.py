@@ -26,6 +26,7 @@ from services.collector.entitlement import Entitlement
 from services.collector.errors import IncompletePayloadError
 from services.collector.identities import all_identities
 from services.collector.okta_collect import OktaSnapshot, collect_okta_blocking
+from services.collector.okta_push import mark_okta_managed
 from services.collector.production import ProductionRules
 from services.collector.role_tasks import role_tasks
 from services.collector.scheduler import Scheduler, ScopeState
@@ -143,6 +144,8 @@ def _okta_result(future: Future[OktaSnapshot], scope: ScopeState) -> OktaSnapsho
         log.warning("okta collection failed", error=exc.message)
         return None
     scope.ok_tasks, scope.calls = 1, snapshot.calls
+    for problem in snapshot.problems:  # read, but not all of it: partial, with the reason
+        scope.fail(problem)
     return snapshot
 
 
@@ -197,6 +200,8 @@ def collect(
         directory.join_okta(OktaIndex.build(okta.users, okta.groups))
     for state in scopes.values():
         state.entitlements = directory.rejoin(state.entitlements)
+        if okta is not None and state.scope == "account":
+            state.entitlements = mark_okta_managed(state.entitlements, directory, okta)
         _apply_last_used(state)
         if state.tally.counts:
             log.info(

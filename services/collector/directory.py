@@ -120,7 +120,7 @@ class PrincipalIndex:
             out.append(
                 e
                 if p is e.principal
-                else Entitlement(e.scope, p, e.resource, e.privilege, e.via_groups, e.inherited_from, e.last_used_at)
+                else Entitlement(e.scope, p, e.resource, e.privilege, e.via_groups, e.inherited_from, e.last_used_at, e.managed_by)
             )
         return out
 

@@ -75,6 +75,7 @@ class Entitlement:
     via_groups: tuple[str, ...] = ()
     inherited_from: str | None = None
     last_used_at: int | None = field(default=None, compare=False)  # microseconds, from the audit log
+    managed_by: str | None = None  # "okta-push:<Okta group id>": Okta's group push keeps this membership
 
     @property
     def direct(self) -> bool:
@@ -108,6 +109,7 @@ class Entitlement:
             "via_groups": list(self.via_groups),
             "inherited": self.inherited,
             "inherited_from": self.inherited_from,
+            "managed_by": self.managed_by,
             "granted_by": None,
             "granted_at": None,
         }
@@ -154,4 +156,5 @@ def entitlement_from_record(record: dict[str, Any]) -> Entitlement:
         via_groups=tuple(record.get("via_groups") or ()),
         inherited_from=record.get("inherited_from"),
         last_used_at=record.get("last_used_at"),
+        managed_by=record.get("managed_by"),
     )

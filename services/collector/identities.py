@@ -152,7 +152,7 @@ def owner_logins(okta: OktaSnapshot, group_id: str, logins: dict[str, str]) -> l
     for owner in okta.owners.get(group_id, []):
         oid = str(owner.get("id"))
         if owner.get("type") == "GROUP":
-            out.update(logins.get(str(m.get("id")), str(m.get("id"))) for m in okta.owner_group_members.get(oid, []))
+            out.update(logins.get(str(m.get("id")), str(m.get("id"))) for m in okta.group_members.get(oid, []))
         else:
             out.add(logins.get(oid, oid))
     return sorted(out)

@@ -92,7 +92,10 @@ class Settings(BaseSettings):
     okta_client_id: str | None = Field(None, description="an Okta OAuth service app's client id")
     okta_private_key: SecretStr | None = Field(None, description="the service app's private key (PEM or JWK)")
     okta_key_id: str | None = Field(None, description="the key id (kid) of that key, when Okta has several")
-    okta_scopes: str = Field("okta.users.read okta.groups.read", description="scopes the service app asks for")
+    okta_scopes: str = Field("okta.users.read okta.groups.read okta.apps.read", description="scopes the service app asks for")
+    okta_databricks_app_id: str | None = Field(
+        None, description="the Databricks SCIM app in Okta: its group push mappings say which groups Okta keeps"
+    )
     collect_workers: int = Field(16, ge=1, le=256)
     collect_interval_s: float = Field(86400.0, gt=0)
     http_timeout_s: float = Field(30.0, gt=0)

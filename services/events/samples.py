@@ -36,6 +36,7 @@ def sample_entitlement(i: int = 0) -> dict[str, Any]:
         "inherited_from": None,
         "granted_by": None,
         "granted_at": None,
+        "managed_by": None,
     }
 
 

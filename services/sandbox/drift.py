@@ -92,6 +92,8 @@ def _member_removed(state: SandboxState, rng: random.Random) -> str | None:
         return None
     member = rng.choice(users)
     group.members.remove(member)
+    if member in group.okta_members:  # a change made in Okta, already pushed
+        group.okta_members.remove(member)
     return f"group {group.display_name}: member {state.users[member].user_name} removed"
 
 

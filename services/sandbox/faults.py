@@ -62,6 +62,7 @@ class FaultsMiddleware:
             await self.app(scope, receive, send)  # discovery and the token endpoint authenticate themselves
             return
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        self.rt.run_due_pushes()  # Okta's asynchronous group push, due by now
         faults = self.rt.faults
         if faults.latency_ms:
             await asyncio.sleep(faults.latency_ms / 1000)

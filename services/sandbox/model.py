@@ -59,6 +59,10 @@ class Group:
     okta_id: str | None = None  # also the Databricks externalId when synced from Okta
     okta_owner_ids: list[str] = field(default_factory=list)  # Okta user ids, or Okta group ids (owned by a group)
     approver_attribute: str | None = None  # Okta group profile attribute "approvers"
+    # Okta's own membership of the group (user ids), apart from Databricks': Okta changes reach
+    # Databricks only through the Databricks app's group push, when its mapping is ACTIVE
+    okta_members: list[str] = field(default_factory=list)
+    push_status: str | None = None  # the group push mapping: ACTIVE | INACTIVE | None (not pushed)
 
 
 @dataclass
@@ -203,6 +207,7 @@ class SandboxState:
     account_admins: list[str] = field(default_factory=list)  # principals with the SCIM role account_admin
     # account rule sets: "groups/<gid>" | "servicePrincipals/<application id>" -> role -> principal ids
     rule_sets: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    okta_app_id: str = ""  # the Databricks SCIM app in Okta, owner of the group push mappings
 
     def principal_name(self, principal_id: str) -> tuple[str, str]:
         """(type, API name) of a principal: userName, displayName or applicationId."""

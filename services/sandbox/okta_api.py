@@ -1,4 +1,5 @@
-"""Sandbox Okta org: users (all statuses), groups, group members, group owners, unassign.
+"""Sandbox Okta org: users (all statuses), groups, group members, group owners, unassign, and
+the Databricks app's group push mappings.
 
 Paging is Okta's cursor style: ``limit`` and ``after``, with the next page in ONE ``Link``
 header (the SDK keeps response headers in a plain dict, so repeated headers would collapse).
@@ -133,8 +134,8 @@ class OktaApi:
         return self._page(request, groups, 10000)
 
     async def group_users(self, request: Request) -> Response:
-        g = self._okta_group(request)
-        members = [self.rt.state.users[m] for m in g.members if m in self.rt.state.users]
+        g = self._okta_group(request)  # Okta's membership, not Databricks' (see okta_push)
+        members = [self.rt.state.users[m] for m in g.okta_members if m in self.rt.state.users]
         return self._page(request, [self._user(u) for u in members if u.okta_id], 1000)
 
     async def group_owners(self, request: Request) -> Response:
@@ -162,11 +163,42 @@ class OktaApi:
     async def unassign(self, request: Request) -> Response:
         g = self._okta_group(request)
         u = self.okta_users.get(request.path_params["uid"])
-        if u is None or u.id not in g.members:
+        if u is None or u.id not in g.okta_members:
             raise ApiError(404, "E0000007", "Not found: Resource not found: membership")
-        g.members = [m for m in g.members if m != u.id]
+        g.okta_members = [m for m in g.okta_members if m != u.id]
+        self.rt.group_push.schedule(g, self.rt.faults.okta_push_delay_s)  # Databricks sees it later, if pushed
         self.rt.changed()
         return Response(status_code=204)
+
+    async def push_mappings(self, request: Request) -> Response:
+        """``GET /api/v1/apps/{appId}/group-push/mappings`` (okta ``GroupPushMappingApi``): one
+        mapping per pushed group, ``sourceGroupId`` the Okta group, paged like every list,
+        filtered by ``status`` and ``sourceGroupId``."""
+        app_id = request.path_params["app_id"]
+        if app_id != self.rt.state.okta_app_id:
+            raise ApiError(404, "E0000007", f"Not found: Resource not found: {app_id} (AppInstance)")
+        status, source = request.query_params.get("status"), request.query_params.get("sourceGroupId")
+        if status is not None and status not in ("ACTIVE", "INACTIVE", "ERROR"):
+            raise ApiError(400, "E0000001", f"Api validation failed: status {status!r} is not valid")
+        out = [
+            self._mapping(app_id, g)
+            for g in sorted(self.okta_groups.values(), key=lambda g: str(g.okta_id))
+            if g.push_status and (status is None or g.push_status == status) and (source is None or g.okta_id == source)
+        ]
+        return self._page(request, out, 100)
+
+    def _mapping(self, app_id: str, g: Group) -> dict[str, Any]:
+        base = str(self.rt.state.okta_app_id)
+        return {
+            "id": "gPm" + str(g.okta_id)[3:],
+            "sourceGroupId": g.okta_id,
+            "targetGroupId": "00g" + str(g.okta_id)[:2:-1],  # Okta's id of the app group, not Databricks'
+            "status": g.push_status,
+            "created": _iso(EPOCH_MS - 300 * 86_400_000),
+            "lastUpdated": _iso(EPOCH_MS),
+            "lastPush": _iso(EPOCH_MS),
+            "_links": {"app": {"href": f"/api/v1/apps/{base}"}, "sourceGroup": {"href": f"/api/v1/groups/{g.okta_id}"}},
+        }
 
 
 def okta_routes(api: OktaApi) -> list[Any]:
@@ -178,4 +210,5 @@ def okta_routes(api: OktaApi) -> list[Any]:
         route("/api/v1/groups/{gid}/users", api.group_users, okta=True),
         route("/api/v1/groups/{gid}/owners", api.group_owners, okta=True),
         route("/api/v1/groups/{gid}/users/{uid}", api.unassign, methods=["DELETE"], okta=True),
+        route("/api/v1/apps/{app_id}/group-push/mappings", api.push_mappings, okta=True),
     ]

@@ -6,7 +6,8 @@ The okta SDK's ``authorizationMode: PrivateKey`` (okta ``oauth.py`` ``get_oauth_
 client id and ``aud`` = ``<org>/oauth2/v1/token``, to ``/oauth2/v1/token``; it then calls the
 API with ``Authorization: Bearer <access_token>``. As Okta does, the sandbox checks the
 signature against the app's registered public key, the claims, the expiry and that a ``jti`` is
-used once; it grants only the app's granted scopes (``okta.users.read``, ``okta.groups.read``)
+used once; it grants only the app's granted scopes (``okta.users.read``, ``okta.groups.read``,
+``okta.apps.read``)
 and refuses an API call whose scope the token lacks with 403 (developer.okta.com, "Implement
 OAuth for Okta with a service app").
 """
@@ -25,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-GRANTED_SCOPES = frozenset({"okta.users.read", "okta.groups.read"})
+GRANTED_SCOPES = frozenset({"okta.users.read", "okta.groups.read", "okta.apps.read"})
 TOKEN_TTL_S = 3600
 
 
@@ -92,4 +93,6 @@ def scope_needed(path: str) -> str | None:
         return "okta.users.read"
     if path.startswith("/api/v1/groups"):
         return "okta.groups.read"
+    if path.startswith("/api/v1/apps"):  # the Applications API, group push mappings included
+        return "okta.apps.read"
     return None

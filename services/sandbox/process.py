@@ -45,6 +45,7 @@ class RunningSandbox:
             "okta_token": SecretStr(self.info["okta_token"]),
             "okta_client_id": self.info["okta_client_id"],
             "okta_private_key": SecretStr(self.info["okta_private_key"]),
+            "okta_databricks_app_id": self.info["okta_databricks_app_id"],
             "collect_retry_timeout_s": 20.0,
             "http_timeout_s": 10.0,
             "collect_workers": 8,
@@ -64,6 +65,7 @@ class RunningSandbox:
             "AR_OKTA_TOKEN": self.info["okta_token"],
             "AR_OKTA_CLIENT_ID": self.info["okta_client_id"],
             "AR_OKTA_PRIVATE_KEY": self.info["okta_private_key"],
+            "AR_OKTA_DATABRICKS_APP_ID": self.info["okta_databricks_app_id"],
         }
 
     def admin(self, method: str, path: str, **kwargs: Any) -> Any:

@@ -28,6 +28,7 @@ from services.sandbox.model import (
     save_state,
 )
 from services.sandbox.okta_auth import OktaServiceApp
+from services.sandbox.okta_push import GroupPush
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Faults:
     pending_polls: int = 0
     cloud: str = "aws"  # "azure": the account API does not list workspaces
     okta_minute_limit: int = 0  # Okta requests per endpoint per one-minute window; 0 = unlimited
+    okta_push_delay_s: float = 2.0  # an Okta membership change reaches Databricks this much later
 
 
 class SandboxRuntime:
@@ -70,6 +72,7 @@ class SandboxRuntime:
         self.requests: dict[str, int] = defaultdict(int)  # served, per workspace / account / okta
         self.refused: dict[str, int] = defaultdict(int)  # answered by the faults layer, per status
         self.refused_by_area: dict[str, int] = defaultdict(int)
+        self.group_push = GroupPush(state)
         self.reindex()
 
     def reindex(self) -> None:
@@ -108,6 +111,10 @@ class SandboxRuntime:
 
     def workspace(self, deployment: str) -> Workspace | None:
         return self.state.workspace_by_deployment(deployment)
+
+    def run_due_pushes(self) -> None:
+        if self.group_push.run_due():
+            self.changed()
 
     def changed(self) -> None:
         if self.state_file is not None:

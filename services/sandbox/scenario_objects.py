@@ -242,3 +242,14 @@ def add_group_owner_groups(state: SandboxState, rng: random.Random) -> None:
         if rng.random() < 0.125:
             owner = rng.choice([g for g in synced if g.id != group.id and g.members])
             group.okta_owner_ids.append(str(owner.okta_id))
+
+
+def add_group_push(state: SandboxState, rng: random.Random) -> None:
+    """The Databricks SCIM app's group push: every Okta-synced group has a push mapping, about one
+    in ten INACTIVE (paused: Okta and Databricks membership drift apart), the second one always.
+    Okta's membership starts as the group's Okta users in Databricks (groups do not nest in Okta)."""
+    state.okta_app_id = "0oa" + "".join(rng.choice("abcdefghijkmnopqrstuvwxyz0123456789") for _ in range(17))
+    synced = sorted((g for g in state.groups.values() if g.okta_id), key=lambda g: g.id)
+    for index, group in enumerate(synced):
+        group.okta_members = [m for m in group.members if m in state.users and state.users[m].okta_id]
+        group.push_status = "INACTIVE" if index == 1 or rng.random() < 0.1 else "ACTIVE"

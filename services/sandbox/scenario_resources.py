@@ -25,6 +25,7 @@ from services.sandbox.model import (
 )
 from services.sandbox.scenario_objects import (
     add_group_owner_groups,
+    add_group_push,
     add_role_grants,
     add_uc_objects,
     add_workspace_objects,
@@ -84,6 +85,7 @@ def add_resources(state: SandboxState, size: ScenarioSize, rng: random.Random) -
     isolate_catalogs(state)
     add_role_grants(state, rng)
     add_group_owner_groups(state, rng)
+    add_group_push(state, rng)
 
 
 INFORMATION_SCHEMA_VIEWS = ("catalog_privileges", "columns", "schema_privileges", "schemata", "table_privileges", "tables")

@@ -70,7 +70,7 @@ def admin_routes(rt: SandboxRuntime, okta: OktaApi, dbx: DatabricksApi) -> list[
             f.okta_minute_limit = int(body["okta_minute_limit"])
         if "pending_polls" in body:
             f.pending_polls = int(body["pending_polls"])
-        for name in ("latency_ms", "rate_limit", "okta_rate_limit", "error_rate"):
+        for name in ("latency_ms", "rate_limit", "okta_rate_limit", "error_rate", "okta_push_delay_s"):
             if name in body:
                 setattr(f, name, float(body[name]))
         return {
@@ -91,7 +91,17 @@ def admin_routes(rt: SandboxRuntime, okta: OktaApi, dbx: DatabricksApi) -> list[
             "refused_by_area": dict(rt.refused_by_area),
         }
 
+    async def okta_push(request: Request) -> dict[str, Any]:
+        """Run Okta's pending group pushes now; ``all=1`` is "Push now" on every ACTIVE mapping."""
+        if request.query_params.get("all") in ("1", "true"):
+            for group in rt.state.groups.values():
+                rt.group_push.schedule(group, 0.0)
+        pushed = rt.group_push.run_due(float("inf"))
+        rt.changed()
+        return {"pushed": pushed}
+
     return [
+        route("/_sandbox/okta/push", okta_push, methods=["POST"]),
         route("/_sandbox/truth", truth),
         route("/_sandbox/drift", drift, methods=["POST"]),
         route("/_sandbox/faults", faults, methods=["POST"]),
@@ -122,6 +132,7 @@ def connection_info(rt: SandboxRuntime, host: str, port: int, okta_port: int) ->
         "okta_token": rt.okta_token,
         "okta_client_id": rt.okta_app.client_id,
         "okta_private_key": rt.okta_app.private_pem,
+        "okta_databricks_app_id": rt.state.okta_app_id,
         "scenario": rt.state.scenario,
         "seed": str(rt.state.seed),
     }

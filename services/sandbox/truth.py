@@ -8,7 +8,9 @@ Rules (the same ones the collectors follow, see docs/collector.md):
 - a grant to a group yields the group's own entitlement (direct) and one per user or service
   principal reachable through nested groups, ``via_groups`` = group chain outermost first;
 - group membership is an entitlement on the group (privilege ``MEMBER``) for every principal at
-  any depth, ``via_groups`` = the intermediate groups;
+  any depth, ``via_groups`` = the intermediate groups; a direct membership of a user Okta's group
+  push keeps there (ACTIVE mapping, ACTIVE in Okta, in Okta's membership) has
+  ``managed_by`` = ``okta-push:<Okta group id>``;
 - a Unity Catalog securable's owner holds ``OWNER`` on it (expanded like a grant);
 - a job's run-as identity holds ``RUN_AS`` on the job (never expanded: only a user or a service
   principal can be one);
@@ -132,9 +134,14 @@ class _Truth:
     def memberships(self) -> Iterator[Entitlement]:
         for group in self.state.groups.values():
             resource = Resource("group", group.id, group.display_name)
+            users = self.state.users
+            active = [m for m in group.okta_members if m in users and users[m].okta_status == "ACTIVE"]
+            pushed = set(active) if group.push_status == "ACTIVE" else set()  # Okta pushes ACTIVE users only
             for member, chain in self.paths(group.id):
                 if member in self.principals:
-                    yield Entitlement("account", self.principals[member], resource, MEMBER, chain)
+                    # a direct member Okta pushes: removing it in Databricks would come back at the next push
+                    managed = f"okta-push:{group.okta_id}" if not chain and member in pushed else None
+                    yield Entitlement("account", self.principals[member], resource, MEMBER, chain, None, managed)
 
     def workspace(self, ws: Workspace) -> Iterator[Entitlement]:
         scope, wid, wname = f"workspace:{ws.workspace_id}", str(ws.workspace_id), ws.name

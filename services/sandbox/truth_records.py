@@ -44,6 +44,7 @@ class TruthEntitlement:
     privilege: str
     via_groups: tuple[str, ...] = ()
     inherited_from: str | None = None
+    managed_by: str | None = None  # "okta-push:<Okta group id>": Okta's group push keeps this membership
 
     @property
     def key(self) -> str:
@@ -75,6 +76,7 @@ class TruthEntitlement:
             "via_groups": list(self.via_groups),
             "inherited": self.inherited_from is not None,
             "inherited_from": self.inherited_from,
+            "managed_by": self.managed_by,
             "granted_by": None,
             "granted_at": None,
         }
