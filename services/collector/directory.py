@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from services.collector.entitlement import MEMBER, Entitlement, Principal, Resource
@@ -117,11 +117,7 @@ class PrincipalIndex:
         out = []
         for e in entitlements:
             p = self.principals.get(e.principal.id, e.principal)
-            out.append(
-                e
-                if p is e.principal
-                else Entitlement(e.scope, p, e.resource, e.privilege, e.via_groups, e.inherited_from, e.last_used_at, e.managed_by)
-            )
+            out.append(e if p is e.principal else replace(e, principal=p))
         return out
 
     def add_workspace_groups(self, workspace_id: str, groups: list[dict[str, Any]]) -> list[Principal]:

@@ -21,8 +21,7 @@ OKTA_PUSH = "okta-push:"
 def pushed_members(okta: OktaSnapshot) -> dict[str, set[str]]:
     """Okta group id -> ids of its ACTIVE members, for every group Okta pushes to Databricks."""
     return {
-        gid: {str(u["id"]) for u in okta.group_members.get(gid, []) if u.get("status") == "ACTIVE"}
-        for gid in okta.pushed_groups
+        gid: {str(u["id"]) for u in okta.group_members.get(gid, []) if u.get("status") == "ACTIVE"} for gid in okta.pushed_groups
     }
 
 

@@ -86,9 +86,9 @@ def test_the_databricks_app_lists_its_push_mappings_paged_and_filtered(sandbox: 
         _run(sandbox, lambda a: a.list_group_push_mappings("0oanotanapp000000000"))
     org = sandbox.info["okta_org_url"]
     headers = {"Authorization": f"SSWS {sandbox.info['okta_token']}"}
-    active = httpx.get(f"{org}/api/v1/apps/{app_id}/group-push/mappings", params={"status": "ACTIVE"}, headers=headers)
-    assert {m["status"] for m in active.json()} == {"ACTIVE"}
-    assert httpx.get(f"{org}/api/v1/apps/{app_id}/group-push/mappings", params={"status": "x"}, headers=headers).status_code == 400
+    url = f"{org}/api/v1/apps/{app_id}/group-push/mappings"
+    assert {m["status"] for m in httpx.get(url, params={"status": "ACTIVE"}, headers=headers).json()} == {"ACTIVE"}
+    assert httpx.get(url, params={"status": "x"}, headers=headers).status_code == 400
 
 
 def test_reading_push_mappings_needs_the_apps_scope(sandbox: RunningSandbox) -> None:
