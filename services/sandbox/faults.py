@@ -6,7 +6,10 @@
   marked down answers 503 to everything.
 - Okta: ``Authorization: SSWS <token>`` (the SDK omits the space; both accepted); 429 and 503
   carry ``Date`` and ``X-Rate-Limit-Reset`` (without them the SDK crashes).
-Rate limits are per (API, workspace, token): a token bucket of ``rate`` requests per second.
+Rate limits are per (API, workspace, token): a token bucket of ``rate`` requests per second;
+besides, with ``endpoint_limits`` on (the default), Databricks' documented per-endpoint budgets
+(:mod:`endpoint_limits`), and Okta's concurrency limit (``okta_concurrency``: requests in flight
+per org, developer.okta.com rl2-concurrency: 75 on Workforce orgs, 35 on Integrator Free).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.sandbox.databricks_auth import check_bearer, invalid_token
+from services.sandbox.endpoint_limits import budget_key, endpoint_limit
 from services.sandbox.okta_auth import scope_needed
 from services.sandbox.runtime import SandboxRuntime
 from services.sandbox.wire import databricks_error, okta_error
@@ -52,6 +56,7 @@ class FaultsMiddleware:
         self.injected = 0
         self._caller = "pat"
         self.windows: dict[tuple[str, int], int] = {}
+        self.in_flight = 0  # Okta requests being served (the concurrency limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,10 +68,17 @@ class FaultsMiddleware:
             return
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         self.rt.run_due_pushes()  # Okta's asynchronous group push, due by now
+        self.in_flight += 1
+        try:
+            await self._serve(scope, receive, send, path, headers)
+        finally:
+            self.in_flight -= 1
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, path: str, headers: dict[str, str]) -> None:
         faults = self.rt.faults
         if faults.latency_ms:
             await asyncio.sleep(faults.latency_ms / 1000)
-        response = self._refuse(path, headers.get("authorization", ""))
+        response = self._refuse(path, headers.get("authorization", ""), str(scope.get("method", "GET")))
         if response is not None:
             self.rt.refused[str(response.status_code)] += 1
             self.rt.refused_by_area[self._area(path)] += 1
@@ -83,7 +95,7 @@ class FaultsMiddleware:
             return path.split("/")[2]
         return "okta" if path.startswith("/api/v1/") else "account"
 
-    def _refuse(self, path: str, auth: str) -> Any:
+    def _refuse(self, path: str, auth: str, method: str) -> Any:
         faults, area = self.rt.faults, self._area(path)
         if self.okta:
             refused, token = self._okta_auth(path, auth)
@@ -101,6 +113,13 @@ class FaultsMiddleware:
             return databricks_error(503, "TEMPORARILY_UNAVAILABLE", f"Workspace {area} is unavailable.", {"Retry-After": "1"})
         rate = faults.okta_rate_limit if self.okta else faults.rate_limit
         if rate and not self.bucket.allow(f"{area}|{token}", rate):
+            return self._too_many()
+        if self.okta and faults.okta_concurrency and self.in_flight > faults.okta_concurrency:
+            self.rt.refused_by_limit["okta concurrency"] += 1
+            return self._too_many(0)  # Okta reports a concurrency violation with X-Rate-Limit-Limit 0
+        limit = endpoint_limit(method, path) if (faults.endpoint_limits and not self.okta) else None
+        if limit is not None and not self.bucket.allow(budget_key(limit, area), limit.per_second):
+            self.rt.refused_by_limit[limit.name] += 1
             return self._too_many()
         if self.okta and faults.okta_minute_limit and not self._okta_window_allows(path, faults.okta_minute_limit):
             return self._too_many(faults.okta_minute_limit)

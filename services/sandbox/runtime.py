@@ -48,6 +48,8 @@ class Faults:
     cloud: str = "aws"  # "azure": the account API does not list workspaces
     okta_minute_limit: int = 0  # Okta requests per endpoint per one-minute window; 0 = unlimited
     okta_push_delay_s: float = 2.0  # an Okta membership change reaches Databricks this much later
+    endpoint_limits: bool = True  # Databricks' documented per-endpoint budgets (endpoint_limits.py)
+    okta_concurrency: int = 0  # Okta requests in flight per org; 0 = unlimited
 
 
 class SandboxRuntime:
@@ -72,6 +74,7 @@ class SandboxRuntime:
         self.requests: dict[str, int] = defaultdict(int)  # served, per workspace / account / okta
         self.refused: dict[str, int] = defaultdict(int)  # answered by the faults layer, per status
         self.refused_by_area: dict[str, int] = defaultdict(int)
+        self.refused_by_limit: dict[str, int] = defaultdict(int)  # per documented endpoint budget
         self.group_push = GroupPush(state)
         self.reindex()
 

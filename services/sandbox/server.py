@@ -66,8 +66,11 @@ def admin_routes(rt: SandboxRuntime, okta: OktaApi, dbx: DatabricksApi) -> list[
             f.non_admin = set(body["non_admin"] or [])
         if "cloud" in body:
             f.cloud = str(body["cloud"])
-        if "okta_minute_limit" in body:
-            f.okta_minute_limit = int(body["okta_minute_limit"])
+        for name in ("okta_minute_limit", "okta_concurrency"):
+            if name in body:
+                setattr(f, name, int(body[name]))
+        if "endpoint_limits" in body:
+            f.endpoint_limits = bool(body["endpoint_limits"])
         if "pending_polls" in body:
             f.pending_polls = int(body["pending_polls"])
         for name in ("latency_ms", "rate_limit", "okta_rate_limit", "error_rate", "okta_push_delay_s"):
@@ -89,6 +92,7 @@ def admin_routes(rt: SandboxRuntime, okta: OktaApi, dbx: DatabricksApi) -> list[
             "total": sum(rt.requests.values()),
             "refused": dict(rt.refused),
             "refused_by_area": dict(rt.refused_by_area),
+            "refused_by_limit": dict(rt.refused_by_limit),
         }
 
     async def okta_push(request: Request) -> dict[str, Any]:

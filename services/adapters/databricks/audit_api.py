@@ -1,0 +1,68 @@
+"""The "last used" query: ``system.access.audit`` through the SQL Statement Execution API."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from services.adapters.databricks.client import DatabricksClients
+from services.core.errors import UnavailableError
+
+AUDIT_QUERY = """
+SELECT user_identity.email AS email,
+       CASE service_name WHEN 'jobs' THEN 'job' WHEN 'clusters' THEN 'cluster' END AS object_type,
+       COALESCE(request_params['job_id'], request_params['cluster_id']) AS object_id,
+       MAX(event_time) AS last_used
+FROM system.access.audit
+WHERE workspace_id = :workspace_id AND event_date >= :since AND service_name IN ('jobs', 'clusters')
+GROUP BY 1, 2, 3
+"""
+
+
+class AuditCalls(DatabricksClients):
+    def _await_statement(self, ws: str, resp: Any) -> Any:
+        """Poll a statement that is still PENDING/RUNNING past ``wait_timeout`` (a cold warehouse)
+        until it ends or ``audit_timeout_s`` passes; then cancel it and say so."""
+        api = self.workspace(ws).statement_execution
+        deadline = time.monotonic() + self.target.audit_timeout_s
+        while True:
+            state = resp.status.state.value if resp.status and resp.status.state else "UNKNOWN"
+            if state == "SUCCEEDED":
+                return resp
+            if state not in ("PENDING", "RUNNING"):
+                error = resp.status.error.message if resp.status and resp.status.error else state
+                raise UnavailableError(f"workspace {ws}: audit query {state}: {error}")
+            if time.monotonic() >= deadline:
+                api.cancel_execution(resp.statement_id or "")
+                raise UnavailableError(
+                    f"workspace {ws}: audit query timed out: still {state} after "
+                    f"{self.target.audit_timeout_s:.0f} s (the SQL warehouse did not start in time)"
+                )
+            time.sleep(self.target.audit_poll_s)
+            resp = api.get_statement(resp.statement_id or "")
+
+    def audit_last_used(self, ws: str, warehouse_id: str, workspace_id: str, since: str) -> list[list[str]]:
+        """Rows of (email, object_type, object_id, last_used) from ``system.access.audit``."""
+        from databricks.sdk.service.sql import StatementParameterListItem
+
+        def run() -> list[list[str]]:
+            api = self.workspace(ws).statement_execution
+            resp = api.execute_statement(
+                statement=AUDIT_QUERY,
+                warehouse_id=warehouse_id,
+                wait_timeout="30s",
+                parameters=[
+                    StatementParameterListItem(name="workspace_id", value=workspace_id),
+                    StatementParameterListItem(name="since", value=since, type="DATE"),
+                ],
+            )
+            resp = self._await_statement(ws, resp)
+            rows = list(resp.result.data_array or []) if resp.result else []
+            chunk = resp.result.next_chunk_index if resp.result else None
+            while chunk is not None:
+                part = api.get_statement_result_chunk_n(resp.statement_id or "", chunk)
+                rows.extend(part.data_array or [])
+                chunk = part.next_chunk_index
+            return rows
+
+        return self.call(f"workspace {ws}", run)
