@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.errors import BadRequest, NotFound, PermissionDenied
+from databricks.sdk.errors import BadRequest, NotFound, PermissionDenied, ResourceConflict
 from databricks.sdk.service import iam
 from databricks.sdk.service.workspace import AclPermission
 
@@ -318,3 +318,26 @@ def test_account_rule_sets_name_group_managers_and_service_principal_users(sandb
         acct.access_control.get_rule_set(f"accounts/{aid}/groups/999/ruleSets/default", "")
     with pytest.raises(BadRequest):
         acct.access_control.get_rule_set(f"accounts/{aid}/groups", "")
+
+
+def test_a_rule_set_update_replaces_every_rule_and_needs_the_current_etag(sandbox: RunningSandbox, state: SandboxState) -> None:
+    # SDK AccountAccessControlAPI.update_rule_set replaces the rules; terraform
+    # permissions/resource_access_control_rule_set.go retries a 409 RESOURCE_CONFLICT with the latest etag
+    acct = account_client(sandbox)
+    key, rules = next((k, r) for k, r in sorted(state.rule_sets.items()) if "roles/servicePrincipal.user" in r)
+    name = f"accounts/{sandbox.info['account_id']}/{key}/ruleSets/default"
+    before = acct.access_control.get_rule_set(name, "")
+    managers = [r for r in before.grant_rules or [] if r.role == "roles/servicePrincipal.manager"]
+    with pytest.raises(ResourceConflict):
+        acct.access_control.update_rule_set(name, iam.RuleSetUpdateRequest(name, "stale", managers))
+    after = acct.access_control.update_rule_set(name, iam.RuleSetUpdateRequest(name, before.etag or "", managers))
+    assert {r.role for r in after.grant_rules or []} == {"roles/servicePrincipal.manager"}  # the user rule is gone
+    assert after.etag != before.etag
+    with pytest.raises(ResourceConflict):  # the etag read before the change is stale now
+        acct.access_control.update_rule_set(name, iam.RuleSetUpdateRequest(name, before.etag or "", managers))
+    wrong_role = [iam.GrantRule("roles/group.manager", managers[0].principals)]
+    with pytest.raises(BadRequest):
+        acct.access_control.update_rule_set(name, iam.RuleSetUpdateRequest(name, after.etag or "", wrong_role))
+    nobody = [iam.GrantRule("roles/servicePrincipal.manager", ["users/nobody@nowhere.example"])]
+    with pytest.raises(BadRequest):
+        acct.access_control.update_rule_set(name, iam.RuleSetUpdateRequest(name, after.etag or "", nobody))
