@@ -82,6 +82,7 @@ def settings_for(sandbox: RunningSandbox, data_dir: Path, workers: int) -> Setti
             "databricks_client_secret": SecretStr(sandbox.info["databricks_client_secret"]),
             "okta_org_url": sandbox.info["okta_org_url"],
             "okta_token": SecretStr(sandbox.info["okta_token"]),
+            "okta_databricks_app_id": sandbox.info["okta_databricks_app_id"],
             "collect_workers": workers,
             "collect_retry_timeout_s": 120.0,
         }
@@ -98,6 +99,7 @@ class Figures:
     export_s: float
     seq_calls: int
     seq_wall: float
+    refused_by_limit: dict[str, int]
 
 
 def measure(args: argparse.Namespace) -> Figures:
@@ -132,7 +134,9 @@ def measure(args: argparse.Namespace) -> Figures:
         seq_calls = sequential_sample(adapter, subset)
         seq_wall = time.perf_counter() - seq_started
     refused = {k: v - before["refused"].get(k, 0) for k, v in after["refused"].items()}
-    return Figures(report, wall, after["total"] - before["total"], refused, exported, export_s, seq_calls, seq_wall)
+    by_limit = {k: v - before["refused_by_limit"].get(k, 0) for k, v in after["refused_by_limit"].items()}
+    served = after["total"] - before["total"]
+    return Figures(report, wall, served, refused, exported, export_s, seq_calls, seq_wall, by_limit)
 
 
 def print_figures(args: argparse.Namespace, f: Figures) -> None:
@@ -150,7 +154,11 @@ def print_figures(args: argparse.Namespace, f: Figures) -> None:
         f"{counts.get('scopes_complete', 0)} scopes complete, {counts.get('scopes_partial', 0)} partial, "
         f"{counts.get('scopes_failed', 0)} failed"
     )
+    for scope in f.report.result.scopes.values():
+        if scope.status != "complete":
+            print(f"  {scope.scope} {scope.status}: {scope.reason}")
     print(f"requests: {f.served} served + {sum(f.refused.values())} refused {f.refused} = {total}")
+    print(f"refused by a documented endpoint limit: {f.refused_by_limit or 'none'}")
     print(f"requests/s: {total / f.wall:.0f}")
     print(f"wall time: {f.wall:.1f} s (target <= 60 s); export of {f.exported} lines: {f.export_s:.1f} s more")
     print(

@@ -29,7 +29,7 @@ from services.collector.okta_collect import OktaSnapshot, collect_okta_blocking
 from services.collector.okta_push import mark_okta_managed
 from services.collector.production import ProductionRules
 from services.collector.role_tasks import role_tasks
-from services.collector.scheduler import Scheduler, ScopeState
+from services.collector.scheduler import Scheduler, ScopeState, Task
 from services.collector.transform import WorkspaceRef, account_role_entitlements, workspace_ref
 from services.core.errors import AccessReviewError, ConfigError, NotFoundError, UsageError
 from services.core.ids import new_ulid
@@ -120,20 +120,17 @@ def _list_workspaces(adapter: DatabricksAdapter) -> list[dict[str, Any]]:
         ) from None
 
 
-def _read_account(
-    adapter: DatabricksAdapter, workers: int, configured: list[dict[str, Any]] | None = None
-) -> tuple[list[dict[str, Any]], ...]:
-    """Users, groups (each read on its own for its members), service principals, workspaces."""
+def _read_directory(adapter: DatabricksAdapter, workers: int) -> tuple[list[dict[str, Any]], ...]:
+    """Users, groups (each read on its own for its members) and service principals."""
     # at most 8 at once: one account client, whose HTTP connection pool holds 10
     with ThreadPoolExecutor(min(ACCOUNT_CONCURRENCY, max(4, workers)), thread_name_prefix="account") as pool:
-        listing = (lambda: configured) if configured is not None else (lambda: _list_workspaces(adapter))
-        futures = [pool.submit(fn) for fn in (adapter.list_users, adapter.list_groups, adapter.list_service_principals, listing)]
-        users, listed, sps, workspaces = (f.result() for f in futures)
+        futures = [pool.submit(fn) for fn in (adapter.list_users, adapter.list_groups, adapter.list_service_principals)]
+        users, listed, sps = (f.result() for f in futures)
         ids = [str(g.get("id") or "") for g in listed]
         groups = list(pool.map(adapter.get_group, [i for i in ids if i]))
         if len(groups) != len(ids):  # a group without an id cannot be read: fail loudly, as for any payload
             raise IncompletePayloadError(f"{len(ids) - len(groups)} account group(s) listed without an id")
-        return users, groups, sps, workspaces
+        return users, groups, sps
 
 
 def _okta_result(future: Future[OktaSnapshot], scope: ScopeState) -> OktaSnapshot | None:
@@ -166,10 +163,12 @@ def collect(
         log.warning("Okta is not configured (AR_OKTA_ORG_URL): identities are not joined to Okta")
     okta_pool = ThreadPoolExecutor(1, thread_name_prefix="okta")
     okta_future = okta_pool.submit(collect_okta_blocking, okta_target, settings.collect_okta_concurrency) if okta_target else None
+    directory_pool = ThreadPoolExecutor(1, thread_name_prefix="directory")
     try:
         configured = configured_workspaces(settings.databricks_workspaces)
-        users, groups, sps, raw_workspaces = _read_account(adapter, options.workers, configured)
-        directory = PrincipalIndex(users, groups, sps)  # joined to Okta when Okta has answered, below
+        raw_workspaces = configured if configured is not None else _list_workspaces(adapter)
+        # the directory is read beside the workspaces: their ACLs wait for it, their calls do not
+        directory_future = directory_pool.submit(_read_directory, adapter, options.workers)
         known = [workspace_ref(w, rules) for w in raw_workspaces]  # an ISOLATED catalog may be read through any
         result.workspaces = select_workspaces(known, options.workspaces)
         if on_started is not None:
@@ -182,20 +181,29 @@ def collect(
             {ACCOUNT_HOST: settings.collect_account_concurrency},
         )
         account = scheduler.scope("account")
-        account.entitlements = [
-            *directory.memberships(),
-            *account_role_entitlements(directory, adapter.target.account_id),
-        ]
-        account.ok_tasks = 1
-        account.calls = 4 + len(groups)
-        tasks = DatabricksTasks(adapter, directory, options.audit_days, rules, known)
-        work = [*role_tasks(adapter, directory), *(t for ws in result.workspaces for t in tasks.workspace_tasks(ws))]
-        scopes = scheduler.run(work)
+        tasks = DatabricksTasks(adapter, None, options.audit_days, rules, known)
+        read: list[PrincipalIndex] = []
+
+        def directory_ready(raw: tuple[list[dict[str, Any]], ...]) -> list[Task]:
+            users, groups, sps = raw
+            directory = tasks.directory = PrincipalIndex(users, groups, sps)  # joined to Okta below
+            read.append(directory)
+            account.entitlements = [
+                *directory.memberships(),
+                *account_role_entitlements(directory, adapter.target.account_id),
+            ]
+            account.ok_tasks, account.calls = 1, 3 + len(groups) + (configured is None)
+            return role_tasks(adapter, directory)
+
+        work = [t for ws in result.workspaces for t in tasks.workspace_tasks(ws)]
+        scopes = scheduler.run(work, directory_future, directory_ready)
+        (directory,) = read
         okta = None
         if okta_future is not None:
             okta = _okta_result(okta_future, scopes.setdefault("okta", ScopeState("okta")))
     finally:
         okta_pool.shutdown(wait=False, cancel_futures=True)
+        directory_pool.shutdown(wait=False, cancel_futures=True)
     if okta is not None:
         directory.join_okta(OktaIndex.build(okta.users, okta.groups))
     for state in scopes.values():

@@ -10,13 +10,14 @@ metastore (each has its own rate limit); a call that fails on one is retried on 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 from services.adapters.databricks import DatabricksAdapter
 from services.collector.directory import PrincipalIndex, required_field
-from services.collector.entitlement import Resource
+from services.collector.entitlement import Entitlement, Resource
 from services.collector.errors import IncompletePayloadError
 from services.collector.kinds import (
     LISTED_KINDS,
@@ -52,17 +53,32 @@ class DatabricksTasks:
     def __init__(
         self,
         adapter: DatabricksAdapter,
-        directory: PrincipalIndex,
+        directory: PrincipalIndex | None,
         audit_days: int = 90,
         rules: ProductionRules | None = None,
         workspaces: list[WorkspaceRef] | None = None,
     ) -> None:
         self.rules = rules or ProductionRules()
         self.adapter = adapter
-        self.directory = directory
+        self._directory = directory  # None until the account directory is read (see ``directory``)
         self.router = MetastoreRouter(adapter.pacer.delay)
         self.audit_days = audit_days
         self.deployments = {w.workspace_id: w.deployment_name for w in workspaces or []}  # id -> deployment
+
+    @property
+    def directory(self) -> PrincipalIndex:
+        """The account directory; only deferred builds use it (they run once it is read)."""
+        if self._directory is None:
+            raise RuntimeError("the account directory was used before it was read")
+        return self._directory
+
+    @directory.setter
+    def directory(self, directory: PrincipalIndex) -> None:
+        self._directory = directory
+
+    def _later(self, out: TaskOutput, build: Callable[..., Iterable[Entitlement]], *args: Any) -> None:
+        """``build(directory, *args)``, once the account directory is read."""
+        out.later(lambda: build(self.directory, *args))
 
     def workspace_tasks(self, ws: WorkspaceRef) -> list[Task]:
         """Assignments and the metastore at once; the rest once the workspace's local groups
@@ -105,10 +121,16 @@ class DatabricksTasks:
         """The built-in ``admins`` and ``users`` with their members; who is in ``admins`` is reviewed."""
         out = TaskOutput(calls=1)
         raw = self.adapter.list_workspace_groups(ws.deployment_name, LOCAL_GROUP_NAMES)
-        for principal in self.directory.add_workspace_groups(ws.workspace_id, raw):
-            if principal.name == "admins":
-                resource = Resource("workspace_group", principal.id, principal.name, ws.workspace_id, ws.name, ws.production)
-                out.entitlements.extend(self.directory.members_of(ws.scope, resource))
+
+        def admins_members() -> list[Entitlement]:
+            built: list[Entitlement] = []
+            for principal in self.directory.add_workspace_groups(ws.workspace_id, raw):
+                if principal.name == "admins":
+                    resource = Resource("workspace_group", principal.id, principal.name, ws.workspace_id, ws.name, ws.production)
+                    built.extend(self.directory.members_of(ws.scope, resource))
+            return built
+
+        out.later(admins_members)
         missing = set(LOCAL_GROUP_NAMES) - {str(g.get("displayName")) for g in raw}
         if missing:
             out.tally.note("unknown_value", f"{ws.deployment_name}: no built-in group {', '.join(sorted(missing))}")
@@ -122,13 +144,18 @@ class DatabricksTasks:
         out = TaskOutput(calls=1)
         raw = self.adapter.list_assignments(int(ws.workspace_id), f"workspace {ws.deployment_name}")
         if raw is not None:
-            out.entitlements = list(assignment_entitlements(self.directory, ws, raw, out.tally))
+            self._later(out, assignment_entitlements, ws, raw, out.tally)
             return out
         # its own read of the local groups: this task does not wait for the "local groups" task
-        self.directory.add_workspace_groups(
-            ws.workspace_id, self.adapter.list_workspace_groups(ws.deployment_name, LOCAL_GROUP_NAMES)
-        )
+        local = self.adapter.list_workspace_groups(ws.deployment_name, LOCAL_GROUP_NAMES)
         out.calls += 1
+        out.later(partial(self._local_access, ws, local, out))
+        return out
+
+    def _local_access(self, ws: WorkspaceRef, local_groups: list[dict[str, Any]], out: TaskOutput) -> list[Entitlement]:
+        """Without identity federation: USER for the local ``users``' members, ADMIN for ``admins``'."""
+        self.directory.add_workspace_groups(ws.workspace_id, local_groups)
+        built: list[Entitlement] = []
         resource = workspace_resource(ws)
         for group, level in (("users", "USER"), ("admins", "ADMIN")):
             local = self.directory.local.get((ws.workspace_id, group))
@@ -139,8 +166,8 @@ class DatabricksTasks:
                 if principal is None:
                     out.tally.note("unknown_principal", f"{group} of {ws.deployment_name}: {member}")
                     continue
-                out.entitlements.extend(self.directory.expand(ws.scope, principal, resource, level))
-        return out
+                built.extend(self.directory.expand(ws.scope, principal, resource, level))
+        return built
 
     def metastore_assignment(self, ws: WorkspaceRef) -> TaskOutput:
         out = TaskOutput(calls=1)
@@ -169,17 +196,23 @@ class DatabricksTasks:
                 perms = self.adapter.get_permissions(deployment, entry.permissions_path, object_id)
             out.calls += entry.acl_calls
             resource = entry.resource(ws, item, perms)
-            out.entitlements.extend(acl_entitlements(self.directory, ws.scope, resource, perms, out.tally))
+            self._later(out, acl_entitlements, ws.scope, resource, perms, out.tally)
             if entry.derived is not None:
-                out.entitlements.extend(entry.derived(self.directory, ws.scope, resource, item, out.tally))
+                self._later(out, entry.derived, ws.scope, resource, item, out.tally)
         return out
 
     def entitlements(self, ws: WorkspaceRef) -> TaskOutput:
         """The SCIM entitlements the workspace grants (workspace-access, allow-cluster-create, ...),
         held by its users, service principals and groups (expanded to their members)."""
         out = TaskOutput(calls=3)
+        holders = self.adapter.list_entitlement_holders(ws.deployment_name)
+        out.later(partial(self._entitlement_holders, ws, holders, out))
+        return out
+
+    def _entitlement_holders(self, ws: WorkspaceRef, holders: list[dict[str, Any]], out: TaskOutput) -> list[Entitlement]:
+        built: list[Entitlement] = []
         resource = Resource("workspace_entitlement", ws.workspace_id, ws.name, ws.workspace_id, ws.name, ws.production)
-        for holder in self.adapter.list_entitlement_holders(ws.deployment_name):
+        for holder in holders:
             values = [str(e.get("value") or "") for e in holder.get("entitlements") or []]
             if not values:
                 continue
@@ -191,8 +224,8 @@ class DatabricksTasks:
                 if not entitlement_kind().accepts(value):
                     out.tally.note("unknown_value", f"{ws.deployment_name}: entitlement {value!r}")
                     continue
-                out.entitlements.extend(self.directory.expand(ws.scope, principal, resource, value))
-        return out
+                built.extend(self.directory.expand(ws.scope, principal, resource, value))
+        return built
 
     def last_use(self, ws: WorkspaceRef) -> TaskOutput:
         """Last use per (person, object) from the audit log, through the first SQL warehouse.
@@ -228,7 +261,7 @@ class DatabricksTasks:
                 entry, resource = found
                 perms = self.adapter.get_permissions(ws.deployment_name, entry.permissions_path, str(item["object_id"]))
                 out.calls += 1
-                out.entitlements.extend(acl_entitlements(self.directory, ws.scope, resource, perms, out.tally))
+                self._later(out, acl_entitlements, ws.scope, resource, perms, out.tally)
         return out
 
     # -- metastore scope ------------------------------------------------------------------------
@@ -237,8 +270,8 @@ class DatabricksTasks:
         summary = self.router.call(mid, self.adapter.current_metastore_summary)
         resource = uc_resource("metastore", mid, summary, (), summary.get("name"))
         grants = self.router.call(mid, lambda ws: self.adapter.list_grants(ws, "metastore", mid))
-        out.entitlements.extend(grant_entitlements(self.directory, scope, resource, grants, out.tally))
-        out.entitlements.extend(owner_entitlements(self.directory, scope, resource, out.tally))
+        self._later(out, grant_entitlements, scope, resource, grants, out.tally)
+        self._later(out, owner_entitlements, scope, resource, out.tally)
         for info in self.router.call(mid, self.adapter.list_catalogs):
             out.followups.append(Task(scope, f"catalog {info.get('name')}", partial(self.bound_catalog, mid, info), 2))
         out.followups.append(
@@ -257,8 +290,8 @@ class DatabricksTasks:
                 if with_grants:
                     grants = self.router.call(mid, partial(_grants_of, self.adapter, kind.securable_type or kind.name, name))
                     out.calls += 1
-                    out.entitlements.extend(grant_entitlements(self.directory, scope, resource, grants, out.tally))
-                out.entitlements.extend(owner_entitlements(self.directory, scope, resource, out.tally))
+                    self._later(out, grant_entitlements, scope, resource, grants, out.tally)
+                self._later(out, owner_entitlements, scope, resource, out.tally)
         return out
 
     def bound_catalog(self, mid: str, info: dict[str, Any]) -> TaskOutput:
@@ -285,8 +318,8 @@ class DatabricksTasks:
         tags = catalog_tags(info)
         resource = uc_resource("catalog", mid, info, tags, rules=self.rules)
         grants = self.router.call(mid, lambda ws: self.adapter.list_grants(ws, "catalog", resource.name), among=among)
-        out.entitlements.extend(grant_entitlements(self.directory, scope, resource, grants, out.tally))
-        out.entitlements.extend(owner_entitlements(self.directory, scope, resource, out.tally))
+        self._later(out, grant_entitlements, scope, resource, grants, out.tally)
+        self._later(out, owner_entitlements, scope, resource, out.tally)
         schemas = self.router.call(mid, lambda ws: self.adapter.list_schemas(ws, resource.name), among=among)
         for n, schema in enumerate(s for s in schemas if s.get("name") != INFORMATION_SCHEMA):
             # (information_schema: read-only views every catalog has; nothing can be granted on them)
@@ -314,8 +347,8 @@ class DatabricksTasks:
             securable_type = _kind_of(kind).securable_type or kind  # a model is granted as a function
             grants = self.router.call(mid, partial(_grants_of, self.adapter, securable_type, res.name), among=among)
             out.calls += 1
-            out.entitlements.extend(grant_entitlements(self.directory, scope, res, grants, out.tally))
-            out.entitlements.extend(owner_entitlements(self.directory, scope, res, out.tally))
+            self._later(out, grant_entitlements, scope, res, grants, out.tally)
+            self._later(out, owner_entitlements, scope, res, out.tally)
         return out
 
 

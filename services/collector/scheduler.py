@@ -10,6 +10,13 @@ A task may name the ``host`` it calls (a workspace, the account). At most ``per_
 one host run at once, and a free worker takes the next task of the least busy host: rate limits
 are per workspace, so thirty workers on one workspace only collect 429s (each one a second's
 sleep in the SDK) while the other workspaces wait in the queue.
+
+The account directory (every group read on its own, for its members, at the account SCIM API's
+20 GETs a second) takes a while, and turning an ACL into entitlements needs it. So the run can
+start before the directory is there: it is the ``gate``, a future. A task fetches and hands back
+what needs the directory as ``deferred`` builders (:meth:`TaskOutput.later`); they wait, in the
+order their tasks finished, until the gate opens, and are then built before any later one, so a
+workspace's local groups are always registered before its ACLs name them.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import Any
 
 from services.collector.entitlement import Entitlement
 from services.collector.transform import Tally
@@ -36,6 +44,16 @@ class TaskOutput:
     tally: Tally = field(default_factory=Tally)
     last_used: dict[tuple[str, str, str], int] = field(default_factory=dict)
     calls: int = 0
+    deferred: list[Callable[[], Iterable[Entitlement]]] = field(default_factory=list)
+
+    def later(self, build: Callable[[], Iterable[Entitlement]]) -> None:
+        """Entitlements that need the account directory: built once it is read."""
+        self.deferred.append(build)
+
+    def build_deferred(self) -> None:
+        for build in self.deferred:
+            self.entitlements.extend(build())
+        self.deferred = []
 
 
 @dataclass
@@ -130,10 +148,20 @@ class Scheduler:
     def scope(self, name: str) -> ScopeState:
         return self.scopes.setdefault(name, ScopeState(name))
 
-    def run(self, tasks: Iterable[Task]) -> dict[str, ScopeState]:
-        """Run every task and its follow-ups; at most ``workers`` in flight, ``per_host`` per host."""
+    def run(
+        self,
+        tasks: Iterable[Task],
+        gate: Future[Any] | None = None,
+        on_gate: Callable[[Any], Iterable[Task]] | None = None,
+    ) -> dict[str, ScopeState]:
+        """Run every task and its follow-ups; at most ``workers`` in flight, ``per_host`` per host.
+        ``gate``: the account directory being read; when it is done, ``on_gate(result)`` gives the
+        tasks that need it from the start, and the deferred work of finished tasks is built. A
+        failed gate raises: without the directory nothing can be reviewed."""
         done = total = 0
         ready = ReadyQueue(self.per_host, self.limits)
+        self._inline = gate is None
+        parked: list[tuple[Task, TaskOutput]] = []
 
         def enqueue(task: Task) -> None:
             nonlocal total
@@ -145,38 +173,70 @@ class Scheduler:
             enqueue(task)
         with ThreadPoolExecutor(self.workers, thread_name_prefix="collect") as pool:
             pending: dict[Future[TaskOutput], Task] = {}
-            while len(ready) or pending:
+            while len(ready) or pending or not self._inline:
                 while len(pending) < self.workers and (next_task := ready.pop()) is not None:
-                    pending[pool.submit(next_task.run)] = next_task
-                finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                    pending[pool.submit(self._execute, next_task)] = next_task
+                waiting: list[Future[Any]] = [*pending, *([gate] if gate is not None and not self._inline else [])]
+                finished, _ = wait(waiting, return_when=FIRST_COMPLETED)
                 for future in finished:
+                    if future is gate:
+                        for task in (on_gate or (lambda _: []))(gate.result()):
+                            enqueue(task)
+                        for held, held_output in parked:  # in the order they finished
+                            self._settle(held, held_output)
+                        parked, self._inline = [], True
+                        continue
                     task = pending.pop(future)
                     ready.finished(task)
-                    for followup in self._record(task, future):
+                    output = self._output(task, future)
+                    if output is None:
+                        done += 1
+                        continue
+                    for followup in output.followups:
                         if self.stop_event is not None and self.stop_event.is_set():
                             self.scope(followup.scope).fail(f"{followup.label}: stopped before it ran")
                             continue
                         enqueue(followup)
+                    if output.deferred and not self._inline:
+                        parked.append((task, output))
+                    else:
+                        self._settle(task, output)
                     done += 1
                 self.on_progress(done, total)
         return self.scopes
 
-    def _record(self, task: Task, future: Future[TaskOutput]) -> list[Task]:
+    def _execute(self, task: Task) -> TaskOutput:
+        output = task.run()
+        if self._inline:  # the directory is read and every earlier deferred build is done
+            output.build_deferred()
+        return output
+
+    def _fail(self, task: Task, exc: BaseException) -> None:
         state = self.scope(task.scope)
-        try:
-            output = future.result()
-        except AccessReviewError as exc:
+        if isinstance(exc, AccessReviewError):
             state.fail(exc.message if task.label in exc.message else f"{task.label}: {exc.message}")
             log.warning("collection task failed", scope=task.scope, task=task.label, error=exc.message)
-            return []
-        except Exception as exc:  # a bug in a transform must not take the other scopes down
+        else:  # a bug in a transform must not take the other scopes down
             state.fail(f"{task.label}: unexpected {type(exc).__name__}: {exc}")
             log.exception("collection task crashed", scope=task.scope, task=task.label)
-            return []
+
+    def _output(self, task: Task, future: Future[TaskOutput]) -> TaskOutput | None:
+        try:
+            return future.result()
+        except Exception as exc:
+            self._fail(task, exc)
+            return None
+
+    def _settle(self, task: Task, output: TaskOutput) -> None:
+        try:
+            output.build_deferred()
+        except Exception as exc:
+            self._fail(task, exc)
+            return
+        state = self.scope(task.scope)
         state.ok_tasks += 1
         state.entitlements.extend(output.entitlements)
         state.last_used.update(output.last_used)
         state.calls += output.calls
         state.tally.counts.update(output.tally.counts)
         state.tally.samples.extend(output.tally.samples[: max(0, 5 - len(state.tally.samples))])
-        return output.followups

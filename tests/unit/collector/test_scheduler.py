@@ -156,3 +156,53 @@ def test_a_host_can_have_a_limit_of_its_own() -> None:
 
     Scheduler(4, per_host=3, limits={"account": 1}).run([Task("account", f"t{n}", work, host="account") for n in range(5)])
     assert running["peak"] == 1
+
+
+def test_deferred_builds_wait_for_the_gate_and_run_in_the_order_their_tasks_finished() -> None:
+    from concurrent.futures import Future
+
+    gate: Future[str] = Future()
+    built: list[str] = []
+    started = threading.Event()
+
+    def fetch(name: str, scope: str = "workspace:1") -> TaskOutput:
+        out = TaskOutput()
+        out.later(lambda: (built.append(name), [ent(scope, len(built))])[1])
+        if name == "second":
+            started.set()
+        return out
+
+    def broken() -> TaskOutput:
+        out = TaskOutput()
+        out.later(lambda: (_ for _ in ()).throw(UnavailableError("transform of ws 2 failed")))
+        return out
+
+    def opener() -> TaskOutput:  # opens the gate only once two fetches have finished without it
+        started.wait(5)
+        gate.set_result("directory")
+        return TaskOutput()
+
+    def on_gate(directory: str) -> list[Task]:
+        assert built == []  # nothing was built before the directory was there
+        return [Task("account", "roles", lambda: fetch("after", "account"))]
+
+    tasks = [
+        Task("workspace:1", "first", lambda: fetch("first"), priority=0),
+        Task("workspace:1", "second", lambda: fetch("second"), priority=1),
+        Task("workspace:2", "broken", broken, priority=1),
+        Task("workspace:3", "opener", opener, priority=2),
+    ]
+    scopes = Scheduler(1).run(tasks, gate, on_gate)
+    assert built == ["first", "second", "after"]
+    assert len(scopes["workspace:1"].entitlements) == 2 and scopes["workspace:1"].status == "complete"
+    assert scopes["workspace:2"].status == "failed" and "transform of ws 2 failed" in (scopes["workspace:2"].reason or "")
+    assert len(scopes["account"].entitlements) == 1
+
+
+def test_a_failed_gate_fails_the_run() -> None:
+    from concurrent.futures import Future
+
+    gate: Future[str] = Future()
+    gate.set_exception(AuthenticationError("account: Databricks rejected the credentials"))
+    with pytest.raises(AuthenticationError):
+        Scheduler(2).run([Task("workspace:1", "jobs", lambda: TaskOutput([ent("workspace:1", 1)]))], gate, lambda _: [])
