@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from services.adapters.databricks import DatabricksAdapter, DatabricksTarget
@@ -25,6 +25,7 @@ from services.collector.directory import OktaIndex, PrincipalIndex
 from services.collector.entitlement import Entitlement
 from services.collector.errors import IncompletePayloadError
 from services.collector.identities import all_identities
+from services.collector.last_use import apply_last_used, last_used_everywhere
 from services.collector.okta_collect import OktaSnapshot, collect_okta_blocking
 from services.collector.okta_push import mark_okta_managed
 from services.collector.production import ProductionRules
@@ -206,11 +207,12 @@ def collect(
         directory_pool.shutdown(wait=False, cancel_futures=True)
     if okta is not None:
         directory.join_okta(OktaIndex.build(okta.users, okta.groups))
+    used = last_used_everywhere(scopes.values(), tasks.metastore_of)
     for state in scopes.values():
         state.entitlements = directory.rejoin(state.entitlements)
         if okta is not None and state.scope == "account":
             state.entitlements = mark_okta_managed(state.entitlements, directory, okta)
-        _apply_last_used(state)
+        state.entitlements = apply_last_used(state.entitlements, used)
         if state.tally.counts:
             log.info(
                 "tolerated unknown values",
@@ -222,13 +224,3 @@ def collect(
     result.identities = all_identities(directory, okta)
     result.finished_at = _now()
     return result
-
-
-def _apply_last_used(state: ScopeState) -> None:
-    if not state.last_used:
-        return
-    updated = []
-    for e in state.entitlements:
-        when = state.last_used.get(((e.principal.email or "").lower(), e.resource.type, e.resource.id))
-        updated.append(replace(e, last_used_at=when) if when else e)
-    state.entitlements = updated

@@ -27,6 +27,7 @@ from services.collector.kinds import (
     SchemaChildKind,
     tree_resource,
 )
+from services.collector.last_use import last_used_index
 from services.collector.metastore_router import MetastoreRouter
 from services.collector.production import ProductionRules
 from services.collector.scheduler import Task, TaskOutput
@@ -63,6 +64,7 @@ class DatabricksTasks:
         self._directory = directory  # None until the account directory is read (see ``directory``)
         self.router = MetastoreRouter(adapter.pacer.delay)
         self.audit_days = audit_days
+        self.metastore_of: dict[str, str] = {}  # workspace id -> its metastore id
         self.deployments = {w.workspace_id: w.deployment_name for w in workspaces or []}  # id -> deployment
 
     @property
@@ -173,6 +175,8 @@ class DatabricksTasks:
         out = TaskOutput(calls=1)
         assignment = self.adapter.current_metastore(ws.deployment_name)
         metastore_id = assignment.get("metastore_id")
+        if metastore_id:
+            self.metastore_of[ws.workspace_id] = str(metastore_id)
         if metastore_id and self.router.register(str(metastore_id), ws.deployment_name):
             mid = str(metastore_id)
             out.followups.append(Task(f"metastore:{mid}", f"metastore {mid}", lambda: self.metastore(mid), 1))
@@ -372,21 +376,3 @@ def _in_schema(adapter: DatabricksAdapter, child: SchemaChildKind, catalog: str,
 
 def _grants_of(adapter: DatabricksAdapter, kind: str, full_name: str, ws: str) -> list[dict[str, Any]]:
     return adapter.list_grants(ws, kind, full_name)
-
-
-def last_used_index(ws: WorkspaceRef, rows: list[list[str]], out: TaskOutput) -> dict[tuple[str, str, str], int]:
-    """(email, resource type, resource id) -> last use in microseconds, from audit rows."""
-    index: dict[tuple[str, str, str], int] = {}
-    for row in rows:
-        if len(row) < 4 or not all(row[:4]):
-            out.tally.note("unknown_value", f"audit row without email/object/time in {ws.deployment_name}")
-            continue
-        email, kind, object_id, when = row[:4]
-        try:
-            micros = int(datetime.fromisoformat(when.replace("Z", "+00:00")).timestamp() * 1_000_000)
-        except ValueError:
-            out.tally.note("unknown_value", f"audit time {when!r}")
-            continue
-        key = (email.lower(), kind, f"{ws.workspace_id}/{object_id}")
-        index[key] = max(index.get(key, 0), micros)
-    return index

@@ -32,6 +32,7 @@ from services.sandbox.scenario_objects import (
     isolate_catalogs,
 )
 from services.sandbox.scenario_people import EPOCH_MS, ScenarioSize, databricks_users, new_uuid
+from services.sandbox.scenario_usage import add_usage_audit
 
 TEAMS = ("etl", "bi", "ml", "fin", "mkt", "ops", "risk", "core")
 JOB_LEVELS = ("CAN_VIEW", "CAN_MANAGE_RUN", "CAN_VIEW", "CAN_MANAGE")
@@ -86,6 +87,7 @@ def add_resources(state: SandboxState, size: ScenarioSize, rng: random.Random) -
     add_role_grants(state, rng)
     add_group_owner_groups(state, rng)
     add_group_push(state, rng)
+    add_usage_audit(state)
 
 
 INFORMATION_SCHEMA_VIEWS = ("catalog_privileges", "columns", "schema_privileges", "schemata", "table_privileges", "tables")

@@ -23,6 +23,7 @@ from starlette.responses import Response
 from services.sandbox.databricks_api import DatabricksApi, databricks_routes
 from services.sandbox.databricks_rules import rule_set_routes
 from services.sandbox.databricks_scim import ScimApi
+from services.sandbox.databricks_sql import SqlStatementsApi, sql_routes
 from services.sandbox.databricks_uc import UnityCatalogApi, uc_routes
 from services.sandbox.drift import apply_drift
 from services.sandbox.faults import FaultsMiddleware
@@ -117,7 +118,7 @@ def build_apps(rt: SandboxRuntime, seed: int) -> tuple[Any, Any]:
     dbx = DatabricksApi(rt)
     okta = OktaApi(rt)
     routes = admin_routes(rt, okta, dbx) + rule_set_routes(dbx)
-    routes += databricks_routes(dbx, ScimApi(rt), uc_routes(UnityCatalogApi(dbx)))
+    routes += databricks_routes(dbx, ScimApi(rt), uc_routes(UnityCatalogApi(dbx)) + sql_routes(SqlStatementsApi(dbx)))
     databricks_app = FaultsMiddleware(Starlette(routes=routes), rt, okta=False, seed=seed)
     okta_app = FaultsMiddleware(Starlette(routes=okta_routes(okta)), rt, okta=True, seed=seed + 1)
     return databricks_app, okta_app

@@ -8,13 +8,28 @@ from typing import Any
 from services.adapters.databricks.client import DatabricksClients
 from services.core.errors import UnavailableError
 
+# Last use per (person, object) from the audit log (docs.databricks.com "Audit log reference"):
+# job runs, cluster starts, SQL warehouse statements, notebook commands, pipeline updates, secret
+# reads, Unity Catalog table reads and sign-ins to the workspace
 AUDIT_QUERY = """
 SELECT user_identity.email AS email,
-       CASE service_name WHEN 'jobs' THEN 'job' WHEN 'clusters' THEN 'cluster' END AS object_type,
-       COALESCE(request_params['job_id'], request_params['cluster_id']) AS object_id,
+       CASE service_name
+         WHEN 'jobs' THEN 'job' WHEN 'clusters' THEN 'cluster' WHEN 'databrickssql' THEN 'warehouse'
+         WHEN 'notebook' THEN 'notebook' WHEN 'deltaPipelines' THEN 'pipeline'
+         WHEN 'secrets' THEN 'secret_scope' WHEN 'unityCatalog' THEN 'table' WHEN 'accounts' THEN 'workspace'
+       END AS object_type,
+       CASE service_name
+         WHEN 'jobs' THEN request_params['job_id'] WHEN 'clusters' THEN request_params['cluster_id']
+         WHEN 'databrickssql' THEN request_params['warehouseId'] WHEN 'notebook' THEN request_params['notebookId']
+         WHEN 'deltaPipelines' THEN request_params['pipeline_id'] WHEN 'secrets' THEN request_params['scope']
+         WHEN 'unityCatalog' THEN request_params['full_name_arg'] WHEN 'accounts' THEN CAST(workspace_id AS STRING)
+       END AS object_id,
        MAX(event_time) AS last_used
 FROM system.access.audit
-WHERE workspace_id = :workspace_id AND event_date >= :since AND service_name IN ('jobs', 'clusters')
+WHERE workspace_id = :workspace_id AND event_date >= :since
+  AND service_name IN ('jobs', 'clusters', 'databrickssql', 'notebook', 'deltaPipelines', 'secrets', 'unityCatalog', 'accounts')
+  AND (service_name <> 'accounts' OR action_name IN ('login', 'tokenLogin', 'oidcTokenAuthorization'))
+  AND (service_name <> 'unityCatalog' OR action_name IN ('getTable', 'generateTemporaryTableCredential'))
 GROUP BY 1, 2, 3
 """
 
