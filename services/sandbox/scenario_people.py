@@ -6,6 +6,7 @@ fast tests. :func:`services.sandbox.scenario.build_state` puts people and resour
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass
 
@@ -103,10 +104,18 @@ EPOCH_MS = 1_788_220_800_000  # 2026-09-01T00:00:00Z, the scenario's "now" minus
 
 
 def scenario_size(name: str) -> ScenarioSize:
+    """A named scenario, or ``<name>*<factor>``: every count times the factor (``default*10`` is
+    1,200 workspaces and about 18,000 principals, to see how the cost grows)."""
+    base, star, factor = name.partition("*")
     try:
-        return SCENARIOS[name]
+        size = SCENARIOS[base]
     except KeyError:
-        raise UsageError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}") from None
+        raise UsageError(f"unknown scenario {base!r}; known: {', '.join(SCENARIOS)} (optionally *<factor>)") from None
+    if not star:
+        return size
+    if not factor.isdigit() or not 1 <= int(factor) <= 100:
+        raise UsageError(f"scenario {name!r}: the factor after * must be a whole number from 1 to 100")
+    return ScenarioSize(*(int(factor) * value for value in dataclasses.astuple(size)))
 
 
 def okta_id(rng: random.Random, prefix: str) -> str:
