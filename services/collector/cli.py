@@ -71,10 +71,10 @@ def _sink(settings):  # type: ignore[no-untyped-def]
 
 def _print_report(report) -> None:  # type: ignore[no-untyped-def]
     result = report.result
-    table = Table("scope", "status", "entitlements", "reason", title=f"collection {result.run_id}")
+    table = Table("scope", "status", "entitlements", "reason", "read", title=f"collection {result.run_id}")
     for state in sorted(result.scopes.values(), key=lambda s: (s.status == "complete", s.scope)):
         if state.status != "complete" or len(result.scopes) <= 12:
-            table.add_row(state.scope, state.status, str(len(state.entitlements)), state.reason or "")
+            table.add_row(state.scope, state.status, str(len(state.entitlements)), state.reason or "", state.read_path or "")
     counts = result.counts()
     err.print(table)
     err.print(

@@ -182,7 +182,7 @@ def collect(
             {ACCOUNT_HOST: settings.collect_account_concurrency},
         )
         account = scheduler.scope("account")
-        tasks = DatabricksTasks(adapter, None, options.audit_days, rules, known)
+        tasks = DatabricksTasks(adapter, None, options.audit_days, rules, known, settings.collect_uc_source)
         read: list[PrincipalIndex] = []
 
         def directory_ready(raw: tuple[list[dict[str, Any]], ...]) -> list[Task]:

@@ -41,6 +41,7 @@ from services.collector.transform import (
     uc_resource,
     workspace_resource,
 )
+from services.collector.uc_sql_tasks import SqlPathUnavailable, metastore_by_sql
 from services.core.errors import PermissionDeniedError, UnavailableError
 from services.events.resource_kinds import ResourceKind, resource_kind
 
@@ -58,12 +59,14 @@ class DatabricksTasks:
         audit_days: int = 90,
         rules: ProductionRules | None = None,
         workspaces: list[WorkspaceRef] | None = None,
+        uc_source: str = "auto",
     ) -> None:
         self.rules = rules or ProductionRules()
         self.adapter = adapter
         self._directory = directory  # None until the account directory is read (see ``directory``)
         self.router = MetastoreRouter(adapter.pacer.delay)
         self.audit_days = audit_days
+        self.uc_source = uc_source  # auto: Unity Catalog through SQL where it can be; rest: never
         self.metastore_of: dict[str, str] = {}  # workspace id -> its metastore id
         self.deployments = {w.workspace_id: w.deployment_name for w in workspaces or []}  # id -> deployment
 
@@ -78,7 +81,7 @@ class DatabricksTasks:
     def directory(self, directory: PrincipalIndex) -> None:
         self._directory = directory
 
-    def _later(self, out: TaskOutput, build: Callable[..., Iterable[Entitlement]], *args: Any) -> None:
+    def later(self, out: TaskOutput, build: Callable[..., Iterable[Entitlement]], *args: Any) -> None:
         """``build(directory, *args)``, once the account directory is read."""
         out.later(lambda: build(self.directory, *args))
 
@@ -146,7 +149,7 @@ class DatabricksTasks:
         out = TaskOutput(calls=1)
         raw = self.adapter.list_assignments(int(ws.workspace_id), f"workspace {ws.deployment_name}")
         if raw is not None:
-            self._later(out, assignment_entitlements, ws, raw, out.tally)
+            self.later(out, assignment_entitlements, ws, raw, out.tally)
             return out
         # its own read of the local groups: this task does not wait for the "local groups" task
         local = self.adapter.list_workspace_groups(ws.deployment_name, LOCAL_GROUP_NAMES)
@@ -200,9 +203,9 @@ class DatabricksTasks:
                 perms = self.adapter.get_permissions(deployment, entry.permissions_path, object_id)
             out.calls += entry.acl_calls
             resource = entry.resource(ws, item, perms)
-            self._later(out, acl_entitlements, ws.scope, resource, perms, out.tally)
+            self.later(out, acl_entitlements, ws.scope, resource, perms, out.tally)
             if entry.derived is not None:
-                self._later(out, entry.derived, ws.scope, resource, item, out.tally)
+                self.later(out, entry.derived, ws.scope, resource, item, out.tally)
         return out
 
     def entitlements(self, ws: WorkspaceRef) -> TaskOutput:
@@ -265,17 +268,26 @@ class DatabricksTasks:
                 entry, resource = found
                 perms = self.adapter.get_permissions(ws.deployment_name, entry.permissions_path, str(item["object_id"]))
                 out.calls += 1
-                self._later(out, acl_entitlements, ws.scope, resource, perms, out.tally)
+                self.later(out, acl_entitlements, ws.scope, resource, perms, out.tally)
         return out
 
     # -- metastore scope ------------------------------------------------------------------------
     def metastore(self, mid: str) -> TaskOutput:
-        scope, out = f"metastore:{mid}", TaskOutput(calls=3)
+        """Through SQL when it can be (``uc_source`` auto), otherwise through REST, saying why."""
+        if self.uc_source == "rest":
+            return self.metastore_rest(mid, "rest (AR_COLLECT_UC_SOURCE=rest)")
+        try:
+            return metastore_by_sql(self, mid)
+        except SqlPathUnavailable as exc:
+            return self.metastore_rest(mid, f"rest ({exc})")
+
+    def metastore_rest(self, mid: str, read_path: str) -> TaskOutput:
+        scope, out = f"metastore:{mid}", TaskOutput(calls=3, read_path=read_path)
         summary = self.router.call(mid, self.adapter.current_metastore_summary)
         resource = uc_resource("metastore", mid, summary, (), summary.get("name"))
         grants = self.router.call(mid, lambda ws: self.adapter.list_grants(ws, "metastore", mid))
-        self._later(out, grant_entitlements, scope, resource, grants, out.tally)
-        self._later(out, owner_entitlements, scope, resource, out.tally)
+        self.later(out, grant_entitlements, scope, resource, grants, out.tally)
+        self.later(out, owner_entitlements, scope, resource, out.tally)
         for info in self.router.call(mid, self.adapter.list_catalogs):
             out.followups.append(Task(scope, f"catalog {info.get('name')}", partial(self.bound_catalog, mid, info), 2))
         out.followups.append(
@@ -283,10 +295,13 @@ class DatabricksTasks:
         )
         return out
 
-    def metastore_level(self, mid: str) -> TaskOutput:
-        """Storage credentials, external locations, connections and shares: grants and owners."""
+    def metastore_level(self, mid: str, only: tuple[str, ...] | None = None) -> TaskOutput:
+        """Storage credentials, external locations, connections and shares (``only``: of these
+        kinds): grants and owners."""
         scope, out = f"metastore:{mid}", TaskOutput()
         for kind, with_grants in METASTORE_KINDS:
+            if only is not None and kind.name not in only:
+                continue
             out.calls += 1
             for info in self.router.call(mid, partial(_securables_of, self.adapter, kind.name)):
                 name = required_field(info, "name", kind.name)
@@ -294,8 +309,8 @@ class DatabricksTasks:
                 if with_grants:
                     grants = self.router.call(mid, partial(_grants_of, self.adapter, kind.securable_type or kind.name, name))
                     out.calls += 1
-                    self._later(out, grant_entitlements, scope, resource, grants, out.tally)
-                self._later(out, owner_entitlements, scope, resource, out.tally)
+                    self.later(out, grant_entitlements, scope, resource, grants, out.tally)
+                self.later(out, owner_entitlements, scope, resource, out.tally)
         return out
 
     def bound_catalog(self, mid: str, info: dict[str, Any]) -> TaskOutput:
@@ -322,8 +337,8 @@ class DatabricksTasks:
         tags = catalog_tags(info)
         resource = uc_resource("catalog", mid, info, tags, rules=self.rules)
         grants = self.router.call(mid, lambda ws: self.adapter.list_grants(ws, "catalog", resource.name), among=among)
-        self._later(out, grant_entitlements, scope, resource, grants, out.tally)
-        self._later(out, owner_entitlements, scope, resource, out.tally)
+        self.later(out, grant_entitlements, scope, resource, grants, out.tally)
+        self.later(out, owner_entitlements, scope, resource, out.tally)
         schemas = self.router.call(mid, lambda ws: self.adapter.list_schemas(ws, resource.name), among=among)
         for n, schema in enumerate(s for s in schemas if s.get("name") != INFORMATION_SCHEMA):
             # (information_schema: read-only views every catalog has; nothing can be granted on them)
@@ -351,8 +366,8 @@ class DatabricksTasks:
             securable_type = _kind_of(kind).securable_type or kind  # a model is granted as a function
             grants = self.router.call(mid, partial(_grants_of, self.adapter, securable_type, res.name), among=among)
             out.calls += 1
-            self._later(out, grant_entitlements, scope, res, grants, out.tally)
-            self._later(out, owner_entitlements, scope, res, out.tally)
+            self.later(out, grant_entitlements, scope, res, grants, out.tally)
+            self.later(out, owner_entitlements, scope, res, out.tally)
         return out
 
 

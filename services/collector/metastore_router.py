@@ -29,6 +29,11 @@ class MetastoreRouter:
             attached.append(deployment)
             return len(attached) == 1
 
+    def attached(self, metastore_id: str) -> list[str]:
+        """The workspaces attached to the metastore so far, in the order they were seen."""
+        with self._lock:
+            return list(self._attached.get(metastore_id, []))
+
     def known(self) -> set[str]:
         with self._lock:
             return set(self._attached)

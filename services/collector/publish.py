@@ -63,6 +63,7 @@ def completed_event(factory: EventFactory, result: CollectionResult, extra_count
             "reason": s.reason,
             "entitlements": len(s.entitlements),
             "requests": s.calls,
+            "read_path": s.read_path,
         }
         for s in sorted(result.scopes.values(), key=lambda s: s.scope)
     ]

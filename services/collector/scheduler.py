@@ -45,6 +45,7 @@ class TaskOutput:
     last_used: dict[tuple[str, str, str], int] = field(default_factory=dict)
     calls: int = 0
     deferred: list[Callable[[], Iterable[Entitlement]]] = field(default_factory=list)
+    read_path: str | None = None  # how its scope was read, when a scope can be read in more than one way
 
     def later(self, build: Callable[[], Iterable[Entitlement]]) -> None:
         """Entitlements that need the account directory: built once it is read."""
@@ -74,6 +75,7 @@ class ScopeState:
     tally: Tally = field(default_factory=Tally)
     last_used: dict[tuple[str, str, str], int] = field(default_factory=dict)
     calls: int = 0
+    read_path: str | None = None  # a metastore: "sql (...)" or "rest" with the reason
 
     @property
     def status(self) -> str:
@@ -238,5 +240,6 @@ class Scheduler:
         state.entitlements.extend(output.entitlements)
         state.last_used.update(output.last_used)
         state.calls += output.calls
+        state.read_path = output.read_path or state.read_path
         state.tally.counts.update(output.tally.counts)
         state.tally.samples.extend(output.tally.samples[: max(0, 5 - len(state.tally.samples))])

@@ -114,6 +114,11 @@ class Settings(BaseSettings):
     production_job_tags: str = Field("env=prod,env=production", description="key=value tags of production jobs")
     production_jobs_in_production_workspaces: bool = Field(False, description="every job of a production workspace is")
     collect_audit_timeout_s: float = Field(120.0, gt=0, description="give up on a PENDING audit query after this")
+    collect_uc_source: Literal["auto", "rest"] = Field(
+        "auto",
+        description="auto: Unity Catalog privileges and owners through system.information_schema where a warehouse and "
+        "a metastore admin allow it, REST otherwise; rest: always REST",
+    )
     collect_audit_days: int = Field(90, ge=0, description="'last used' look-back; 0 skips the audit query")
 
     # -- web and notifications -----------------------------------------------------------

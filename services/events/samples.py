@@ -56,7 +56,16 @@ def sample_payloads(i: int = 0) -> dict[str, dict[str, Any]]:
             "run_id": "run-1",
             "counts": {"entitlements": 1},
             "duration_ms": 1200,
-            "scopes": [{"scope": "workspace:1001", "status": "complete", "reason": None, "entitlements": 1, "requests": 9}],
+            "scopes": [
+                {
+                    "scope": "workspace:1001",
+                    "status": "complete",
+                    "reason": None,
+                    "entitlements": 1,
+                    "requests": 9,
+                    "read_path": None,
+                }
+            ],
         },
         "identity.observed": {
             "run_id": "run-1",

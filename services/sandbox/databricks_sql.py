@@ -1,6 +1,7 @@
-"""Sandbox SQL Statement Execution API, over ``system.access.audit`` only.
+"""Sandbox SQL Statement Execution API, over ``system.access.audit`` and ``system.information_schema``.
 
-It is not a SQL engine: a statement must read ``system.access.audit``; the answer has the
+It is not a SQL engine. Over ``system.information_schema`` see :mod:`information_schema`. Over
+``system.access.audit`` the answer has the
 collector's "last used" shape (email, object_type, object_id, last_used), aggregated from the
 scenario's audit events of the statement's workspace, and only of the ``service_name``s its
 ``service_name IN (...)`` list selects, so a query that does not ask for a service gets none of
@@ -18,6 +19,8 @@ from typing import Any
 from starlette.requests import Request
 
 from services.sandbox.databricks_api import DatabricksApi
+from services.sandbox.information_schema import answer, is_information_schema_query
+from services.sandbox.model import Workspace
 from services.sandbox.wire import ApiError, bad_request, json_body, not_found, route
 
 AUDIT_COLUMNS = (
@@ -42,29 +45,24 @@ class SqlStatementsApi:
     def __init__(self, api: DatabricksApi) -> None:
         self.api, self.rt = api, api.rt
         self._statement_ids = itertools.count(1)
+        self.columns: dict[str, tuple[tuple[str, str], ...]] = {}
 
     async def execute(self, request: Request) -> dict[str, Any]:
         ws = self.api.ws(request)
         body = await json_body(request)
         statement = str(body.get("statement", ""))
-        if "system.access.audit" not in statement.lower():
-            raise bad_request("[TABLE_OR_VIEW_NOT_FOUND] the sandbox answers queries over system.access.audit only")
         if not any(w.id == body.get("warehouse_id") for w in ws.warehouses):
             raise not_found(f"SQL warehouse {body.get('warehouse_id')}")
-        params = {p.get("name"): p.get("value") for p in body.get("parameters") or []}
-        wid = int(params.get("workspace_id") or ws.workspace_id)
-        services = _services_selected(statement)
-        last: dict[tuple[str, str, str], int] = {}
-        for ev in self.rt.state.audit:
-            if ev.workspace_id == wid and (services is None or ev.service_name in services):
-                key = (ev.email, ev.object_type, ev.object_id)
-                last[key] = max(last.get(key, 0), ev.event_time)
-        rows = [
-            [e, t, o, datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")]
-            for (e, t, o), ms in sorted(last.items())
-        ]
+        if is_information_schema_query(statement):
+            admin = self.rt.caller_is_admin(request, ws.deployment_name)
+            columns, rows = answer(self.rt.state, ws, statement, admin)
+        elif "system.access.audit" in statement.lower():
+            columns, rows = AUDIT_COLUMNS, self._audit_rows(ws, statement, body)
+        else:
+            raise bad_request("[TABLE_OR_VIEW_NOT_FOUND] the sandbox answers system.access.audit and system.information_schema")
         sid = f"01ef{next(self._statement_ids):012x}"
         self.rt.statements[sid] = rows
+        self.columns[sid] = columns
         if self.rt.faults.pending_polls > 0:
             # past wait_timeout on a cold warehouse the API answers PENDING with no result
             # (SDK sql.py StatementExecutionAPI.execute_statement docstring, on_wait_timeout CONTINUE)
@@ -73,13 +71,28 @@ class SqlStatementsApi:
         return {
             "statement_id": sid,
             "status": {"state": "SUCCEEDED"},
-            "manifest": self._manifest(rows),
+            "manifest": self._manifest(sid, rows),
             "result": self._chunk(rows, 0),
         }
 
-    def _manifest(self, rows: list[list[str]]) -> dict[str, Any]:
+    def _audit_rows(self, ws: Workspace, statement: str, body: dict[str, Any]) -> list[list[str]]:
+        params = {p.get("name"): p.get("value") for p in body.get("parameters") or []}
+        wid = int(params.get("workspace_id") or ws.workspace_id)
+        services = _services_selected(statement)
+        last: dict[tuple[str, str, str], int] = {}
+        for ev in self.rt.state.audit:
+            if ev.workspace_id == wid and (services is None or ev.service_name in services):
+                key = (ev.email, ev.object_type, ev.object_id)
+                last[key] = max(last.get(key, 0), ev.event_time)
+        return [
+            [e, t, o, datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")]
+            for (e, t, o), ms in sorted(last.items())
+        ]
+
+    def _manifest(self, sid: str, rows: list[list[str]]) -> dict[str, Any]:
         chunks = max(1, -(-len(rows) // CHUNK_ROWS))
-        columns = [{"name": n, "type_name": t, "type_text": t, "position": i} for i, (n, t) in enumerate(AUDIT_COLUMNS)]
+        named = self.columns.get(sid, AUDIT_COLUMNS)
+        columns = [{"name": n, "type_name": t, "type_text": t, "position": i} for i, (n, t) in enumerate(named)]
         return {
             "format": "JSON_ARRAY",
             "schema": {"column_count": len(columns), "columns": columns},
@@ -119,7 +132,7 @@ class SqlStatementsApi:
         return {
             "statement_id": request.path_params["sid"],
             "status": {"state": "SUCCEEDED"},
-            "manifest": self._manifest(rows),
+            "manifest": self._manifest(sid, rows),
             "result": self._chunk(rows, 0),
         }
 

@@ -153,9 +153,28 @@ class UnityCatalogApi:
         return self._list(request, "function", parent, "functions")
 
     async def models(self, request: Request) -> dict[str, Any]:
-        """``/models`` lists a schema's models when given catalog and schema (SDK RegisteredModelsAPI.list)."""
-        parent = f"{self._required(request, 'catalog_name')}.{self._required(request, 'schema_name')}"
-        return self._list(request, "model", parent, "registered_models")
+        """``/models`` lists a schema's models when given catalog and schema, and every model of the
+        metastore the workspace reaches when given neither (SDK RegisteredModelsAPI.list: "If
+        neither are specified, all registered models in the current metastore are listed")."""
+        catalog, schema = request.query_params.get("catalog_name"), request.query_params.get("schema_name")
+        if catalog or schema:
+            parent = f"{self._required(request, 'catalog_name')}.{self._required(request, 'schema_name')}"
+            return self._list(request, "model", parent, "registered_models")
+        ws = self.api.ws(request)
+        reachable = [
+            m
+            for m in self.rt.state.securables.values()
+            if m.kind == "model" and m.metastore_id == ws.metastore_id and self._reachable(ws, m.full_name.split(".")[0])
+        ]
+        page, token = token_page(request, sorted(reachable, key=lambda m: m.full_name), "max_results", 100)
+        out: dict[str, Any] = {"registered_models": [self._info(m) for m in page]}
+        if token:
+            out["next_page_token"] = token
+        return out
+
+    def _reachable(self, ws: Workspace, catalog_name: str) -> bool:
+        catalog = self.rt.state.uc("catalog", ws.metastore_id, catalog_name)
+        return catalog is None or self._bound_to(ws, catalog)
 
     def metastore_level(self, kind: str) -> Any:
         async def handler(request: Request) -> dict[str, Any]:

@@ -17,7 +17,7 @@ payloads. It owns:
 
 The adapter is one class assembled from one module per API family: :mod:`client` (clients,
 pacing, error classification), :mod:`account_api`, :mod:`workspace_api`,
-:mod:`unity_catalog_api` and :mod:`audit_api`.
+:mod:`unity_catalog_api` and :mod:`sql_api`.
 """
 
 from services.adapters.databricks.adapter import DatabricksAdapter

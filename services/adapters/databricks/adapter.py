@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from services.adapters.databricks.account_api import AccountCalls
-from services.adapters.databricks.audit_api import AuditCalls
+from services.adapters.databricks.sql_api import SqlCalls
 from services.adapters.databricks.unity_catalog_api import UnityCatalogCalls
 from services.adapters.databricks.workspace_api import WorkspaceCalls
 
 
-class DatabricksAdapter(AccountCalls, WorkspaceCalls, UnityCatalogCalls, AuditCalls):
+class DatabricksAdapter(AccountCalls, WorkspaceCalls, UnityCatalogCalls, SqlCalls):
     """Plain wire-format dicts from the official SDK, one method per call the collector makes."""

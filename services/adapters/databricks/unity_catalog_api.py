@@ -54,6 +54,10 @@ class UnityCatalogCalls(DatabricksClients):
             lambda: _as_dicts(self.workspace(ws).registered_models.list(catalog_name=catalog, schema_name=schema)),
         )
 
+    def list_all_models(self, ws: str) -> list[dict[str, Any]]:
+        """Every registered model of the metastore the workspace reaches (no catalog, no schema)."""
+        return self.call(f"workspace {ws}", lambda: _as_dicts(self.workspace(ws).registered_models.list()))
+
     def list_securables(self, ws: str, kind: str) -> list[dict[str, Any]]:
         """The metastore's securables of one kind that are not nested in a catalog."""
         return self.call(f"workspace {ws}", lambda: _as_dicts(METASTORE_LISTS[kind](self.workspace(ws))))

@@ -1,4 +1,5 @@
-"""The "last used" query: ``system.access.audit`` through the SQL Statement Execution API."""
+"""SQL statements on a warehouse (Statement Execution API), and the "last used" query over
+``system.access.audit``."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ GROUP BY 1, 2, 3
 """
 
 
-class AuditCalls(DatabricksClients):
+class SqlCalls(DatabricksClients):
     def _await_statement(self, ws: str, resp: Any) -> Any:
         """Poll a statement that is still PENDING/RUNNING past ``wait_timeout`` (a cold warehouse)
         until it ends or ``audit_timeout_s`` passes; then cancel it and say so."""
@@ -56,20 +57,21 @@ class AuditCalls(DatabricksClients):
             time.sleep(self.target.audit_poll_s)
             resp = api.get_statement(resp.statement_id or "")
 
-    def audit_last_used(self, ws: str, warehouse_id: str, workspace_id: str, since: str) -> list[list[str]]:
-        """Rows of (email, object_type, object_id, last_used) from ``system.access.audit``."""
+    def run_statement(
+        self, ws: str, warehouse_id: str, statement: str, parameters: list[tuple[str, str, str | None]] | None = None
+    ) -> list[list[str]]:
+        """Every row of one SQL statement on a warehouse: awaited past ``wait_timeout`` (a cold
+        warehouse, see :meth:`_await_statement`) and read chunk by chunk. ``parameters``:
+        (name, value, type or None)."""
         from databricks.sdk.service.sql import StatementParameterListItem
 
         def run() -> list[list[str]]:
             api = self.workspace(ws).statement_execution
             resp = api.execute_statement(
-                statement=AUDIT_QUERY,
+                statement=statement,
                 warehouse_id=warehouse_id,
                 wait_timeout="30s",
-                parameters=[
-                    StatementParameterListItem(name="workspace_id", value=workspace_id),
-                    StatementParameterListItem(name="since", value=since, type="DATE"),
-                ],
+                parameters=[StatementParameterListItem(name=n, value=v, type=t) for n, v, t in parameters or []],
             )
             resp = self._await_statement(ws, resp)
             rows = list(resp.result.data_array or []) if resp.result else []
@@ -81,3 +83,7 @@ class AuditCalls(DatabricksClients):
             return rows
 
         return self.call(f"workspace {ws}", run)
+
+    def audit_last_used(self, ws: str, warehouse_id: str, workspace_id: str, since: str) -> list[list[str]]:
+        """Rows of (email, object_type, object_id, last_used) from ``system.access.audit``."""
+        return self.run_statement(ws, warehouse_id, AUDIT_QUERY, [("workspace_id", workspace_id, None), ("since", since, "DATE")])
