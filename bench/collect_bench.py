@@ -7,13 +7,18 @@ one catalog) and extrapolates it to the full run's request count.
 
 Prints: requests served and refused (429/5xx), requests/s, wall time, the ratio to the
 sequential loop, and the collector's peak memory (ru_maxrss). Targets: <= 60 s wall, >= 15x,
-<= 500 MB. Options: ``--workers``, ``--latency-ms``, ``--rate-limit``, ``--scenario``.
+<= 500 MB; and the same collection with Unity Catalog through REST only, side by side, against the fewest
+requests the SQL path allows, counted from the scenario (:mod:`bench.request_floor`). Options:
+``--workers``, ``--latency-ms``, ``--rate-limit``, ``--scenario``, ``--scale``, ``--no-compare-rest``.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import json
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +31,7 @@ from services.adapters.databricks import DatabricksAdapter, DatabricksTarget
 from services.collector.collect import CollectionOptions
 from services.collector.kinds import LISTED_KINDS
 from services.collector.publish import export_jsonl
-from services.collector.run import RunReport, run_collection
+from services.collector.run import run_collection
 from services.core.settings import Settings
 from services.sandbox.process import RunningSandbox, running_sandbox
 
@@ -91,7 +96,8 @@ def settings_for(sandbox: RunningSandbox, data_dir: Path, workers: int) -> Setti
 
 @dataclass
 class Figures:
-    report: RunReport
+    counts: dict[str, int]
+    incomplete: list[str]
     wall: float
     served: int
     refused: dict[str, int]
@@ -100,6 +106,9 @@ class Figures:
     seq_calls: int
     seq_wall: float
     refused_by_limit: dict[str, int]
+    rest_wall: float
+    rest_served: int
+    floor: dict[str, int]
 
 
 def measure(args: argparse.Namespace) -> Figures:
@@ -127,20 +136,66 @@ def measure(args: argparse.Namespace) -> Figures:
         export_started = time.perf_counter()
         exported = export_jsonl(report.result, Path(tmp) / "export.jsonl")
         export_s = time.perf_counter() - export_started
-        adapter = DatabricksAdapter(DatabricksTarget.from_settings(settings))
+        counts = report.result.counts()
+        incomplete = [f"{s.scope} {s.status}: {s.reason}" for s in report.result.scopes.values() if s.status != "complete"]
         subset = [w.deployment_name for w in report.result.workspaces[:2]]
+        del report  # the REST comparison below must not add to this run's peak memory
+        gc.collect()
+        rest_wall, rest_served = _rest_run(sandbox, settings, args.workers) if args.compare_rest else (0.0, 0)
+        adapter = DatabricksAdapter(DatabricksTarget.from_settings(settings))
         adapter.list_objects(subset[0], "jobs")  # client construction outside the timing, as in the full run
         seq_started = time.perf_counter()
         seq_calls = sequential_sample(adapter, subset)
         seq_wall = time.perf_counter() - seq_started
+        floor = _floor(args.scenario, int(sandbox.info["seed"]))
     refused = {k: v - before["refused"].get(k, 0) for k, v in after["refused"].items()}
     by_limit = {k: v - before["refused_by_limit"].get(k, 0) for k, v in after["refused_by_limit"].items()}
     served = after["total"] - before["total"]
-    return Figures(report, wall, served, refused, exported, export_s, seq_calls, seq_wall, by_limit)
+    return Figures(
+        counts,
+        incomplete,
+        wall,
+        served,
+        refused,
+        exported,
+        export_s,
+        seq_calls,
+        seq_wall,
+        by_limit,
+        rest_wall,
+        rest_served,
+        floor,
+    )
+
+
+def _floor(scenario: str, seed: int) -> dict[str, int]:
+    """:func:`minimum_requests` of the scenario, in a process of its own (its state is not this one's peak)."""
+    code = (
+        "import json, sys; from bench.request_floor import minimum_requests; "
+        "from services.sandbox.scenario import build_state; "
+        f"print(json.dumps(dict(minimum_requests(build_state({scenario!r}, {seed})))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parent.parent
+    )
+    return dict(json.loads(out.stdout))
+
+
+def _rest_run(sandbox: RunningSandbox, settings: Settings, workers: int) -> tuple[float, int]:
+    """The same collection with Unity Catalog through REST only: (wall time, requests served)."""
+    before = sandbox.stats()["total"]
+    started = time.perf_counter()
+    rest = run_collection(
+        settings.model_copy(update={"collect_uc_source": "rest"}), CollectionOptions(workers=workers, audit_days=90)
+    )
+    wall = time.perf_counter() - started
+    del rest
+    gc.collect()
+    return wall, sandbox.stats()["total"] - before
 
 
 def print_figures(args: argparse.Namespace, f: Figures) -> None:
-    counts = f.report.result.counts()
+    counts = f.counts
     total = f.served + sum(f.refused.values())
     per_call = f.seq_wall / f.seq_calls
     estimate = per_call * f.served
@@ -154,9 +209,8 @@ def print_figures(args: argparse.Namespace, f: Figures) -> None:
         f"{counts.get('scopes_complete', 0)} scopes complete, {counts.get('scopes_partial', 0)} partial, "
         f"{counts.get('scopes_failed', 0)} failed"
     )
-    for scope in f.report.result.scopes.values():
-        if scope.status != "complete":
-            print(f"  {scope.scope} {scope.status}: {scope.reason}")
+    for line in f.incomplete:
+        print(f"  {line}")
     print(f"requests: {f.served} served + {sum(f.refused.values())} refused {f.refused} = {total}")
     print(f"refused by a documented endpoint limit: {f.refused_by_limit or 'none'}")
     print(f"requests/s: {total / f.wall:.0f}")
@@ -167,6 +221,16 @@ def print_figures(args: argparse.Namespace, f: Figures) -> None:
         f"{estimate:.0f} s for {f.served} requests"
     )
     print(f"ratio: {estimate / f.wall:.1f}x (target >= 15x)")
+    floor = sum(f.floor.values())
+    print(
+        f"fewest requests the SQL path allows (counted from the scenario): {floor}; this run made {total}: "
+        f"{total / floor:.2f}x (target <= 1.5x)"
+    )
+    if f.rest_served:
+        print(
+            f"paths side by side: Unity Catalog through SQL {total} requests in {f.wall:.1f} s | through REST "
+            f"{f.rest_served} requests in {f.rest_wall:.1f} s ({f.rest_served / max(total, 1):.2f}x the requests)"
+        )
     print(f"peak memory: {peak_mb:.0f} MB (target <= {memory_target} MB)")
 
 
@@ -176,6 +240,7 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--rate-limit", type=float, default=20.0, help="requests/s per workspace token")
     parser.add_argument("--scenario", default="default")
+    parser.add_argument("--no-compare-rest", dest="compare_rest", action="store_false", help="skip the REST-only run")
     parser.add_argument("--scale", type=int, default=1, help="every count of the scenario times this (10: 1,200 workspaces)")
     parser.add_argument(
         "--pace",
@@ -191,7 +256,7 @@ def main() -> int:
     configure_logging("WARNING", "console", "bench")
     figures = measure(args)
     print_figures(args, figures)
-    counts = figures.report.result.counts()
+    counts = figures.counts
     return 1 if counts.get("scopes_partial", 0) + counts.get("scopes_failed", 0) else 0
 
 
