@@ -116,7 +116,7 @@ class FaultsMiddleware:
             return self._too_many()
         if self.okta and faults.okta_concurrency and self.in_flight > faults.okta_concurrency:
             self.rt.refused_by_limit["okta concurrency"] += 1
-            return self._too_many(0)  # Okta reports a concurrency violation with X-Rate-Limit-Limit 0
+            return self._concurrency_violation(faults.okta_concurrency)
         limit = endpoint_limit(method, path) if (faults.endpoint_limits and not self.okta) else None
         if limit is not None and not self.bucket.allow(budget_key(limit, area), limit.per_second):
             self.rt.refused_by_limit[limit.name] += 1
@@ -168,6 +168,19 @@ class FaultsMiddleware:
             "X-Rate-Limit-Limit": str(limit),
             "X-Rate-Limit-Remaining": "0",
         }
+
+    def _concurrency_violation(self, limit: int) -> Any:
+        """Past the concurrency limit the rate-limit headers report the concurrent values: the limit,
+        0 remaining, and a reset that "is only an estimate" of when enough requests finish
+        (developer.okta.com rl-best-practices); here the next second."""
+        now = time.time()
+        headers = {
+            "Date": formatdate(now, usegmt=True),
+            "X-Rate-Limit-Reset": str(int(now) + 1),
+            "X-Rate-Limit-Limit": str(limit),
+            "X-Rate-Limit-Remaining": "0",
+        }
+        return okta_error(429, "E0000047", "API call exceeded rate limit due to too many requests.", headers)
 
     def _too_many(self, limit: int = 600) -> Any:
         if self.okta:

@@ -62,7 +62,13 @@ def test_all_faults_at_once_still_give_the_truth_and_say_what_is_missing(
     assert collected - {e.key for e in scopes[non_admin.scope].entitlements} == outside  # exact everywhere else
     assert {e.key for e in scopes[non_admin.scope].entitlements} < {k for k in truth if k not in outside}
     last_used = {e.key: e.last_used_at for e in result.entitlements() if e.last_used_at}
-    assert {k: v for k, v in last_used.items() if k in outside} == {k: v for k, v in used.items() if k in outside}
+    faulted = {k: v for k, v in last_used.items() if k in outside}
+    clean = {k: v for k, v in used.items() if k in outside}
+    tables = {k for k in clean if "|table:" in k}
+    assert {k: v for k, v in faulted.items() if k not in tables} == {k: v for k, v in clean.items() if k not in tables}
+    # a table's last use comes from every attached workspace's audit log, the non-admin one's too,
+    # which cannot be read: what is reported is true, and at most as recent as without faults
+    assert set(faulted) <= set(clean) and all(faulted[k] <= clean[k] for k in set(faulted) & tables)
     assert {e.key: e.managed_by for e in scopes["account"].entitlements} == {
         k: r["managed_by"] for k, r in truth.items() if r["scope"] == "account"
     }
