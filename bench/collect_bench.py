@@ -138,6 +138,8 @@ def measure(args: argparse.Namespace) -> Figures:
         export_s = time.perf_counter() - export_started
         counts = report.result.counts()
         incomplete = [f"{s.scope} {s.status}: {s.reason}" for s in report.result.scopes.values() if s.status != "complete"]
+        paths = [str(s.read_path).split(" ")[0] for s in report.result.scopes.values() if s.scope.startswith("metastore:")]
+        incomplete += [f"Unity Catalog read: {paths.count('sql')} metastore(s) through SQL, {paths.count('rest')} through REST"]
         subset = [w.deployment_name for w in report.result.workspaces[:2]]
         del report  # the REST comparison below must not add to this run's peak memory
         gc.collect()

@@ -121,17 +121,23 @@ def _list_workspaces(adapter: DatabricksAdapter) -> list[dict[str, Any]]:
         ) from None
 
 
-def _read_directory(adapter: DatabricksAdapter, workers: int) -> tuple[list[dict[str, Any]], ...]:
-    """Users, groups (each read on its own for its members) and service principals."""
-    # at most 8 at once: one account client, whose HTTP connection pool holds 10
-    with ThreadPoolExecutor(min(ACCOUNT_CONCURRENCY, max(4, workers)), thread_name_prefix="account") as pool:
+def _list_directory(adapter: DatabricksAdapter) -> tuple[list[dict[str, Any]], ...]:
+    """Users, groups (without members: the list has not carried them since 2025-08-22) and
+    service principals, at once."""
+    with ThreadPoolExecutor(3, thread_name_prefix="account") as pool:
         futures = [pool.submit(fn) for fn in (adapter.list_users, adapter.list_groups, adapter.list_service_principals)]
         users, listed, sps = (f.result() for f in futures)
-        ids = [str(g.get("id") or "") for g in listed]
-        groups = list(pool.map(adapter.get_group, [i for i in ids if i]))
-        if len(groups) != len(ids):  # a group without an id cannot be read: fail loudly, as for any payload
-            raise IncompletePayloadError(f"{len(ids) - len(groups)} account group(s) listed without an id")
-        return users, groups, sps
+    return users, listed, sps
+
+
+def _read_groups(adapter: DatabricksAdapter, workers: int, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every group read on its own, for its members (the account SCIM API's 20 GETs a second)."""
+    ids = [str(g.get("id") or "") for g in listed]
+    if not all(ids):  # a group without an id cannot be read: fail loudly, as for any payload
+        raise IncompletePayloadError(f"{sum(1 for i in ids if not i)} account group(s) listed without an id")
+    # at most 8 at once: one account client, whose HTTP connection pool holds 10
+    with ThreadPoolExecutor(min(ACCOUNT_CONCURRENCY, max(4, workers)), thread_name_prefix="account") as pool:
+        return list(pool.map(adapter.get_group, ids))
 
 
 def _okta_result(future: Future[OktaSnapshot], scope: ScopeState) -> OktaSnapshot | None:
@@ -168,8 +174,9 @@ def collect(
     try:
         configured = configured_workspaces(settings.databricks_workspaces)
         raw_workspaces = configured if configured is not None else _list_workspaces(adapter)
-        # the directory is read beside the workspaces: their ACLs wait for it, their calls do not
-        directory_future = directory_pool.submit(_read_directory, adapter, options.workers)
+        users, listed, sps = _list_directory(adapter)
+        # the groups' members are read beside the workspaces: their ACLs wait for them, their calls do not
+        directory_future = directory_pool.submit(_read_groups, adapter, options.workers, listed)
         known = [workspace_ref(w, rules) for w in raw_workspaces]  # an ISOLATED catalog may be read through any
         result.workspaces = select_workspaces(known, options.workspaces)
         if on_started is not None:
@@ -185,8 +192,7 @@ def collect(
         tasks = DatabricksTasks(adapter, None, options.audit_days, rules, known, settings.collect_uc_source)
         read: list[PrincipalIndex] = []
 
-        def directory_ready(raw: tuple[list[dict[str, Any]], ...]) -> list[Task]:
-            users, groups, sps = raw
+        def directory_ready(groups: list[dict[str, Any]]) -> list[Task]:
             directory = tasks.directory = PrincipalIndex(users, groups, sps)  # joined to Okta below
             read.append(directory)
             account.entitlements = [
@@ -194,9 +200,12 @@ def collect(
                 *account_role_entitlements(directory, adapter.target.account_id),
             ]
             account.ok_tasks, account.calls = 1, 3 + len(groups) + (configured is None)
-            return role_tasks(adapter, directory)
+            return []
 
-        work = [t for ws in result.workspaces for t in tasks.workspace_tasks(ws)]
+        work = [
+            *role_tasks(adapter, listed, sps, lambda: tasks.directory),
+            *(t for ws in result.workspaces for t in tasks.workspace_tasks(ws)),
+        ]
         scopes = scheduler.run(work, directory_future, directory_ready)
         (directory,) = read
         okta = None

@@ -114,11 +114,12 @@ def publish_result(
 
 
 def export_jsonl(result: CollectionResult, path: Path) -> int:
-    """Write the normalized entitlements, one JSON object per line, sorted by key."""
-    lines = sorted(to_json_line(e) for e in result.entitlements())
+    """Write the normalized entitlements, one JSON object per line, sorted by key (each line is
+    made as it is written: the lines of a large account are not all held at once)."""
+    ordered = sorted(result.entitlements(), key=lambda e: e.key)
     tmp = path.with_suffix(path.suffix + ".tmp")
     with tmp.open("w") as fh:
-        for line in lines:
-            fh.write(line + "\n")
+        for entitlement in ordered:
+            fh.write(to_json_line(entitlement) + "\n")
     tmp.replace(path)
-    return len(lines)
+    return len(ordered)

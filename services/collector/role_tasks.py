@@ -8,7 +8,8 @@ them with the workspaces' work.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 from services.adapters.databricks import DatabricksAdapter
@@ -22,13 +23,22 @@ CHUNK = 25
 ENTRY_FIELD = {"users": "user_name", "groups": "group_name", "servicePrincipals": "service_principal_name"}
 
 
-def role_tasks(adapter: DatabricksAdapter, directory: PrincipalIndex) -> list[Task]:
+def role_tasks(
+    adapter: DatabricksAdapter,
+    groups: list[dict[str, Any]],
+    service_principals: list[dict[str, Any]],
+    directory: Callable[[], PrincipalIndex],
+) -> list[Task]:
+    """Tasks reading every group's and service principal's rule set. They need only the account's
+    lists to start; turning holders into principals waits for the directory (``directory()``)."""
     targets: list[tuple[str, Resource]] = []
-    for gid, raw in sorted(directory.raw_groups.items()):
-        targets.append((f"groups/{gid}", Resource("group_role", gid, str(raw.get("displayName") or gid))))
-    for sid, raw in sorted(directory.raw_sps.items()):
-        app_id = str(raw.get("applicationId") or "")
-        if app_id:
+    for raw in sorted(groups, key=lambda g: str(g.get("id") or "")):
+        gid = str(raw.get("id") or "")
+        if gid:
+            targets.append((f"groups/{gid}", Resource("group_role", gid, str(raw.get("displayName") or gid))))
+    for raw in sorted(service_principals, key=lambda s: str(s.get("id") or "")):
+        sid, app_id = str(raw.get("id") or ""), str(raw.get("applicationId") or "")
+        if sid and app_id:
             name = str(raw.get("displayName") or app_id)
             targets.append((f"servicePrincipals/{app_id}", Resource("service_principal_role", sid, name)))
     chunks = [targets[i : i + CHUNK] for i in range(0, len(targets), CHUNK)]
@@ -38,14 +48,20 @@ def role_tasks(adapter: DatabricksAdapter, directory: PrincipalIndex) -> list[Ta
     ]
 
 
-def _reader(adapter: DatabricksAdapter, directory: PrincipalIndex, chunk: list[tuple[str, Resource]]) -> Any:
+def _reader(adapter: DatabricksAdapter, directory: Callable[[], PrincipalIndex], chunk: list[tuple[str, Resource]]) -> Any:
     def run() -> TaskOutput:
         out = TaskOutput(calls=len(chunk))
         for key, resource in chunk:
-            out.entitlements.extend(rule_set_entitlements(directory, resource, adapter.get_rule_set(key), out))
+            out.later(partial(_holders, directory, resource, adapter.get_rule_set(key), out))
         return out
 
     return run
+
+
+def _holders(
+    directory: Callable[[], PrincipalIndex], resource: Resource, rule_set: dict[str, Any], out: TaskOutput
+) -> Iterator[Entitlement]:
+    return rule_set_entitlements(directory(), resource, rule_set, out)
 
 
 def rule_set_entitlements(

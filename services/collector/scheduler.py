@@ -164,6 +164,8 @@ class Scheduler:
         ready = ReadyQueue(self.per_host, self.limits)
         self._inline = gate is None
         parked: list[tuple[Task, TaskOutput]] = []
+        opened = gate is None
+        drain: Future[list[tuple[Task, TaskOutput, Exception | None]]] | None = None
 
         def enqueue(task: Task) -> None:
             nonlocal total
@@ -173,20 +175,30 @@ class Scheduler:
 
         for task in tasks:
             enqueue(task)
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="collect") as pool:
+        # the parked work is built on a thread of its own, batch after batch in finish order, so
+        # the workers keep fetching meanwhile; builds go inline once every batch is done
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="collect") as pool, ThreadPoolExecutor(1) as builder:
             pending: dict[Future[TaskOutput], Task] = {}
             while len(ready) or pending or not self._inline:
                 while len(pending) < self.workers and (next_task := ready.pop()) is not None:
                     pending[pool.submit(self._execute, next_task)] = next_task
-                waiting: list[Future[Any]] = [*pending, *([gate] if gate is not None and not self._inline else [])]
+                waiting: list[Future[Any]] = [*pending, *([gate] if gate is not None and not opened else [])]
+                waiting += [drain] if drain is not None else []
                 finished, _ = wait(waiting, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    if future is gate:
-                        for task in (on_gate or (lambda _: []))(gate.result()):
-                            enqueue(task)
-                        for held, held_output in parked:  # in the order they finished
-                            self._settle(held, held_output)
-                        parked, self._inline = [], True
+                    if future is gate or future is drain:
+                        if future is gate:
+                            opened = True
+                            for task in (on_gate or (lambda _: []))(gate.result()):
+                                enqueue(task)
+                        else:
+                            for held, held_output, error in future.result():
+                                if error is not None:
+                                    self._fail(held, error)
+                                else:
+                                    self._settle(held, held_output)
+                        drain = builder.submit(_build_all, parked) if parked else None
+                        parked, self._inline = [], drain is None
                         continue
                     task = pending.pop(future)
                     ready.finished(task)
@@ -243,3 +255,15 @@ class Scheduler:
         state.read_path = output.read_path or state.read_path
         state.tally.counts.update(output.tally.counts)
         state.tally.samples.extend(output.tally.samples[: max(0, 5 - len(state.tally.samples))])
+
+
+def _build_all(parked: list[tuple[Task, TaskOutput]]) -> list[tuple[Task, TaskOutput, Exception | None]]:
+    """Build each parked output's deferred work, in order; a failing build fails only its task."""
+    built: list[tuple[Task, TaskOutput, Exception | None]] = []
+    for task, output in parked:
+        try:
+            output.build_deferred()
+            built.append((task, output, None))
+        except Exception as exc:
+            built.append((task, output, exc))
+    return built

@@ -105,7 +105,7 @@ class Settings(BaseSettings):
         2, ge=1, le=64, description="collection tasks in flight per workspace (rate limits are per workspace)"
     )
     collect_account_concurrency: int = Field(
-        1, ge=1, le=64, description="collection tasks in flight on the account API (one rate limit for the account)"
+        2, ge=1, le=64, description="collection tasks in flight on the account API (its limits are per endpoint)"
     )
     collect_okta_concurrency: int = Field(8, ge=1, le=64, description="Okta requests in flight")
     production_workspace_tags: str = Field("env=prod,env=production", description="key=value tags of production workspaces")

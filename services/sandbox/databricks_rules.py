@@ -6,7 +6,8 @@
 ``accounts/<aid>/servicePrincipals/<application id>/ruleSets/default``; the answer lists
 ``grant_rules`` of ``role`` (``roles/group.manager``, ``roles/servicePrincipal.manager``,
 ``roles/servicePrincipal.user``) and ``principals`` named ``users/<userName>``,
-``groups/<displayName>`` or ``servicePrincipals/<applicationId>``.
+``groups/<displayName>`` or ``servicePrincipals/<applicationId>``. A workspace serves the same
+through its proxy of the account API (``AccountAccessControlProxyAPI``, no account id in the path).
 
 ``PUT`` the same path (``update_rule_set(name, RuleSetUpdateRequest(name, etag, grant_rules))``)
 **replaces** every rule of the set, and only with the etag of the version it replaces: a stale
@@ -50,8 +51,16 @@ class RuleSetsApi:
             return f"servicePrincipals/{rid}"
         raise not_found(f"Resource {kind}/{rid} does not exist")
 
+    def _where(self, request: Request) -> None:
+        """The account API, or a workspace's proxy of it (SDK ``AccountAccessControlProxyAPI``:
+        ``/api/2.0/preview/accounts/access-control/rule-sets`` on the workspace host)."""
+        if "aid" in request.path_params:
+            self.api._account(request)
+        else:
+            self.api.ws(request)
+
     async def get_rule_set(self, request: Request) -> dict[str, Any]:
-        self.api._account(request)
+        self._where(request)
         name = request.query_params.get("name")
         if not name:
             raise bad_request("Missing required field: name")
@@ -60,7 +69,7 @@ class RuleSetsApi:
         return self._render(name, self._resource_key(name))
 
     async def update_rule_set(self, request: Request) -> dict[str, Any]:
-        self.api._account(request)
+        self._where(request)
         body = await json_body(request)
         name, rule_set = str(body.get("name") or ""), body.get("rule_set") or {}
         if not name or rule_set.get("name") != name:
@@ -108,4 +117,10 @@ class RuleSetsApi:
 def rule_set_routes(api: DatabricksApi) -> list[Any]:
     rules = RuleSetsApi(api)
     path = "/api/2.0/preview/accounts/{aid}/access-control/rule-sets"
-    return [route(path, rules.get_rule_set), route(path, rules.update_rule_set, methods=["PUT"])]
+    proxy = "/ws/{deployment}/api/2.0/preview/accounts/access-control/rule-sets"
+    return [
+        route(path, rules.get_rule_set),
+        route(path, rules.update_rule_set, methods=["PUT"]),
+        route(proxy, rules.get_rule_set),
+        route(proxy, rules.update_rule_set, methods=["PUT"]),
+    ]

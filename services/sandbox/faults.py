@@ -6,7 +6,8 @@
   marked down answers 503 to everything.
 - Okta: ``Authorization: SSWS <token>`` (the SDK omits the space; both accepted); 429 and 503
   carry ``Date`` and ``X-Rate-Limit-Reset`` (without them the SDK crashes).
-Rate limits are per (API, workspace, token): a token bucket of ``rate`` requests per second;
+Rate limits are per (workspace, token), or per (account API family, token): a token bucket of
+``rate`` requests per second;
 besides, with ``endpoint_limits`` on (the default), Databricks' documented per-endpoint budgets
 (:mod:`endpoint_limits`), and Okta's concurrency limit (``okta_concurrency``: requests in flight
 per org, developer.okta.com rl2-concurrency: 75 on Workforce orgs, 35 on Integrator Free).
@@ -95,6 +96,17 @@ class FaultsMiddleware:
             return path.split("/")[2]
         return "okta" if path.startswith("/api/v1/") else "account"
 
+    @staticmethod
+    def _family(area: str, path: str) -> str:
+        """The account API's limits are per endpoint (docs.databricks.com resources/limits), so the
+        general limit there is per API family (``scim``, ``workspaces``, ``access-control``); a
+        workspace's is one budget."""
+        if area != "account":
+            return ""
+        parts = path.split("/")  # /api/2.0/accounts/<aid>/<family>/... or /api/2.0/preview/accounts/<aid>/<family>
+        start = parts.index("accounts") + 2 if "accounts" in parts else len(parts)
+        return parts[start] if start < len(parts) else ""
+
     def _refuse(self, path: str, auth: str, method: str) -> Any:
         faults, area = self.rt.faults, self._area(path)
         if self.okta:
@@ -112,7 +124,7 @@ class FaultsMiddleware:
         if area in faults.down:
             return databricks_error(503, "TEMPORARILY_UNAVAILABLE", f"Workspace {area} is unavailable.", {"Retry-After": "1"})
         rate = faults.okta_rate_limit if self.okta else faults.rate_limit
-        if rate and not self.bucket.allow(f"{area}|{token}", rate):
+        if rate and not self.bucket.allow(f"{area}|{self._family(area, path)}|{token}", rate):
             return self._too_many()
         if self.okta and faults.okta_concurrency and self.in_flight > faults.okta_concurrency:
             self.rt.refused_by_limit["okta concurrency"] += 1
