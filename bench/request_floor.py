@@ -1,7 +1,8 @@
 """The fewest API requests a complete collection of a scenario can make, counted from the scenario
 itself (not from the collector): one request per list (ignoring paging), per object whose ACL or
-detail must be read, per directory of the workspace tree, and, with Unity Catalog through SQL,
-the metastore's statements instead of its per-securable calls."""
+detail must be read, per directory of the workspace tree, and, with the SQL path, two statements
+per metastore instead of its per-securable calls and one ``system.lakeflow.jobs`` statement for
+every job's run-as instead of a ``jobs.get`` per job."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ PER_METASTORE_SQL = {"warehouses": 1, "summary": 1, "catalogs": 1, "statements":
 def _workspace(ws: Workspace) -> Counter[str]:
     out: Counter[str] = Counter(PER_WORKSPACE_FIXED)
     out["object lists"] += LISTS_PER_WORKSPACE
-    out["job detail (run-as) + ACL"] += 2 * len(ws.jobs)
+    out["job ACLs"] += len(ws.jobs)
     out["cluster and warehouse ACLs"] += len(ws.clusters) + len(ws.warehouses)
     for path, objects in ws.acl_objects.items():
         out["other object ACLs"] += len(objects) * (2 if path == "registered-models" else 1)
@@ -44,6 +45,7 @@ def minimum_requests(state: SandboxState) -> Counter[str]:
     out["account lists (users, groups, service principals, workspaces)"] = 4
     out["account group reads (members)"] = len(state.groups)
     out["account rule sets"] = len(state.groups) + len(state.service_principals)
+    out["jobs' run-as (system.lakeflow.jobs)"] = 1
     for ws in state.workspaces.values():
         out.update(_workspace(ws))
     for metastore in state.metastores():
