@@ -222,6 +222,12 @@ class OktaAdapter:
             lambda: self.client().unassign_user_from_group(group_id, user_id),
         )
 
+    async def assign_user_to_group(self, group_id: str, user_id: str) -> None:
+        await self._call(
+            f"add user {user_id} to group {group_id}",
+            lambda: self.client().assign_user_to_group(group_id, user_id),
+        )
+
     async def close(self) -> None:
         client, self._client = self._client, None
         session = getattr(getattr(client, "_request_executor", None), "_http_client", None)

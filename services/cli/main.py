@@ -27,6 +27,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("services.sandbox.cli", "sandbox"),
     ("services.campaign.cli", "campaign"),
     ("services.notifier.cli", "notifier"),
+    ("services.enforcer.cli", "revoke"),
 )
 COMMANDS: tuple[str, ...] = ("services.cli.stack", "services.collector.cli")
 # Read models that `accessreview ledger replay` can rebuild: each module registers its projector

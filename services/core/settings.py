@@ -149,6 +149,39 @@ class Settings(BaseSettings):
     oidc_client_secret: SecretStr | None = None
     campaign_tick_s: float = Field(60.0, gt=0, description="how often the service checks for overdue items")
 
+    # -- the enforcer --------------------------------------------------------------------
+    enforcer_mode: Literal["observe", "dry-run", "enforce"] = Field(
+        "observe", description="the mode of every scope no rollout rule or operator has set"
+    )
+    enforcer_rollout: list[str] = Field(
+        default_factory=list,
+        description="rollout rules, first match wins: 'PATTERN=MODE', PATTERN a workspace name or id, "
+        "metastore:<id> or account (fnmatch); e.g. canary first: ['dbc-000=enforce', '*-dev-*=dry-run']",
+    )
+    enforcer_max_per_scope_hour: int = Field(50, ge=1, description="revocations applied per scope per hour before pausing")
+    enforcer_max_batch_share: float = Field(
+        0.10, gt=0, le=1, description="share of a workspace's principals one batch may revoke before pausing"
+    )
+    enforcer_batch_floor: int = Field(5, ge=0, description="a batch touching this many principals or fewer never pauses on share")
+    enforcer_freeze_windows: list[str] = Field(
+        default_factory=list, description="'START/END' ISO-8601 instants during which nothing is enforced"
+    )
+    enforcer_okta_scopes: str = Field(
+        "okta.groups.read okta.groups.manage", description="scopes the enforcer's Okta service app asks for"
+    )
+    enforcer_max_attempts: int = Field(4, ge=1, description="applies of one revocation before escalating")
+    enforcer_retry_backoff_s: float = Field(30.0, ge=0, description="first retry delay; doubles per attempt")
+    enforcer_settle_s: float = Field(5.0, ge=0, description="a batch is planned once no request arrived for this long")
+    enforcer_tick_s: float = Field(2.0, gt=0, description="how often pending revocations are worked on")
+    enforcer_workers: int = Field(8, ge=1, le=64, description="revocations worked on at once")
+    tickets_system: Literal["none", "webhook", "servicenow", "jira"] = Field(
+        "none", description="where change requests and escalations go"
+    )
+    tickets_url: str | None = Field(None, description="the webhook URL, or the ServiceNow / Jira base URL")
+    tickets_token: SecretStr | None = Field(None, description="bearer token (webhook, ServiceNow) or Jira API token")
+    tickets_user: str | None = Field(None, description="Jira user (basic auth with the API token)")
+    tickets_project: str = Field("SEC", description="Jira project key, or ServiceNow assignment group")
+
     @field_validator("kafka_topic_prefix")
     @classmethod
     def _prefix_is_a_topic_name(cls, value: str) -> str:

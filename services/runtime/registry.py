@@ -34,6 +34,11 @@ _DECLARED: tuple[ServiceSpec, ...] = (
     ),
     ServiceSpec("notifier", "emails and Slack messages with personal review links", "services.notifier.service:run"),
     ServiceSpec(
+        "enforcer",
+        "applies revocations: planned, guarded, phased per workspace, verified and reversible",
+        "services.enforcer.service:run",
+    ),
+    ServiceSpec(
         "campaign",
         "routes review items, records decisions, escalates and closes; serves the review pages",
         "services.campaign.service:run",

@@ -170,6 +170,19 @@ class OktaApi:
         self.rt.changed()
         return Response(status_code=204)
 
+    async def assign(self, request: Request) -> Response:
+        """``PUT /api/v1/groups/{groupId}/users/{userId}`` (GroupApi.assign_user_to_group): 204,
+        also when the user already is a member; an unknown user is a 404."""
+        g = self._okta_group(request)
+        u = self.okta_users.get(request.path_params["uid"])
+        if u is None:
+            raise ApiError(404, "E0000007", f"Not found: Resource not found: {request.path_params['uid']} (User)")
+        if u.id not in g.okta_members:
+            g.okta_members = [*g.okta_members, u.id]
+        self.rt.group_push.schedule(g, self.rt.faults.okta_push_delay_s)
+        self.rt.changed()
+        return Response(status_code=204)
+
     async def push_mappings(self, request: Request) -> Response:
         """``GET /api/v1/apps/{appId}/group-push/mappings`` (okta ``GroupPushMappingApi``): one
         mapping per pushed group, ``sourceGroupId`` the Okta group, paged like every list,
@@ -210,5 +223,6 @@ def okta_routes(api: OktaApi) -> list[Any]:
         route("/api/v1/groups/{gid}/users", api.group_users, okta=True),
         route("/api/v1/groups/{gid}/owners", api.group_owners, okta=True),
         route("/api/v1/groups/{gid}/users/{uid}", api.unassign, methods=["DELETE"], okta=True),
+        route("/api/v1/groups/{gid}/users/{uid}", api.assign, methods=["PUT"], okta=True),
         route("/api/v1/apps/{app_id}/group-push/mappings", api.push_mappings, okta=True),
     ]

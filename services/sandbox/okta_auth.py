@@ -7,7 +7,7 @@ client id and ``aud`` = ``<org>/oauth2/v1/token``, to ``/oauth2/v1/token``; it t
 API with ``Authorization: Bearer <access_token>``. As Okta does, the sandbox checks the
 signature against the app's registered public key, the claims, the expiry and that a ``jti`` is
 used once; it grants only the app's granted scopes (``okta.users.read``, ``okta.groups.read``,
-``okta.apps.read``)
+``okta.groups.manage``, ``okta.apps.read``)
 and refuses an API call whose scope the token lacks with 403 (developer.okta.com, "Implement
 OAuth for Okta with a service app").
 """
@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-GRANTED_SCOPES = frozenset({"okta.users.read", "okta.groups.read", "okta.apps.read"})
+GRANTED_SCOPES = frozenset({"okta.users.read", "okta.groups.read", "okta.groups.manage", "okta.apps.read"})
 TOKEN_TTL_S = 3600
 
 
@@ -87,12 +87,14 @@ class OktaServiceApp:
         return {"token_type": "Bearer", "expires_in": TOKEN_TTL_S, "access_token": access, "scope": " ".join(sorted(asked))}
 
 
-def scope_needed(path: str) -> str | None:
-    """The read scope an API path needs (users and their groups; groups and their members)."""
+def scope_needed(path: str, method: str = "GET") -> str | None:
+    """The scope an API call needs: reads of users and groups their ``.read`` scope; a change of
+    a group's members ``okta.groups.manage`` (developer.okta.com OAuth 2.0 scopes: "okta.groups.manage
+    ... allows the app to manage existing groups in your Okta organization")."""
     if path.startswith("/api/v1/users"):
         return "okta.users.read"
     if path.startswith("/api/v1/groups"):
-        return "okta.groups.read"
+        return "okta.groups.read" if method in ("GET", "HEAD") else "okta.groups.manage"
     if path.startswith("/api/v1/apps"):  # the Applications API, group push mappings included
         return "okta.apps.read"
     return None

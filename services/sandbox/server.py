@@ -29,6 +29,7 @@ from services.sandbox.drift import apply_drift
 from services.sandbox.faults import FaultsMiddleware
 from services.sandbox.okta_api import OktaApi, okta_routes
 from services.sandbox.runtime import SandboxRuntime
+from services.sandbox.tickets import TicketDesk, ticket_routes
 from services.sandbox.truth import truth_entitlements
 from services.sandbox.wire import int_param, json_body, route
 
@@ -117,7 +118,7 @@ def admin_routes(rt: SandboxRuntime, okta: OktaApi, dbx: DatabricksApi) -> list[
 def build_apps(rt: SandboxRuntime, seed: int) -> tuple[Any, Any]:
     dbx = DatabricksApi(rt)
     okta = OktaApi(rt)
-    routes = admin_routes(rt, okta, dbx) + rule_set_routes(dbx)
+    routes = admin_routes(rt, okta, dbx) + rule_set_routes(dbx) + ticket_routes(TicketDesk())
     routes += databricks_routes(dbx, ScimApi(rt), uc_routes(UnityCatalogApi(dbx)) + sql_routes(SqlStatementsApi(dbx)))
     databricks_app = FaultsMiddleware(Starlette(routes=routes), rt, okta=False, seed=seed)
     okta_app = FaultsMiddleware(Starlette(routes=okta_routes(okta)), rt, okta=True, seed=seed + 1)

@@ -6,7 +6,9 @@ from services.adapters.databricks.account_api import AccountCalls
 from services.adapters.databricks.sql_api import SqlCalls
 from services.adapters.databricks.unity_catalog_api import UnityCatalogCalls
 from services.adapters.databricks.workspace_api import WorkspaceCalls
+from services.adapters.databricks.write_api import WriteCalls
 
 
-class DatabricksAdapter(AccountCalls, WorkspaceCalls, UnityCatalogCalls, SqlCalls):
-    """Plain wire-format dicts from the official SDK, one method per call the collector makes."""
+class DatabricksAdapter(AccountCalls, WorkspaceCalls, UnityCatalogCalls, SqlCalls, WriteCalls):
+    """Plain wire-format dicts from the official SDK, one method per call the collector and the
+    enforcer make."""

@@ -43,7 +43,12 @@ BAD_TOKEN_MESSAGES = ("Invalid access token", "JWT has expired", "Invalid Token"
 # Databricks' documented per-endpoint limits (docs.databricks.com resources/limits, "API rate
 # limits"), kept to up front at 90 % rather than discovered through 429s: account-wide for the
 # account SCIM API, per workspace for the permissions API
-DOCUMENTED_BUDGETS = {"account SCIM GET": 20.0, "permissions GET": 100.0, "permissions write": 30.0}
+DOCUMENTED_BUDGETS = {
+    "account SCIM GET": 20.0,
+    "account SCIM write": 2.0,  # PATCH, account-wide
+    "permissions GET": 100.0,
+    "permissions write": 30.0,
+}
 BUDGET_HEADROOM = 0.9
 
 
