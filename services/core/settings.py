@@ -169,6 +169,7 @@ class Settings(BaseSettings):
     enforcer_okta_scopes: str = Field(
         "okta.groups.read okta.groups.manage", description="scopes the enforcer's Okta service app asks for"
     )
+    enforcer_facts_wait_s: float = Field(30.0, gt=0, description="how long a revocation waits for the collected facts")
     enforcer_max_attempts: int = Field(4, ge=1, description="applies of one revocation before escalating")
     enforcer_retry_backoff_s: float = Field(30.0, ge=0, description="first retry delay; doubles per attempt")
     enforcer_settle_s: float = Field(5.0, ge=0, description="a batch is planned once no request arrived for this long")

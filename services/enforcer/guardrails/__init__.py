@@ -63,6 +63,7 @@ def _rules() -> tuple[tuple[str, Rule], ...]:
     from services.enforcer.guardrails import (
         automatic_only,
         blast_radius,
+        collected_first,
         freeze_window,
         last_admin,
         last_owner,
@@ -73,6 +74,7 @@ def _rules() -> tuple[tuple[str, Rule], ...]:
     )
 
     modules = (
+        collected_first,
         production_run_as,
         production_owner,
         run_as_needs,

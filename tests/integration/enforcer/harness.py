@@ -28,20 +28,7 @@ from tests.integration.collector.conftest import read_events
 from tests.integration.sandbox.harness import RunningSandbox
 
 SETTLED = frozenset(
-    {
-        "absent",
-        "blocked",
-        "verified",
-        "failed",
-        "rolled_back",
-        "rejected",
-        "reappeared",
-        "applied",
-        "observed",
-        "dry_run",
-        "paused",
-        "frozen",
-    }
+    {"absent", "blocked", "verified", "failed", "rolled_back", "rejected", "reappeared", "applied", "observed", "dry_run"}
 )
 
 
@@ -125,6 +112,7 @@ def make_enforcer(
 ) -> Enforcer:
     values: dict[str, Any] = {
         "enforcer_settle_s": 0.0,
+        "enforcer_facts_wait_s": 0.5,
         "enforcer_retry_backoff_s": 0.2,
         "enforcer_mode": "enforce",
         "tickets_system": "webhook",
