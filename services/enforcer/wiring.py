@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -29,6 +30,13 @@ class EnforcerDeps:
     apis: Apis
     tickets: TicketSink | None
     clock: Clock = field(default_factory=Clock)
+    _locks: dict[str, threading.Lock] = field(default_factory=dict)
+    _locks_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def object_lock(self, key: str) -> threading.Lock:
+        """One lock per object: two revocations on one ACL never read-modify-write it at once."""
+        with self._locks_lock:
+            return self._locks.setdefault(key, threading.Lock())
 
     def now_us(self) -> int:
         return self.clock.micros()

@@ -30,7 +30,18 @@ VERDICT_STATUS = {"block": "blocked", "pause": "paused", "freeze": "frozen"}
 
 
 def work_revocation(deps: EnforcerDeps, revocation_id: str) -> str:
-    """Move one revocation as far as its mode and the guardrails allow; return its status."""
+    """Move one revocation as far as its mode and the guardrails allow; return its status.
+    Revocations on the same object take turns (the object's lock)."""
+    with deps.sessions() as session:
+        row = session.get(Revocation, revocation_id)
+        if row is None:
+            return "unknown"
+        resource = json.loads(row.entitlement_json).get("resource") or {}
+    with deps.object_lock(f"{resource.get('type')}:{resource.get('id')}"):
+        return _work(deps, revocation_id)
+
+
+def _work(deps: EnforcerDeps, revocation_id: str) -> str:
     with deps.sessions() as session:
         row = session.get(Revocation, revocation_id)
         if row is None or row.status in FINAL or row.status == "applied":
