@@ -46,6 +46,8 @@ class TicketConfig:
         if not settings.tickets_url:
             raise ConfigError(f"AR_TICKETS_SYSTEM={settings.tickets_system} needs AR_TICKETS_URL")
         token = settings.tickets_token.get_secret_value() if settings.tickets_token else None
+        if settings.tickets_system == "jira" and not (token and settings.tickets_user):
+            raise ConfigError("AR_TICKETS_SYSTEM=jira needs AR_TICKETS_USER and AR_TICKETS_TOKEN (an API token)")
         return cls(
             settings.tickets_system, settings.tickets_url.rstrip("/"), token, settings.tickets_user, settings.tickets_project
         )

@@ -82,7 +82,11 @@ def list_command(
         for row in rows:
             typer.echo(json.dumps({k: v for k, v in row.items() if k not in ("before", "after", "plan")}, sort_keys=True))
         return
-    table = Table("revocation", "status", "scope", "access", "reason", "ticket")
+    table = Table()
+    for name in ("revocation", "status", "scope"):
+        table.add_column(name, no_wrap=True)
+    for name in ("access", "reason", "ticket"):
+        table.add_column(name)
     for r in rows:
         table.add_row(
             r["revocation_id"],
@@ -122,7 +126,7 @@ def approve_command(
     from services.enforcer.approve import approve
 
     released = approve(_deps(with_apis=True), target, by.lower())
-    console.print(f"approved {target} by {by.lower()}: {released} paused revocation(s) released", highlight=False)
+    typer.echo(f"approved {target} by {by.lower()}: {released} paused revocation(s) released")
 
 
 @app.command("mode")
@@ -140,7 +144,7 @@ def mode_command(
         resolved = resolve_scope(session, deps, scope)
     previous = set_mode(deps, resolved, mode, by.lower())
     flush_outbox(deps)
-    console.print(f"{resolved}: {previous} -> {mode} (by {by.lower()})", highlight=False)
+    typer.echo(f"{resolved}: {previous} -> {mode} (by {by.lower()})")
 
 
 @app.command("rollback")
@@ -162,7 +166,7 @@ def rollback_command(
             scope = resolve_scope(session, deps, workspace)
     results = [rollback(deps, rid, by.lower()) for rid in select_ids(deps, revocation, campaign, scope)]
     for r in results:
-        console.print(f"{r.revocation_id}: {r.outcome}: {r.detail}", highlight=False)
+        typer.echo(f"{r.revocation_id}: {r.outcome}: {r.detail}")
     refused = [r for r in results if r.outcome in ("refused", "failed")]
     if refused:
         raise ConflictError(f"{len(refused)} of {len(results)} not rolled back (see above)")

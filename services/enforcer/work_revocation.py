@@ -70,6 +70,9 @@ def _work(deps: EnforcerDeps, revocation_id: str) -> str:
         after = None if before is None or isinstance(action, ManualChange) else action.without(before, ent)
         calls = [] if before is None or after is None or isinstance(action, ManualChange) else action.calls(before, after, ent)
         verdict = evaluate(_guard_input(session, deps, row, ent, action, before, after))
+        if verdict is not None and verdict.outcome == "wait":
+            row.status, row.reason, row.next_attempt_at = "pending", f"{verdict.rule}: {verdict.reason}", verdict.resume_at or 0
+            return _done(session, deps, row)
         _record_plan(session, deps, row, mode, action, calls, before, after, verdict)
         if mode != "enforce":
             row.status, row.next_attempt_at = HELD_STATUS[mode], NEVER

@@ -53,7 +53,12 @@ class TicketDesk:
 
     async def jira(self, request: Request) -> Response:
         auth = request.headers.get("authorization", "")
-        if not auth.startswith("Basic ") or ":" not in base64.b64decode(auth[6:] or b"").decode(errors="replace"):
+        user, _, token = (
+            base64.b64decode(auth[6:] or b"").decode(errors="replace").partition(":")
+            if auth.startswith("Basic ")
+            else ("", "", "")
+        )
+        if not user or not token:
             return _json(
                 401,
                 {

@@ -4,7 +4,8 @@ A rule allows (returns None) or answers a :class:`Verdict`:
 
 - ``block``: not applied; a change request goes to ``assignee`` (the resource's owner, or security);
 - ``pause``: held until a person runs ``accessreview revoke approve`` (recorded);
-- ``freeze``: held until ``resume_at`` (a freeze window's end).
+- ``freeze``: held until ``resume_at`` (a freeze window's end);
+- ``wait``: not decided yet (the facts it needs are not in); looked at again at ``resume_at``.
 
 :data:`RULES` is the order they are asked in: blocks first, then pauses, then the freeze. The
 first verdict decides; every rule is also run by the dry-run, so a plan shows what would stop it.
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Verdict:
-    outcome: Literal["block", "pause", "freeze"]
+    outcome: Literal["block", "pause", "freeze", "wait"]
     rule: str
     reason: str
     assignee: str | None = None

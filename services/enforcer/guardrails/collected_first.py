@@ -13,7 +13,7 @@ def check(guard: GuardInput) -> Verdict | None:
     if guard.facts.session.get(Fact, guard.entitlement["key"]) is not None:
         return None
     return Verdict(
-        "pause",
+        "wait",
         "collected_first",
         "the collected facts do not have this entitlement yet (the collector's events are not all in): waiting for them",
         resume_at=guard.now_us + int(guard.settings.enforcer_facts_wait_s * 1e6),
