@@ -196,6 +196,11 @@ class Revocation(Base):
     reason: Mapped[str] = mapped_column(Text)
     requested_by: Mapped[str] = mapped_column(String(320))
     occurred_at: Mapped[int] = mapped_column(BigInteger)
+    # what the enforcer reported last (revocation.planned/.blocked/.applied/.verified/.failed/.rolled_back)
+    enforcement_status: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    enforcement_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    enforcement_ticket: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    enforcement_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class LinkUse(Base):

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from services.campaign import models as m
 from services.campaign.population import canonical, normalize, normalize_entitlement
+from services.campaign.project_enforcement import OUTCOMES, project_enforcement
 from services.campaign.project_facts import (
     insert_ignore,
     occurred_at,
@@ -286,6 +287,7 @@ HANDLERS: dict[str, BatchHandler] = {
     "review_task.escalated": _task_escalated,
     "campaign.closed": _campaign_closed,
     "revocation.requested": _revocation_requested,
+    **dict.fromkeys(OUTCOMES, project_enforcement),
     "review_link.opened": _link_opened,
     "campaign.group_adopted": _group_adopted,
 }

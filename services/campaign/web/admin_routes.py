@@ -20,6 +20,7 @@ from services.campaign.web.admin_views import (
     csv_row,
     dashboard,
     decision_history,
+    enforcement_queue,
     evidence_rows,
     revocations,
 )
@@ -144,3 +145,16 @@ def evidence(request: Request, campaign_id: str) -> Response:
         history=history,
         revocations=requested,
     )
+
+
+@router.get("/revocations")
+def revocations_page(request: Request, status: str | None = None, campaign: str | None = None) -> Response:
+    """What the enforcer did with every requested revocation: blocked, paused and failed first."""
+    actor = current_actor(request)
+    require_staff(actor)
+    with web_state(request).deps.sessions() as session:
+        rows = enforcement_queue(session, status or None, campaign or None)
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r.enforcement_status or "pending"] = counts.get(r.enforcement_status or "pending", 0) + 1
+    return render(request, "revocations.html", actor=actor, rows=rows, counts=counts, status=status, campaign=campaign)

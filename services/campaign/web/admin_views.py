@@ -94,6 +94,24 @@ def revocations(session: Session, campaign_id: str, limit: int = 5000) -> list[m
     )
 
 
+# the enforcer's outcomes a person has to look at first
+ATTENTION = ("blocked", "paused", "failed", "reappeared", "frozen", "retrying", "rejected")
+
+
+def enforcement_queue(
+    session: Session, status: str | None = None, campaign_id: str | None = None, limit: int = 2000
+) -> list[m.Revocation]:
+    """Every requested revocation with the enforcer's latest report, the ones needing a person first."""
+    query = select(m.Revocation)
+    if status:
+        query = query.where(m.Revocation.enforcement_status == (None if status == "pending" else status))
+    if campaign_id:
+        query = query.where(m.Revocation.campaign_id == campaign_id)
+    rows = list(session.scalars(query.order_by(m.Revocation.occurred_at.desc()).limit(limit)))
+    rank = {s: i for i, s in enumerate(ATTENTION)}
+    return sorted(rows, key=lambda r: (rank.get(r.enforcement_status or "", len(rank)), r.revocation_id))
+
+
 def decision_history(session: Session, campaign_id: str, limit: int = 2000) -> list[m.Decision]:
     return list(
         session.scalars(
