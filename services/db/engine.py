@@ -27,7 +27,8 @@ def _ensure_sqlite_dir(url: str) -> None:
 def make_engine(url: str) -> Engine:
     _ensure_sqlite_dir(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # a service's worker threads each hold one connection; SQLite serializes the writes itself
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=10, max_overflow=30)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]

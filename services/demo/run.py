@@ -5,7 +5,9 @@
 2. the collector reads entitlements and identities through the official SDKs;
 3. a quarterly campaign is launched: the population is frozen and hashed, items are routed;
 4. the notifier emails each reviewer a personal link; some owners open it and decide on the page;
-5. the campaign is closed: non-response default, one revocation request per removal;
+5. the campaign is closed: non-response default, one revocation request per removal; the
+   enforcer takes them up in a phased rollout (a canary workspace enforces, a wave dry-runs, the
+   rest observes) and reports each one;
 6. the stack stops and the ledger is audited offline: verified, the population re-derived from
    the ledger alone, and an evidence bundle exported.
 """
@@ -81,6 +83,13 @@ def run_demo(settings: Settings, console: Console, options: DemoOptions | None =
             "AR_LEDGER_SEAL_SECONDS": "1",
             "AR_CAMPAIGN_TICK_S": "5",
             "AR_ADMIN_EMAILS": f'["{ADMIN}"]',
+            # the enforcer's phased rollout: a canary workspace enforces, a wave dry-runs, the rest observes
+            "AR_ENFORCER_ROLLOUT": '["dbc-000=enforce", "dbc-00*=dry-run"]',
+            "AR_ENFORCER_SETTLE_S": "1",
+            "AR_ENFORCER_TICK_S": "1",
+            "AR_ENFORCER_FACTS_WAIT_S": "2",
+            "AR_TICKETS_SYSTEM": "webhook",
+            "AR_TICKETS_URL": f"{sandbox.info['account_host']}/tickets/webhook",
         }
         supervisor = Supervisor(settings, console=console, extra_env=env)
         try:
@@ -131,6 +140,15 @@ def run_campaign(
     figures = close_campaign(deps, result.campaign_id, Actor(ADMIN, "cli", roles=frozenset({"admin"})))
     producer.flush()
     console.print(", ".join(f"{k} {v}" for k, v in sorted(figures.items())))
+    requested = int(figures.get("revocations_requested", 0))
+    console.rule(f"the enforcer takes up {requested} revocation requests (canary enforces, a wave dry-runs, the rest observes)")
+    outcomes = wait_for(
+        "the enforcer's report on every revocation",
+        lambda: _enforcement(deps, result.campaign_id, requested),
+        options.timeout_s,
+        every_s=1.0,
+    )
+    console.print(", ".join(f"{n} {status}" for status, n in sorted(outcomes.items())) or "nothing to enforce")
     time.sleep(2.0)  # let the ledger take in the last events before the stack stops
     return {
         "campaign_id": result.campaign_id,
@@ -143,6 +161,7 @@ def run_campaign(
         "kept": review.approved,
         "removed": review.revoked,
         "revocations_requested": figures.get("revocations_requested", 0),
+        "enforcement": ", ".join(f"{n} {status}" for status, n in sorted(outcomes.items())) or "none",
         "population_hash": result.population_hash,
         "web": settings.public_base_url,
     }
@@ -169,6 +188,27 @@ def _collection_projected(deps: Any, supervisor: Supervisor) -> int:
             select(func.count()).select_from(m.ObservedEntitlement).where(m.ObservedEntitlement.run_id == newest[0])
         )
     return int(seen) if seen and seen >= newest[1] else 0
+
+
+def _enforcement(deps: Any, campaign_id: str, requested: int) -> dict[str, int] | None:
+    """The enforcer's latest report per revocation (projected by the campaign service), once every
+    requested revocation has one that is not an interim state."""
+    from sqlalchemy import func, select
+
+    from services.campaign import models as m
+
+    with deps.sessions() as session:
+        rows = dict(
+            session.execute(
+                select(m.Revocation.enforcement_status, func.count())
+                .where(m.Revocation.campaign_id == campaign_id)
+                .group_by(m.Revocation.enforcement_status)
+            ).all()
+        )
+    interim = {None, "planned", "retrying", "applying"}
+    if sum(rows.values()) < requested or any(status in interim for status in rows):
+        return None
+    return {str(k): int(v) for k, v in rows.items()} or {"none": 0}
 
 
 def _invites(mailbox: LocalMailbox, expected: int) -> list[Any]:

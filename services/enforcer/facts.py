@@ -54,9 +54,9 @@ def record_observations(session: Session, rows: Iterable[dict[str, Any]], remove
     """Upsert what was seen (latest wins), delete what was removed."""
     by_key = {row["key"]: row for row in rows}
     gone = set(removed) - set(by_key)
-    if by_key:
-        session.execute(delete(Fact).where(Fact.key.in_(list(by_key))))
-        session.execute(Fact.__table__.insert(), list(by_key.values()))
+    for chunk in _chunks(sorted(by_key), 500):
+        session.execute(delete(Fact).where(Fact.key.in_(chunk)))
+        session.execute(Fact.__table__.insert(), [by_key[k] for k in chunk])
     for chunk in _chunks(sorted(gone), 500):
         session.execute(delete(Fact).where(Fact.key.in_(chunk)))
 

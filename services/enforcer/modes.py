@@ -11,9 +11,11 @@ An operator's ``revoke mode`` wins; otherwise the first matching rollout rule
 from __future__ import annotations
 
 import fnmatch
+import threading
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.core.errors import UsageError
@@ -24,6 +26,7 @@ from services.enforcer.wiring import EnforcerDeps
 
 MODES = ("observe", "dry-run", "enforce")
 CONFIG = "config:AR_ENFORCER_ROLLOUT"
+_NOTE_LOCK = threading.Lock()
 
 
 def mode_scope(ent: dict[str, Any]) -> str:
@@ -62,17 +65,23 @@ def effective_mode(session: Session, settings: Settings, scope: str, names: list
     return configured_mode(settings, names)
 
 
-def note_config_mode(session: Session, deps: EnforcerDeps, scope: str, mode: str) -> None:
-    """Record (and announce) the mode the configuration gives a scope, when it is new or changed."""
-    row = session.get(ScopeMode, scope)
-    if row is not None and (row.source == "operator" or row.mode == mode):
-        return
-    previous = row.mode if row is not None else None
-    if row is None:
-        session.add(ScopeMode(mode_scope=scope, mode=mode, source="config", changed_by=CONFIG, changed_at=deps.now_us()))
-    else:
-        row.mode, row.changed_by, row.changed_at = mode, CONFIG, deps.now_us()
-    emit(session, deps, [_changed(deps, scope, mode, previous, CONFIG, "config")])
+def note_config_mode(deps: EnforcerDeps, scope: str, mode: str) -> None:
+    """Record (and announce) the mode the configuration gives a scope, when it is new or changed.
+    Its own short transaction, one thread at a time: workers of one scope record it once."""
+    with _NOTE_LOCK, deps.sessions() as session:
+        row = session.get(ScopeMode, scope)
+        if row is not None and (row.source == "operator" or row.mode == mode):
+            return
+        previous = row.mode if row is not None else None
+        if row is None:
+            session.add(ScopeMode(mode_scope=scope, mode=mode, source="config", changed_by=CONFIG, changed_at=deps.now_us()))
+        else:
+            row.mode, row.changed_by, row.changed_at = mode, CONFIG, deps.now_us()
+        emit(session, deps, [_changed(deps, scope, mode, previous, CONFIG, "config")])
+        try:
+            session.commit()
+        except IntegrityError:  # another replica recorded it first
+            session.rollback()
 
 
 def set_mode(deps: EnforcerDeps, scope: str, mode: str, by: str) -> str | None:

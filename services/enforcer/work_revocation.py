@@ -36,18 +36,19 @@ def work_revocation(deps: EnforcerDeps, revocation_id: str) -> str:
         row = session.get(Revocation, revocation_id)
         if row is None:
             return "unknown"
-        resource = json.loads(row.entitlement_json).get("resource") or {}
+        ent = json.loads(row.entitlement_json)
+        mode = _mode(session, deps, row, ent)
+    resource = ent.get("resource") or {}
     with deps.object_lock(f"{resource.get('type')}:{resource.get('id')}"):
-        return _work(deps, revocation_id)
+        return _work(deps, revocation_id, mode)
 
 
-def _work(deps: EnforcerDeps, revocation_id: str) -> str:
+def _work(deps: EnforcerDeps, revocation_id: str, mode: str) -> str:
     with deps.sessions() as session:
         row = session.get(Revocation, revocation_id)
         if row is None or row.status in FINAL or row.status == "applied":
             return row.status if row is not None else "unknown"
         ent = json.loads(row.entitlement_json)
-        mode = _mode(session, deps, row, ent)
         action = resolve(ent)
         try:
             before = None if isinstance(action, ManualChange) else action.read(deps.apis, ent)
@@ -101,7 +102,8 @@ def _mode(session: Session, deps: EnforcerDeps, row: Revocation, ent: dict[str, 
     mode = effective_mode(session, deps.settings, row.mode_scope, names)
     operator = session.get(ScopeMode, row.mode_scope)
     if operator is None or operator.source != "operator":
-        note_config_mode(session, deps, row.mode_scope, mode)
+        session.close()  # one connection per worker: the note takes its own
+        note_config_mode(deps, row.mode_scope, mode)
     return mode
 
 

@@ -100,6 +100,7 @@ def test_observe_records_the_request_and_its_verdict_but_no_calls(
     sandbox: RunningSandbox, kafka_settings: Settings, catalog: SchemaCatalog, codec: EventCodec
 ) -> None:
     enforcer = make_enforcer(sandbox, kafka_settings, catalog, codec, enforcer_mode="observe")
+    enforcer.collect()  # even observe waits for the collected facts: its verdict needs them
     before = sandbox.truth()
     record = pick(before, lambda r: direct(r) and r["resource"]["type"] == "warehouse")
     rid = enforcer.request(record)
