@@ -6,8 +6,8 @@
 3. a quarterly campaign is launched: the population is frozen and hashed, items are routed;
 4. the notifier emails each reviewer a personal link; some owners open it and decide on the page;
 5. the campaign is closed: non-response default, one revocation request per removal; the
-   enforcer takes them up in a phased rollout (a canary workspace enforces, a wave dry-runs, the
-   rest observes) and reports each one;
+   enforcer takes them up in a phased rollout (canary workspaces enforce, the other workspaces and
+   the account dry-run, the metastores observe) and reports each one;
 6. the stack stops and the ledger is audited offline: verified, the population re-derived from
    the ledger alone, and an evidence bundle exported.
 """
@@ -83,8 +83,9 @@ def run_demo(settings: Settings, console: Console, options: DemoOptions | None =
             "AR_LEDGER_SEAL_SECONDS": "1",
             "AR_CAMPAIGN_TICK_S": "5",
             "AR_ADMIN_EMAILS": f'["{ADMIN}"]',
-            # the enforcer's phased rollout: a canary workspace enforces, a wave dry-runs, the rest observes
-            "AR_ENFORCER_ROLLOUT": '["dbc-000=enforce", "dbc-00*=dry-run"]',
+            # the enforcer's phased rollout: canary workspaces enforce, the other workspaces and the account
+            # dry-run, the metastores observe
+            "AR_ENFORCER_ROLLOUT": '["dbc-00?=enforce", "dbc-*=dry-run", "account=dry-run"]',
             "AR_ENFORCER_SETTLE_S": "1",
             "AR_ENFORCER_TICK_S": "1",
             "AR_ENFORCER_FACTS_WAIT_S": "2",
@@ -141,7 +142,10 @@ def run_campaign(
     producer.flush()
     console.print(", ".join(f"{k} {v}" for k, v in sorted(figures.items())))
     requested = int(figures.get("revocations_requested", 0))
-    console.rule(f"the enforcer takes up {requested} revocation requests (canary enforces, a wave dry-runs, the rest observes)")
+    console.rule(f"the enforcer takes up {requested} revocation requests")
+    console.print(
+        "rollout: canary workspaces dbc-000..dbc-009 enforce; other workspaces and the account dry-run; metastores observe"
+    )
     outcomes = wait_for(
         "the enforcer's report on every revocation",
         lambda: _enforcement(deps, result.campaign_id, requested),
