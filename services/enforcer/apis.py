@@ -14,7 +14,15 @@ from services.adapters.okta import OktaAdapter, OktaTarget
 from services.core.errors import ConfigError, NotFoundError
 
 DATABRICKS_WRITES = frozenset(
-    {"patch_group_member", "set_permissions", "update_grants", "set_assignment", "put_secret_acl", "delete_secret_acl"}
+    {
+        "patch_group_member",
+        "set_permissions",
+        "update_grants",
+        "set_assignment",
+        "put_secret_acl",
+        "delete_secret_acl",
+        "set_rule_set_role",
+    }
 )
 OKTA_WRITES = {"okta_unassign": "unassign_user_from_group", "okta_assign": "assign_user_to_group"}
 

@@ -102,6 +102,25 @@ class WriteCalls(DatabricksClients):
         else:
             self._write("account", lambda: account.workspace_assignment.delete(workspace_id, int(principal_id)))
 
+    # -- account rule sets (group managers, service principal users and managers) ----------------
+    def service_principal_app_id(self, sp_id: str) -> str:
+        return str(
+            self.call("account", lambda: self.account().service_principals.get(sp_id).application_id, budget="account SCIM GET")
+        )
+
+    def set_rule_set_role(self, resource: str, role: str, principals: list[str]) -> None:
+        """Give exactly ``principals`` the ``role`` in the rule set of ``resource``, every other
+        rule as it is: read with its etag, PUT the full rule set back (a concurrent change is a
+        409 RESOURCE_CONFLICT, raised as ConflictError: the caller plans again)."""
+        name = f"accounts/{self.target.account_id}/{resource}/ruleSets/default"
+        api = self.account().access_control
+        current = self.call("account", lambda: api.get_rule_set(name, ""))
+        rules = [r for r in current.grant_rules or [] if r.role != role]
+        if principals:
+            rules.append(iam.GrantRule(role=role, principals=sorted(principals)))
+        update = iam.RuleSetUpdateRequest(name=name, etag=str(current.etag), grant_rules=rules)
+        self._write("account", lambda: api.update_rule_set(name, update))
+
     # -- secret scopes ---------------------------------------------------------------------------
     def put_secret_acl(self, ws: str, scope: str, principal: str, permission: str) -> None:
         level = workspace.AclPermission(permission)

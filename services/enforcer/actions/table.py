@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.enforcer.actions import Action, ManualChange, kind_of
+from services.enforcer.actions.account_role import ROLES, AccountRoleAction
 from services.enforcer.actions.acl import AclAction
 from services.enforcer.actions.assignment import AssignmentAction
 from services.enforcer.actions.membership import MembershipAction
@@ -86,6 +87,7 @@ ROWS: tuple[Row, ...] = (
     ),
     Row(lambda e: e["resource"]["type"] in ("group", "workspace_group"), lambda e: MembershipAction()),
     Row(lambda e: e["resource"]["type"] == "workspace", lambda e: AssignmentAction()),
+    Row(lambda e: (e["resource"]["type"], e["privilege"]) in ROLES, lambda e: AccountRoleAction()),
     Row(lambda e: e["resource"]["type"] == "secret_scope", lambda e: SecretAclAction()),
     Row(lambda e: e["resource"]["type"] == "share", _manual("share {resource}: its recipients are managed by its owner")),
     Row(lambda e: _family(e) == "unity_catalog", lambda e: UcGrantAction()),

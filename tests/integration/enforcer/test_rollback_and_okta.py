@@ -138,3 +138,19 @@ def test_a_grant_that_comes_back_reopens_the_revocation_and_escalates(
     assert failed["reappeared"] and failed["final"] and failed["observation_event_id"]
     escalations = [e.payload for e in enforcer.events("change_request.opened") if e.payload["kind"] == "escalation"]
     assert [p["assignee"] for p in escalations if p["revocation_id"] == rid] == [enforcer.settings.security_reviewer]
+
+
+def test_an_account_role_is_removed_from_the_rule_set_alone_and_rolled_back(
+    sandbox: RunningSandbox, kafka_settings: Settings, catalog: SchemaCatalog, codec: EventCodec
+) -> None:
+    enforcer = make_enforcer(sandbox, kafka_settings, catalog, codec)
+    enforcer.collect()
+    before = sandbox.truth()
+    ok = _unguarded(before)
+    role = pick(before, lambda r: ok(r) and r["resource"]["type"] in ("group_role", "service_principal_role"))
+    rid = enforcer.request(role)
+    assert enforcer.run(lambda s: s.get(rid) == "applied") == {rid: "applied"}, enforcer.row(rid).reason
+    assert enforcer.row(rid).action == "account-role"
+    assert set(before) - set(sandbox.truth()) == {role["key"]}  # every other rule of the rule set kept
+    assert rollback(enforcer.deps, rid, "ciso@example.com").outcome == "restored"
+    assert sandbox.truth() == before

@@ -75,3 +75,31 @@ def test_a_uc_removal_names_only_the_revoked_privilege() -> None:
     }
     (call,) = action.calls(before, action.without(before, e), e)
     assert call["args"]["op"] == "remove" and call["args"]["privileges"] == ["SELECT"]
+
+
+def test_a_request_is_validated_before_anything_is_read() -> None:
+    from services.enforcer.receive_request import problems
+
+    good = {"revocation_id": "r-01ABC", "entitlement": ent(ALICE, JOB, "CAN_VIEW")}
+    assert problems(good, {"101": "dbc-101"}) == []
+    assert problems(good, {}) == ["workspace 101 is not in the account"]
+    broken = {"revocation_id": "42", "entitlement": {"key": "", "principal": {"type": "robot"}, "resource": {}}}
+    found = problems(broken, {})
+    assert "revocation_id '42' is not r-<ULID>" in found and "entitlement.key is missing" in found
+    assert any("unknown type" in p for p in found) and "entitlement.resource has no type or id" in found
+
+
+def test_a_role_removal_keeps_the_other_holders() -> None:
+    from services.enforcer.actions.account_role import AccountRoleAction
+
+    group = {"type": "group_role", "id": "g1", "name": "etl", "workspace_id": None, "production": False}
+    e = ent(ALICE, group, "MANAGER")
+    action = resolve(e)
+    assert isinstance(action, AccountRoleAction)
+    state = {
+        "resource": "groups/g1",
+        "role": "roles/group.manager",
+        "holders": ["users/alice@example.com", "users/bob@example.com"],
+    }
+    (call,) = action.calls(state, action.without(state, e), e)
+    assert call["args"]["principals"] == ["users/bob@example.com"]
