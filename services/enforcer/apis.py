@@ -17,6 +17,7 @@ DATABRICKS_WRITES = frozenset(
     {
         "patch_group_member",
         "set_permissions",
+        "patch_entitlement",
         "update_grants",
         "set_assignment",
         "put_secret_acl",

@@ -339,6 +339,8 @@ def databricks_routes(api: DatabricksApi, scim_api: ScimApi, uc_routes: list[Any
         route("/ServicePrincipals", scim_api.scim_service_principals),
         route("/Groups/{gid}", scim_api.scim_group),
         route("/Groups/{gid}", scim_api.scim_patch_group, methods=["PATCH"]),
+        route("/Users/{pid}", scim_api.scim_patch_entitlements, methods=["PATCH"]),
+        route("/ServicePrincipals/{pid}", scim_api.scim_patch_entitlements, methods=["PATCH"]),
     ]
     oidc = OidcApi(api.rt.oauth, api.rt.state.account_id)
     workspace = [

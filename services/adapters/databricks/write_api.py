@@ -64,6 +64,26 @@ class WriteCalls(DatabricksClients):
                 f"workspace {ws}", lambda: self.workspace(ws).groups.patch(group_id, operations=[operation], schemas=schemas)
             )
 
+    # -- workspace entitlements (SCIM, per workspace) ---------------------------------------------
+    def workspace_entitlements(self, ws: str, principal_type: str, principal_id: str) -> list[str]:
+        """The entitlements a principal holds directly in a workspace (SCIM ``entitlements``)."""
+        api = self._scim_api(ws, principal_type)
+        found = self.call(
+            f"workspace {ws}", lambda: list(api.list(filter=f'id eq "{principal_id}"', attributes="id,entitlements"))
+        )
+        return sorted(str(e.value) for item in found for e in item.entitlements or [] if e.value)
+
+    def patch_entitlement(self, ws: str, principal_type: str, principal_id: str, op: str, value: str) -> None:
+        """SCIM PATCH ``add``/``remove`` of one entitlement (terraform scim/resource_entitlement.go)."""
+        operation = iam.Patch(op=iam.PatchOp(op), path="entitlements", value=[{"value": value}])
+        schemas = [iam.PatchSchema.URN_IETF_PARAMS_SCIM_API_MESSAGES_2_0_PATCH_OP]
+        api = self._scim_api(ws, principal_type)
+        self._write(f"workspace {ws}", lambda: api.patch(principal_id, operations=[operation], schemas=schemas))
+
+    def _scim_api(self, ws: str, principal_type: str) -> Any:
+        w = self.workspace(ws)
+        return {"user": w.users, "group": w.groups, "service_principal": w.service_principals}[principal_type]
+
     # -- object permissions --------------------------------------------------------------------
     def set_permissions(self, ws: str, object_type: str, object_id: str, acl: list[dict[str, Any]]) -> dict[str, Any]:
         """PUT the full direct ACL (``permissions.set``): whatever is not listed is removed."""

@@ -18,6 +18,7 @@ from services.enforcer.actions.membership import MembershipAction
 from services.enforcer.actions.okta import PREFIX, OktaMembershipAction
 from services.enforcer.actions.secret_acl import SecretAclAction
 from services.enforcer.actions.uc_grant import UcGrantAction
+from services.enforcer.actions.workspace_entitlement import WorkspaceEntitlementAction
 
 OWNERSHIP = frozenset({"OWNER", "IS_OWNER"})
 
@@ -87,6 +88,7 @@ ROWS: tuple[Row, ...] = (
     ),
     Row(lambda e: e["resource"]["type"] in ("group", "workspace_group"), lambda e: MembershipAction()),
     Row(lambda e: e["resource"]["type"] == "workspace", lambda e: AssignmentAction()),
+    Row(lambda e: e["resource"]["type"] == "workspace_entitlement", lambda e: WorkspaceEntitlementAction()),
     Row(lambda e: (e["resource"]["type"], e["privilege"]) in ROLES, lambda e: AccountRoleAction()),
     Row(lambda e: e["resource"]["type"] == "secret_scope", lambda e: SecretAclAction()),
     Row(lambda e: e["resource"]["type"] == "share", _manual("share {resource}: its recipients are managed by its owner")),

@@ -154,3 +154,61 @@ def test_an_account_role_is_removed_from_the_rule_set_alone_and_rolled_back(
     assert set(before) - set(sandbox.truth()) == {role["key"]}  # every other rule of the rule set kept
     assert rollback(enforcer.deps, rid, "ciso@example.com").outcome == "restored"
     assert sandbox.truth() == before
+
+
+def test_a_workspace_entitlement_is_patched_away_and_back(
+    sandbox: RunningSandbox, kafka_settings: Settings, catalog: SchemaCatalog, codec: EventCodec
+) -> None:
+    enforcer = make_enforcer(sandbox, kafka_settings, catalog, codec)
+    enforcer.collect()
+    before = sandbox.truth()
+    ok = _unguarded(before)
+    granted = pick(
+        before, lambda r: ok(r) and r["resource"]["type"] == "workspace_entitlement" and r["privilege"] == "allow-cluster-create"
+    )
+    rid = enforcer.request(granted)
+    assert enforcer.run(lambda s: s.get(rid) == "applied") == {rid: "applied"}, enforcer.row(rid).reason
+    assert set(before) - set(sandbox.truth()) == {granted["key"]}
+    assert rollback(enforcer.deps, rid, "ciso@example.com").outcome == "restored"
+    assert sandbox.truth() == before
+
+
+def test_the_sandbox_refuses_entitlement_patches_as_databricks_does(sandbox: RunningSandbox) -> None:
+    """Entitlements are a workspace's (the account SCIM has no such attribute), values are the
+    four documented ones, and removing from a principal with none is terraform's tolerated 400
+    (scim/resource_entitlement.go: "invalidPath No such attribute with the name : entitlements")."""
+    from databricks.sdk.errors import BadRequest
+    from databricks.sdk.service import iam
+
+    from tests.integration.sandbox.harness import account_client
+
+    truth = sandbox.truth()
+    holder = pick(
+        truth, lambda r: r["resource"]["type"] == "workspace_entitlement" and direct(r) and r["principal"]["type"] == "user"
+    )
+    uid = holder["principal"]["id"]
+    remove = iam.Patch(op=iam.PatchOp.REMOVE, path="entitlements", value=[{"value": "allow-cluster-create"}])
+    schemas = [iam.PatchSchema.URN_IETF_PARAMS_SCIM_API_MESSAGES_2_0_PATCH_OP]
+    with pytest.raises(BadRequest, match="per workspace"):
+        account_client(sandbox).users.patch(uid, operations=[remove], schemas=schemas)
+    deployment = next(
+        str(w.deployment_name)
+        for w in account_client(sandbox).workspaces.list()
+        if str(w.workspace_id) == holder["resource"]["id"]
+    )
+    w = workspace_client(sandbox, deployment)
+    bogus = iam.Patch(op=iam.PatchOp.ADD, path="entitlements", value=[{"value": "can-do-anything"}])
+    with pytest.raises(BadRequest, match="not an entitlement"):
+        w.users.patch(uid, operations=[bogus], schemas=schemas)
+    nobody = next(
+        r["principal"]["id"]
+        for r in truth.values()
+        if r["principal"]["type"] == "user"
+        and not any(
+            o["principal"]["id"] == r["principal"]["id"] and o["resource"]["type"] == "workspace_entitlement" and direct(o)
+            for o in truth.values()
+        )
+        and r["resource"].get("workspace_id") == holder["resource"]["id"]
+    )
+    with pytest.raises(BadRequest, match="No such attribute with the name : entitlements"):
+        w.users.patch(nobody, operations=[remove], schemas=schemas)
