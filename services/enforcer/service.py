@@ -12,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from services.core.errors import ConfigError
 from services.db.leader import LeaderLock
 from services.enforcer.confirm_by_collection import confirm_by_collection
 from services.enforcer.receive_request import receive_request
@@ -54,7 +55,15 @@ def work_due(deps: EnforcerDeps, pool: ThreadPoolExecutor | None = None) -> dict
 
 def run(ctx: ServiceContext) -> None:
     settings = ctx.settings
-    deps = build_deps(settings, ctx.events, ctx.codec, ctx.producer)
+    producer = ctx.producer  # no broker configured is the service's usual start error
+    try:
+        deps = build_deps(settings, ctx.events, ctx.codec, producer)
+    except ConfigError as exc:
+        # without Databricks credentials nothing can be read or applied: consume nothing, so every
+        # request stays on the topic until the enforcer is configured, and say so once
+        ctx.log.error("enforcer not configured: revocation requests wait on the topic", error=exc.message)
+        ctx.stop_event.wait()
+        return
     leader = LeaderLock(deps.sessions.kw["bind"], "enforcer")
     pool = ThreadPoolExecutor(settings.enforcer_workers, thread_name_prefix="enforcer")
 
