@@ -28,6 +28,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("services.campaign.cli", "campaign"),
     ("services.notifier.cli", "notifier"),
     ("services.enforcer.cli", "revoke"),
+    ("services.witness.cli", "witness"),
 )
 COMMANDS: tuple[str, ...] = ("services.cli.stack", "services.collector.cli")
 # Read models that `accessreview ledger replay` can rebuild: each module registers its projector

@@ -115,3 +115,20 @@ class IntegrityError(AccessReviewError):
     code = "integrity"
     http_status = 409
     exit_code = 1
+
+
+class UntrustedError(AccessReviewError):
+    """Verification was asked for with no trust anchor: no public key given out of band."""
+
+    code = "untrusted"
+    http_status = 400
+    exit_code = 7
+
+
+class UnanchoredError(AccessReviewError):
+    """Everything checked out against the given keys, but nothing outside the store (a witness
+    cosignature or a trusted checkpoint) fixes how long the log was or when it was written."""
+
+    code = "unanchored"
+    http_status = 409
+    exit_code = 8

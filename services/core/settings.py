@@ -7,6 +7,7 @@ A bad value stops the process with a one-line explanation (see :func:`Settings.l
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 from pathlib import Path
@@ -73,7 +74,28 @@ class Settings(BaseSettings):
     ledger_dev_store: bool = Field(False, description="accept an S3 bucket without Object Lock (dev only)")
     ledger_kms_key_id: str | None = None
     ledger_verify_interval_s: float = Field(3600.0, gt=0)
-    ledger_origin: str = Field("accessreview.local/ledger", description="log identity in checkpoints (C2SP origin line)")
+    ledger_origin: str | None = Field(
+        None,
+        description="this deployment's log identity (C2SP origin line), e.g. ledger.example.com/accessreview; "
+        "required in prod; outside prod derived from the data directory",
+    )
+    ledger_trusted_keys: list[str] = Field(
+        [], description="public key files (.pub.json) the scheduled verification trusts; required in prod"
+    )
+    ledger_witness_url: str | None = Field(
+        None, description="a witness (c2sp.org/tlog-witness) that cosigns every checkpoint, e.g. http://witness:8090"
+    )
+    ledger_witness_keys: list[str] = Field([], description="public key files of the witnesses whose cosignatures count")
+    ledger_witness_timeout_s: float = Field(5.0, gt=0, description="give up one cosignature request after this")
+
+    # -- witness (its own process, its own key and state) --------------------------------
+    witness_signing_key: SecretStr | None = Field(None, description="the witness's Ed25519 key, PEM or path")
+    witness_name: str = Field("witness.accessreview.local", description="the witness's key name in cosignatures")
+    witness_state_dir: Path | None = Field(None, description="where the witness keeps what it cosigned; default data_dir/witness")
+    witness_logs: list[str] = Field(
+        [], description="logs the witness accepts: ORIGIN=PUBLIC_KEY_FILE entries (the log's .pub.json)"
+    )
+    witness_bind: str = Field("127.0.0.1:8090", description="host:port the witness listens on")
     s3_endpoint_url: str | None = None
     s3_region: str = "us-east-1"
 
@@ -202,6 +224,8 @@ class Settings(BaseSettings):
             raise ValueError("AR_LEDGER_DEV_STORE cannot be set when AR_ENV=prod")
         if self.session_secret is None:
             raise ValueError("AR_ENV=prod needs AR_SESSION_SECRET")
+        if not self.ledger_origin:
+            raise ValueError("AR_ENV=prod needs AR_LEDGER_ORIGIN, this deployment's own log identity")
         return self
 
     # -- derived values ------------------------------------------------------------------
@@ -212,6 +236,19 @@ class Settings(BaseSettings):
     @property
     def effective_ledger_store(self) -> str:
         return self.ledger_store or f"file://{(self.data_dir / 'ledger').resolve()}"
+
+    @property
+    def effective_ledger_origin(self) -> str:
+        """AR_LEDGER_ORIGIN, or outside prod one of this data directory's own, so that no two
+        deployments share a log identity by default."""
+        if self.ledger_origin:
+            return self.ledger_origin
+        digest = hashlib.sha256(str(self.data_dir.resolve()).encode()).hexdigest()[:12]
+        return f"accessreview.local/ledger-{digest}"
+
+    @property
+    def effective_witness_state_dir(self) -> Path:
+        return self.witness_state_dir or self.data_dir / "witness"
 
     def topic(self, base: str) -> str:
         """Full topic name for a catalogue entry's base name."""

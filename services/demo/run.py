@@ -64,6 +64,8 @@ def fresh_data_dir(path: Path, console: Console) -> Path:
 
 
 def run_demo(settings: Settings, console: Console, options: DemoOptions | None = None) -> dict[str, Any]:
+    from services.demo.witness import running_witness
+    from services.ledger.keys import signer_from_settings
     from services.sandbox.process import running_sandbox
 
     options = options or DemoOptions()
@@ -72,9 +74,18 @@ def run_demo(settings: Settings, console: Console, options: DemoOptions | None =
     base_url = f"http://127.0.0.1:{web_port}"
     settings = settings.model_copy(update={"data_dir": data_dir, "session_cookie_secure": False, "public_base_url": base_url})
     console.rule(f"sandbox scenario {options.scenario!r}, seed {options.seed}")
-    with running_sandbox(scenario=options.scenario, seed=options.seed) as sandbox, LocalMailbox(data_dir / "mailbox") as mailbox:
+    origin = settings.effective_ledger_origin
+    log_key = _ledger_public_key(settings, signer_from_settings(settings).public.name)
+    with (
+        running_sandbox(scenario=options.scenario, seed=options.seed) as sandbox,
+        LocalMailbox(data_dir / "mailbox") as mailbox,
+        running_witness(data_dir / "witness", origin, log_key) as witness,
+    ):
+        witnessed = {"ledger_witness_url": witness.url, "ledger_witness_keys": [str(witness.public_key_file)]}
+        settings = settings.model_copy(update={"ledger_origin": origin, **witnessed})
         env = {
             **sandbox.env(),
+            **witness.env(origin),
             "AR_SMTP_HOST": mailbox.host,
             "AR_SMTP_PORT": str(mailbox.port),
             "AR_WEB_PORT": str(web_port),
@@ -99,7 +110,7 @@ def run_demo(settings: Settings, console: Console, options: DemoOptions | None =
             summary = run_campaign(live, supervisor, mailbox, console, options)
         finally:
             supervisor.stop()  # the ledger seals what it holds before it exits
-    summary.update(audit(settings, summary["campaign_id"], console))
+        summary.update(audit(settings, summary["campaign_id"], console))
     print_summary(console, summary, data_dir)
     return summary
 
@@ -227,13 +238,20 @@ def audit(settings: Settings, campaign_id: str, console: Console) -> dict[str, A
     from services.ledger.keys import load_public_keys
     from services.ledger.reading import iter_events
     from services.ledger.stores import open_store
+    from services.ledger.verify.anchors import Anchors
     from services.ledger.verify.verifier import verify_store
 
     console.rule("auditing the ledger offline")
     store_url = settings.effective_ledger_store
     store = open_store(store_url, settings)
     keys = load_public_keys(sorted((Path(settings.data_dir) / "ledger-keys").glob("*.pub.json")))
-    report = verify_store(store, keys, None, settings.ledger_retention_days - 2)
+    anchors = Anchors(
+        keys,
+        load_public_keys([Path(p) for p in settings.ledger_witness_keys]),
+        witness_url=settings.ledger_witness_url,
+        origin=settings.effective_ledger_origin,
+    )
+    report = verify_store(store, anchors, None, settings.ledger_retention_days - 2)
     if report.status != "valid":
         raise IntegrityError(f"demo ledger is {report.status}: {[f.line() for f in report.errors][:5]}")
     check = check_population(lambda: iter_events(store_url, settings), campaign_id)
@@ -243,9 +261,15 @@ def audit(settings: Settings, campaign_id: str, console: Console) -> dict[str, A
     export_bundle(store, bundle, correlation=campaign_id)
     return {
         "ledger": f"VALID, {report.events_verified} events in {report.segments} segments",
+        "anchored_to": report.anchored_to,
         "population_rederived": f"MATCH ({check.derived_count} items)",
         "evidence_bundle": str(bundle),
     }
+
+
+def _ledger_public_key(settings: Settings, name: str) -> Path:
+    """The ledger's public key file, as its operator hands it to the witness and the auditors."""
+    return Path(settings.data_dir) / "ledger-keys" / f"{name}.pub.json"
 
 
 def print_summary(console: Console, summary: dict[str, Any], data_dir: Path) -> None:
@@ -257,5 +281,6 @@ def print_summary(console: Console, summary: dict[str, Any], data_dir: Path) -> 
     console.print(table)
     console.print(
         f"verify it yourself: accessreview ledger verify file://{data_dir / 'ledger'} "
-        f"--public-key {next(iter(sorted((data_dir / 'ledger-keys').glob('*.pub.json'))), '')}"
+        f"--public-key {next(iter(sorted((data_dir / 'ledger-keys').glob('*.pub.json'))), '')} "
+        f"--witness-key {next(iter(sorted((data_dir / 'witness' / 'key').glob('*.pub.json'))), '')}"
     )

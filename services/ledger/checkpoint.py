@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import struct
 from dataclasses import dataclass, field
 
 from services.ledger.keys import KeyRing, Signer
 
 SIG_PREFIX = "\u2014 "
+COSIGNATURE_HEADER = b"cosignature/v1\n"
 
 
 class CheckpointError(ValueError):
@@ -46,10 +48,35 @@ class Checkpoint:
         return body + b"\n" + line.encode()
 
 
+@dataclass(frozen=True)
+class Cosignature:
+    """A witness's statement (c2sp.org/tlog-cosignature, v1): at ``timestamp`` (POSIX seconds) this
+    was the largest consistent tree it had seen for the origin."""
+
+    witness: str
+    fingerprint: str
+    timestamp: int
+
+
 @dataclass
 class SignedCheckpoint:
     checkpoint: Checkpoint
     signers: list[str] = field(default_factory=list)  # names of trusted keys whose signature verified
+    cosignatures: list[Cosignature] = field(default_factory=list)  # by trusted witnesses, verified
+
+
+def cosigned_message(body: bytes, timestamp: int) -> bytes:
+    """What a v1 cosignature signs: the header line, ``time <seconds>``, then the note body."""
+    return COSIGNATURE_HEADER + f"time {timestamp}\n".encode() + body
+
+
+def cosign(body: bytes, signer: Signer, timestamp: int) -> str:
+    """One cosignature line: ``— <name> base64(key hash ‖ u64 big-endian timestamp ‖ signature)``."""
+    if not 0 <= timestamp < 2**63:
+        raise ValueError(f"cosignature timestamp {timestamp} out of range")
+    signature = signer.sign(cosigned_message(body, timestamp))
+    blob = signer.public.cosigner_hash + struct.pack(">Q", timestamp) + signature
+    return f"{SIG_PREFIX}{signer.public.name} {base64.b64encode(blob).decode()}\n"
 
 
 def valid_key_name(name: str) -> bool:
@@ -95,17 +122,28 @@ def parse(note: bytes) -> tuple[Checkpoint, bytes, list[tuple[str, bytes, bytes]
     return Checkpoint(lines[0], size, root, tuple(lines[3:])), (body + "\n").encode(), signatures
 
 
-def open_note(note: bytes, ring: KeyRing) -> SignedCheckpoint:
-    """Parse and verify: at least one trusted key must sign; any failing trusted key rejects it."""
+def open_note(note: bytes, ring: KeyRing, witnesses: KeyRing | None = None) -> SignedCheckpoint:
+    """Parse and verify: at least one trusted log key must sign; any failing trusted key (log or
+    witness) rejects it. Cosignatures by the ``witnesses`` given are verified and returned."""
     checkpoint, signed_text, signatures = parse(note)
-    verified = []
+    verified: list[str] = []
+    cosigned: list[Cosignature] = []
     for name, key_hash, sig in signatures:
         key = ring.by_name(name, key_hash)
-        if key is None:
+        if key is not None:
+            if not key.verify(sig, signed_text):
+                raise CheckpointError("checkpoint-signature", f"signature by {name} ({key.fingerprint}) does not verify")
+            verified.append(name)
+            continue
+        witness = witnesses.cosigner(name, key_hash) if witnesses else None
+        if witness is None:
             continue  # unknown keys are ignored (signed-note rules)
-        if not key.verify(sig, signed_text):
-            raise CheckpointError("checkpoint-signature", f"signature by {name} ({key.key_id}) does not verify")
-        verified.append(name)
+        if len(sig) != 8 + 64:
+            raise CheckpointError("cosignature-invalid", f"cosignature by {name} is not timestamp ‖ Ed25519 signature")
+        (timestamp,) = struct.unpack(">Q", sig[:8])
+        if timestamp >= 2**63 or not witness.verify(sig[8:], cosigned_message(signed_text, timestamp)):
+            raise CheckpointError("cosignature-invalid", f"cosignature by {name} ({witness.fingerprint}) does not verify")
+        cosigned.append(Cosignature(name, witness.fingerprint, timestamp))
     if not verified:
         raise CheckpointError("checkpoint-unsigned", "no trusted key signed this checkpoint")
-    return SignedCheckpoint(checkpoint, verified)
+    return SignedCheckpoint(checkpoint, verified, cosigned)

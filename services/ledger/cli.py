@@ -1,7 +1,11 @@
 """``accessreview ledger ...``: the auditor's tool (verify, events, replay, prove, check-proof,
 export) and the operator's (keygen, bench).
 
-Exit codes: 0 valid; 1 integrity failure; 2 usage or configuration error; 3 store unreadable.
+Exit codes (docs/ledger-format.md, "Exit codes"): 0 valid and anchored (or unanchored with
+``--allow-unanchored``); 1 integrity failure; 2 usage or configuration error; 3 store
+unreadable; 7 untrusted (no public key given out of band: nothing was verified); 8 unanchored
+(the chain holds against the given keys, but no witness cosignature or trusted checkpoint fixes
+its length or time).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from services.core.errors import IntegrityError, UnavailableError, UsageError
+from services.core.errors import IntegrityError, UnanchoredError, UnavailableError, UntrustedError, UsageError
 from services.core.startup import load_settings
 
 app = typer.Typer(help="Verify, query, replay, prove and export the tamper-evident ledger.", no_args_is_help=True)
@@ -26,25 +30,56 @@ def _store(url: str):  # type: ignore[no-untyped-def]
     return open_store(url, load_settings(log_format="console"))
 
 
+def _anchors(public_key, witness, witness_key, checkpoint, allow_unanchored, origin):  # type: ignore[no-untyped-def]
+    from services.ledger.keys import load_public_keys
+    from services.ledger.verify.anchors import Anchors
+
+    notes = []
+    for path in checkpoint:
+        try:
+            notes.append((f"checkpoint {path}", Path(path).read_bytes()))
+        except OSError as exc:
+            raise UsageError(f"cannot read checkpoint {path}: {exc}") from None
+    live = witness if witness and witness.startswith(("http://", "https://")) else None
+    return Anchors(
+        load_public_keys(public_key),
+        load_public_keys(witness_key),
+        notes,
+        witness_store=_store(witness) if witness and not live else None,
+        witness_url=live,
+        allow_unanchored=allow_unanchored,
+        origin=origin,
+    )
+
+
+PUBLIC_KEY_HELP = "trusted public key file(s) (.pub.json), obtained out of band; keys in the store are never trusted"
+WITNESS_HELP = "a live witness (http://...: its latest cosigned checkpoint) or a store holding checkpoint copies"
+WITNESS_KEY_HELP = "the witness's public key file(s): cosignatures by these keys anchor the log and its time"
+CHECKPOINT_HELP = "checkpoint note(s) you kept from earlier: the log must extend them"
+UNANCHORED_HELP = "accept a result no witness or trusted checkpoint anchors (exit 0 instead of 8)"
+
+
 @app.command()
 def verify(
     store: str = typer.Argument(..., help="file:///dir or s3://bucket/prefix"),
-    public_key: list[Path] = typer.Option([], "--public-key", help="trusted public key file(s) (.pub.json)"),
-    witness: str = typer.Option(None, "--witness", help="a store holding independently kept checkpoints"),
+    public_key: list[Path] = typer.Option([], "--public-key", help=PUBLIC_KEY_HELP),
+    witness: str = typer.Option(None, "--witness", help=WITNESS_HELP),
+    witness_key: list[Path] = typer.Option([], "--witness-key", help=WITNESS_KEY_HELP),
+    checkpoint: list[Path] = typer.Option([], "--checkpoint", help=CHECKPOINT_HELP),
+    origin: str = typer.Option(None, "--origin", help="the log identity you expect (its checkpoints' origin line)"),
+    allow_unanchored: bool = typer.Option(False, "--allow-unanchored", help=UNANCHORED_HELP),
     as_json: bool = typer.Option(False, "--json", help="machine-readable report on stdout"),
     min_retention_days: int = typer.Option(None, help="required retention (default AR_LEDGER_RETENTION_DAYS - 2)"),
     publish: bool = typer.Option(False, "--publish", help="also publish the result as a ledger.verified event"),
 ) -> None:
-    """Check everything: hashes, signatures, chain, sequence, leaves, roots, checkpoints, witness, storage."""
+    """Check everything: hashes, signatures, chain, sequence, leaves, roots, checkpoints, anchors, storage."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from services.ledger.keys import load_public_keys
     from services.ledger.verify.verifier import verify_store
 
     settings = load_settings(log_format="console")
-    ring = load_public_keys(public_key)
+    anchors = _anchors(public_key, witness, witness_key, checkpoint, allow_unanchored, origin)
     target = _store(store)
-    witness_store = _store(witness) if witness else None
     days = min_retention_days if min_retention_days is not None else settings.ledger_retention_days - 2
     with Progress(
         TextColumn("verifying"),
@@ -59,8 +94,8 @@ def verify(
         task = bar.add_task("verify", total=None, events=0)
         report = verify_store(
             target,
-            ring,
-            witness_store,
+            anchors,
+            None,
             days,
             progress=lambda done, total, ev: bar.update(task, completed=done, total=total, events=ev),
         )
@@ -70,10 +105,21 @@ def verify(
         _print_report(report)
     if publish:
         _publish_result(settings, target.url, report)
+    _raise_for(report)
+
+
+def _raise_for(report) -> None:  # type: ignore[no-untyped-def]
+    if report.status == "untrusted":
+        raise UntrustedError(report.untrusted)
     if report.status == "unreadable":
         raise UnavailableError(f"store unreadable: {report.unreadable}")
     if report.status == "invalid":
         raise IntegrityError(f"ledger is INVALID: {len(report.errors)} integrity finding(s)")
+    if report.status == "unanchored":
+        raise UnanchoredError(
+            "UNANCHORED: the chain holds against the given keys, but no witness cosignature or trusted checkpoint "
+            "fixes its length or time (--witness-key / --witness / --checkpoint, or --allow-unanchored to accept it)"
+        )
 
 
 def _publish_result(settings, store_url: str, report) -> None:  # type: ignore[no-untyped-def]
@@ -87,11 +133,17 @@ def _publish_result(settings, store_url: str, report) -> None:  # type: ignore[n
 
 def _print_report(report) -> None:  # type: ignore[no-untyped-def]
     out = Console()
-    colour = {"valid": "green", "invalid": "red", "unreadable": "yellow"}[report.status]
-    out.print(f"[bold {colour}]{report.status.upper()}[/] {report.store}")
+    colour = {"valid": "green", "invalid": "red", "unreadable": "yellow", "untrusted": "red", "unanchored": "yellow"}
+    out.print(f"[bold {colour[report.status]}]{report.status.upper()}[/] {report.store}")
+    if report.untrusted:
+        out.print(f"  {report.untrusted}")
+        for label in report.store_keys:
+            out.print(f"  the store publishes {label} (compare it with the key you were given)", highlight=False)
+        return
+    out.print(f"  anchored to {report.anchored_to}", highlight=False)
     out.print(f"  segments {report.segments}, events verified {report.events_verified}, tree size {report.tree_size}")
     out.print(f"  root {report.root or '-'}")
-    out.print(f"  keys {', '.join(report.keys) or 'none'}")
+    out.print(f"  trusted keys {'; '.join(report.keys) or 'none'}", highlight=False)
     if report.storage:
         out.print(f"  storage {json.dumps(report.storage, sort_keys=True, default=str)}")
     rate = report.events_verified / report.duration_s if report.duration_s else 0
@@ -154,19 +206,27 @@ def prove(store: str = typer.Argument(...), event_id: str = typer.Argument(...))
 
 @app.command("check-proof")
 def check_proof(
-    proof: Path = typer.Argument(..., help="a proof from `ledger prove`"),
-    public_key: list[Path] = typer.Option(..., "--public-key"),
+    proof: Path = typer.Argument(..., help="a proof from `ledger prove` or an evidence bundle"),
+    public_key: list[Path] = typer.Option([], "--public-key", help=PUBLIC_KEY_HELP),
+    origin: str = typer.Option(None, "--origin", help="required: the log identity you expect (its checkpoints' origin line)"),
+    witness_key: list[Path] = typer.Option([], "--witness-key", help=WITNESS_KEY_HELP),
+    checkpoint: list[Path] = typer.Option([], "--checkpoint", help="a checkpoint you kept: the proof's must be it"),
+    allow_unanchored: bool = typer.Option(False, "--allow-unanchored", help=UNANCHORED_HELP),
 ) -> None:
-    """Verify an inclusion proof offline against a trusted public key."""
-    from services.ledger.keys import load_public_keys
+    """Verify an inclusion proof offline: entry, schema, readable event, event id, origin and anchor."""
     from services.ledger.proofs import check_proof as check
 
     load_settings(log_format="console")
+    if not origin:
+        raise UsageError("--origin is required: the log identity you expect, given to you with the public key")
+    anchors = _anchors(public_key, None, witness_key, checkpoint, allow_unanchored, origin)
+    if not anchors.keys:
+        raise UntrustedError("no trusted public key given (--public-key): a proof is only as good as the key it is checked with")
     try:
         bundle = json.loads(proof.read_text())
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot read proof {proof}: {exc}") from None
-    result = check(bundle, load_public_keys(public_key))
+    result = check(bundle, anchors)
     typer.echo(json.dumps(result, sort_keys=True))
 
 
@@ -197,8 +257,9 @@ def keygen(
             parse_utc(valid_from)
         except ValueError:
             raise UsageError("--valid-from must look like 2026-01-01T00:00:00Z") from None
-    private, public = write_key_pair(Ed25519Signer.generate(name, valid_from), out)
-    typer.echo(f"private key {private}\npublic key  {public}")
+    signer = Ed25519Signer.generate(name, valid_from)
+    private, public = write_key_pair(signer, out)
+    typer.echo(f"private key {private}\npublic key  {public}\nfingerprint {signer.public.fingerprint}")
 
 
 @app.command()

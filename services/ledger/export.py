@@ -43,15 +43,18 @@ def export_bundle(store: Store, out_dir: Path, correlation: str | None = None) -
     target = FileStore(f"file://{out_dir.resolve()}")
     target.prepare_for_writing(True)
     retain = datetime.now(UTC) + timedelta(days=1)
-    counts = {"segments": 0, "manifests": 0, "checkpoints": 0, "keys": 0, "events": 0, "proofs": 0}
+    counts = {"segments": 0, "manifests": 0, "checkpoints": 0, "witnessed": 0, "keys": 0, "events": 0, "proofs": 0}
     size = 0
     for prefix, name in (
         (layout.SEGMENTS, "segments"),
         (layout.MANIFESTS, "manifests"),
         (layout.CHECKPOINTS, "checkpoints"),
+        (layout.WITNESSED, "witnessed"),
         (layout.KEYS, "keys"),
     ):
         for key in store.list(prefix):
+            if key.rsplit("/", 1)[-1].startswith(".tmp-"):
+                continue  # crash residue is reported by verify on the source, never exported
             target.put(key, store.get(key), retain)
             counts[name] += 1
             if name == "manifests":

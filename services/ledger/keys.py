@@ -23,12 +23,23 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from services.core.errors import ConfigError
 
 ED25519_NOTE_TYPE = b"\x01"
+COSIGNATURE_V1_TYPE = b"\x04"  # c2sp.org/tlog-cosignature: Ed25519 cosigner key ids
 FOREVER = "9999-12-31T23:59:59Z"
 
 
 def note_key_hash(name: str, public_key: bytes) -> bytes:
     """C2SP signed-note key hash: SHA-256(name ‖ '\\n' ‖ 0x01 ‖ key)[:4]."""
     return hashlib.sha256(name.encode() + b"\n" + ED25519_NOTE_TYPE + public_key).digest()[:4]
+
+
+def cosigner_key_hash(name: str, public_key: bytes) -> bytes:
+    """C2SP tlog-cosignature/v1 key hash: SHA-256(name ‖ '\\n' ‖ 0x04 ‖ key)[:4]."""
+    return hashlib.sha256(name.encode() + b"\n" + COSIGNATURE_V1_TYPE + public_key).digest()[:4]
+
+
+def fingerprint_of(public_key: bytes) -> str:
+    """What a person compares: ``SHA256:`` and the 64 lowercase hex digits of SHA-256(raw key)."""
+    return "SHA256:" + hashlib.sha256(public_key).hexdigest()
 
 
 def utc_text(moment: datetime) -> str:
@@ -56,6 +67,19 @@ class PublicKey:
     def key_id(self) -> str:
         return self.key_hash.hex()
 
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint_of(self.public_key)
+
+    @property
+    def cosigner_hash(self) -> bytes:
+        return cosigner_key_hash(self.name, self.public_key)
+
+    def label(self) -> str:
+        """Name, validity and full fingerprint, as shown wherever a person compares keys."""
+        until = "" if self.valid_until == FOREVER else f" until {self.valid_until}"
+        return f"{self.name} {self.fingerprint} (from {self.valid_from}{until})"
+
     def valid_at(self, moment: str) -> bool:
         return self.valid_from <= moment <= self.valid_until
 
@@ -70,6 +94,7 @@ class PublicKey:
         return {
             "name": self.name,
             "key_id": self.key_id,
+            "fingerprint": self.fingerprint,
             "algorithm": "ed25519",
             "public_key": base64.b64encode(self.public_key).decode(),
             "valid_from": self.valid_from,
@@ -89,6 +114,8 @@ class PublicKey:
             raise ConfigError(f"not a ledger public key: {exc}") from None
         if data.get("key_id") and data["key_id"] != key.key_id:
             raise ConfigError(f"public key {key.name}: key_id {data['key_id']} does not match the key ({key.key_id})")
+        if data.get("fingerprint") and data["fingerprint"] != key.fingerprint:
+            raise ConfigError(f"public key {key.name}: fingerprint {data['fingerprint']} does not match the key")
         return key
 
 
@@ -153,6 +180,13 @@ class KeyRing:
                 return key
         return None
 
+    def cosigner(self, name: str, key_hash: bytes) -> PublicKey | None:
+        """The witness key a tlog-cosignature/v1 line names (its key id uses type byte 0x04)."""
+        for key in self:
+            if key.name == name and key.cosigner_hash == key_hash:
+                return key
+        return None
+
 
 # -- files ---------------------------------------------------------------------------------
 def write_key_pair(signer: Ed25519Signer, out_dir: Path) -> tuple[Path, Path]:
@@ -203,6 +237,18 @@ def load_public_keys(paths: list[Path]) -> KeyRing:
             raise ConfigError(f"cannot read public key {path}: {exc}") from None
         for item in data if isinstance(data, list) else [data]:
             ring.add(PublicKey.from_json(item))
+    return ring
+
+
+def trusted_ring_from_settings(settings, signer: Signer | None = None) -> KeyRing:  # type: ignore[no-untyped-def]
+    """The service's trust anchors: AR_LEDGER_TRUSTED_KEYS (public key files given out of band).
+    Outside prod, the service's own signing key stands in when none are configured: it is held
+    by the service, never read from the store."""
+    ring = load_public_keys([Path(p) for p in settings.ledger_trusted_keys])
+    if not ring and settings.env == "prod":
+        raise ConfigError("AR_LEDGER_TRUSTED_KEYS is required when AR_ENV=prod: verification trusts no key in the store")
+    if not ring and signer is not None:
+        ring.add(signer.public)
     return ring
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.ledger.canonical import canonical_json
-from services.ledger.keys import KeyRing, Signer
+from services.ledger.keys import KeyRing, PublicKey, Signer
 
 MANIFEST_FORMAT = "accessreview-ledger-manifest/1"
 REQUIRED = (
@@ -42,6 +42,40 @@ REQUIRED = (
     "created_at",
     "retain_until",
 )
+
+
+OPTIONAL = ("codec", "kafka_cluster", "event_schemas", "dead_letters")  # kafka_cluster since format 1's second release
+TOP_LEVEL = {"manifest", "signatures"}
+SIGNATURE_FIELDS = {"key_id", "key_name", "signature"}
+_INT = (int,)
+TYPES: dict[str, tuple[type, ...]] = {
+    "format": (str,),
+    "origin": (str,),
+    "segment": _INT,
+    "first_seq": _INT,
+    "last_seq": _INT,
+    "count": _INT,
+    "prev_manifest_sha256": (str, type(None)),
+    "chain_prev": (str,),
+    "chain_head": (str,),
+    "merkle_root": (str,),
+    "tree_size": _INT,
+    "frontier": (list,),
+    "segment_key": (str,),
+    "segment_sha256": (str,),
+    "segment_bytes": _INT,
+    "manifest_key": (str,),
+    "checkpoint_key": (str,),
+    "offsets": (list,),
+    "high_water": (dict,),
+    "writer": (dict,),
+    "created_at": (str,),
+    "retain_until": (str,),
+    "codec": (str,),
+    "kafka_cluster": (str, type(None)),
+    "event_schemas": (list,),
+    "dead_letters": _INT,
+}
 
 
 class ManifestError(ValueError):
@@ -80,28 +114,57 @@ def sign_manifest(body: dict[str, Any], signer: Signer) -> SignedManifest:
     )
 
 
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ManifestError("manifest-duplicate-key", f"manifest repeats the key {key!r}")
+        seen[key] = value
+    return seen
+
+
 def parse_manifest(data: bytes) -> SignedManifest:
-    """Shape only: JSON with the required fields and at least one signature entry."""
+    """Strict: one JSON object without repeated keys, exactly the known fields with their types,
+    signature entries of exactly three fields, and the bytes exactly as the writer renders them
+    (:meth:`SignedManifest.to_bytes`), so a manifest has one spelling only."""
     try:
-        doc = json.loads(data)
+        doc = json.loads(data, object_pairs_hook=_no_duplicates)
+    except ManifestError:
+        raise
     except (ValueError, UnicodeDecodeError):
         raise ManifestError("manifest-malformed", "manifest is not JSON") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("manifest"), dict):
         raise ManifestError("manifest-malformed", "manifest has no 'manifest' object")
+    if set(doc) - TOP_LEVEL:
+        raise ManifestError("manifest-unknown-field", f"unsigned top-level field(s) {sorted(set(doc) - TOP_LEVEL)}")
     body = doc["manifest"]
     missing = [f for f in REQUIRED if f not in body]
     if missing:
         raise ManifestError("manifest-malformed", f"manifest lacks {', '.join(missing)}")
+    unknown = sorted(set(body) - set(REQUIRED) - set(OPTIONAL))
+    if unknown:
+        raise ManifestError("manifest-unknown-field", f"manifest field(s) {unknown} are not in format 1")
+    wrong = [f for f, v in body.items() if not isinstance(v, TYPES[f]) or (TYPES[f] is _INT and isinstance(v, bool))]
+    if wrong:
+        raise ManifestError("manifest-malformed", f"manifest field(s) {wrong} have the wrong type")
     if body["format"] != MANIFEST_FORMAT:
         raise ManifestError("manifest-malformed", f"unknown manifest format {body['format']!r}")
     signatures = doc.get("signatures")
     if not isinstance(signatures, list) or not signatures:
         raise ManifestError("manifest-unsigned", "manifest carries no signature")
-    return SignedManifest(body, signatures)
+    if any(
+        not isinstance(e, dict) or set(e) != SIGNATURE_FIELDS or not all(isinstance(v, str) for v in e.values())
+        for e in signatures
+    ):
+        raise ManifestError("manifest-malformed", "a signature entry is not {key_id, key_name, signature} strings")
+    manifest = SignedManifest(body, signatures)
+    if manifest.to_bytes() != data:
+        raise ManifestError("manifest-noncanonical", "manifest bytes differ from their one canonical rendering")
+    return manifest
 
 
-def check_signatures(manifest: SignedManifest, ring: KeyRing) -> str:
-    """The name of the trusted key that signed, valid at the manifest's creation time.
+def check_signatures(manifest: SignedManifest, ring: KeyRing) -> PublicKey:
+    """The trusted key that signed, valid at the manifest's creation time.
 
     Raises ManifestError: ``signature-unknown-key`` (no trusted key with that id),
     ``signature-invalid`` (a trusted key's signature fails), ``signature-key-expired``
@@ -109,7 +172,7 @@ def check_signatures(manifest: SignedManifest, ring: KeyRing) -> str:
     """
     message = canonical_json(manifest.body)
     created = manifest.body["created_at"]
-    good = None
+    good: PublicKey | None = None
     for entry in manifest.signatures:
         try:
             signature = base64.b64decode(entry["signature"], validate=True)
@@ -126,7 +189,7 @@ def check_signatures(manifest: SignedManifest, ring: KeyRing) -> str:
                 "signature-key-expired",
                 f"key {entry.get('key_id')} was not valid at {created}",
             )
-        good = valid[0].name
+        good = valid[0]
     if good is None:
         ids = ", ".join(str(e.get("key_id")) for e in manifest.signatures)
         raise ManifestError("signature-unknown-key", f"no trusted key among {ids}")

@@ -207,6 +207,31 @@ def consistency_proof(old_size: int, new_size: int, leaves: Iterable[bytes]) -> 
     return [roots[r] for r in ranges]
 
 
+def consistency_proof_from_frontier(old: Frontier, new_leaves: Sequence[bytes]) -> list[bytes]:
+    """The consistency proof from ``old`` to ``old`` + ``new_leaves`` without the old leaves.
+
+    Every node of an RFC 9162 consistency proof is either one of the old tree's frontier
+    subtrees (the proof splits the tree along the old size's binary decomposition) or a subtree
+    of the new leaves alone, so the writer needs only its frontier at the last witnessed size
+    and the leaves appended since.
+    """
+    m, n = old.size, old.size + len(new_leaves)
+    if m == 0 or m == n:
+        return []
+    pieces: dict[tuple[int, int], bytes] = {}
+    lo = 0
+    for height, node in zip(sorted(old._by_level(), reverse=True), old.nodes, strict=True):
+        pieces[(lo, lo + (1 << height))] = node
+        lo += 1 << height
+    out = []
+    for lo, hi in _consistency_ranges(m, 0, n, True):
+        if hi <= m:
+            out.append(pieces[(lo, hi)])
+        else:
+            out.append(root_of(new_leaves[lo - m : hi - m]))
+    return out
+
+
 # -- verification (RFC 9162 §2.1.3.2 and §2.1.4.2) -----------------------------------------
 class ProofError(ValueError):
     """A proof that does not verify, with the reason."""

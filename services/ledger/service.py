@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from services.kafka.admin import cluster_identity
 from services.ledger import metrics
 from services.ledger.ingest import KafkaIngest
-from services.ledger.keys import signer_from_settings
+from services.ledger.keys import load_public_keys, signer_from_settings, trusted_ring_from_settings
 from services.ledger.manifest import SignedManifest
 from services.ledger.stores import Store, open_store
-from services.ledger.verify.verifier import store_keys, verify_store
+from services.ledger.verify.anchors import Anchors
+from services.ledger.verify.verifier import verify_store
 from services.ledger.wiring import build_writer
 from services.ledger.writer import LedgerWriter
 from services.runtime.context import ServiceContext
@@ -96,15 +98,25 @@ def _verify_on_schedule(ctx: ServiceContext, store: Store) -> None:
 def publish_verification(ctx: ServiceContext, store: Store) -> Any:
     settings = ctx.settings
     witness = open_store(settings.ledger_witness, settings) if settings.ledger_witness else None
-    ring = store_keys(store)  # earlier (rotated) keys as published, plus the key this service signs with
-    ring.add(signer_from_settings(settings).public)
-    report = verify_store(store, ring, witness, min_retention_days=settings.ledger_retention_days - 2)
+    anchors = Anchors(
+        trusted_ring_from_settings(settings, signer_from_settings(settings)),  # never the store's own keys
+        load_public_keys([Path(p) for p in settings.ledger_witness_keys]),
+        witness_store=witness,
+        witness_url=settings.ledger_witness_url,
+    )
+    report = verify_store(store, anchors, min_retention_days=settings.ledger_retention_days - 2)
     record_verification_metrics(report)
     event = verification_event(ctx.events, store.url, report)
     ctx.producer.publish(event)
     ctx.producer.flush(10.0)
     log_fn = ctx.log.info if report.status == "valid" else ctx.log.error
-    log_fn("ledger_verified", status=report.status, events=report.events_verified, findings=len(report.errors))
+    log_fn(
+        "ledger_verified",
+        status=report.status,
+        events=report.events_verified,
+        findings=len(report.errors),
+        anchored_to=report.anchored_to,
+    )
     return report
 
 

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from services import __version__
 from services.core.errors import ConflictError
 from services.core.settings import Settings
 from services.ledger import layout
-from services.ledger.keys import signer_from_settings
+from services.ledger.keys import load_public_keys, signer_from_settings
 from services.ledger.stores import Store, open_store
+from services.ledger.witnessing import WitnessClient
 from services.ledger.writer import LedgerWriter, WriterConfig
 
 OWN_TOPIC_BASE = "ledger.v1"
@@ -32,7 +34,7 @@ def build_writer(
     signer = signer_from_settings(settings)
     publish_public_key(store, signer.public.to_json(), settings)
     config = WriterConfig(
-        origin=settings.ledger_origin,
+        origin=settings.effective_ledger_origin,
         retention_days=settings.ledger_retention_days,
         writer={"service": "ledger", "version": __version__, "instance": instance or settings.instance_id},
         schema_for=schema_for,
@@ -41,6 +43,13 @@ def build_writer(
     )
     writer = LedgerWriter(store, signer, config, witness)
     writer.recover()
+    if settings.ledger_witness_url:
+        witness_keys = load_public_keys([Path(p) for p in settings.ledger_witness_keys])
+        client = WitnessClient(
+            settings.ledger_witness_url, store, signer.public, witness_keys or None, settings.ledger_witness_timeout_s
+        )
+        client.resume(writer.state.next_segment - 1 if writer.state.next_segment else None)
+        writer.witnessing = client
     return writer
 
 

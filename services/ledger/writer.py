@@ -38,6 +38,7 @@ from services.ledger.segment import (
     extend_chain,
 )
 from services.ledger.stores import Store
+from services.ledger.witnessing import WitnessClient
 
 log = get_logger(__name__)
 _sha256 = hashlib.sha256
@@ -83,6 +84,7 @@ class LedgerWriter:
         self.signer = signer
         self.config = config
         self.witness = witness
+        self.witnessing: WitnessClient | None = None  # a witness that cosigns each checkpoint
         self.state = LedgerState()
         self.pending = Pending()
         self._prefixes: dict[tuple[str, int, bool], bytes] = {}
@@ -227,7 +229,9 @@ class LedgerWriter:
         }
         manifest = sign_manifest(body, self.signer)
         self.store.put(layout.manifest_key(n), manifest.to_bytes(), self._retain_until(created))
-        self._publish_checkpoint(n, frontier, created)
+        note = self._publish_checkpoint(n, frontier, created)
+        if self.witnessing is not None:
+            self.witnessing.submit(n, state.frontier, leaves, note, self._retain_until(created))
         state.next_segment = n + 1
         state.next_seq = frontier.size
         state.chain_head = chain_head
@@ -237,7 +241,7 @@ class LedgerWriter:
         state.kafka_cluster = self.config.kafka_cluster
         return manifest
 
-    def _publish_checkpoint(self, n: int, frontier: Frontier, created: datetime, if_missing: bool = False) -> None:
+    def _publish_checkpoint(self, n: int, frontier: Frontier, created: datetime, if_missing: bool = False) -> bytes:
         """Store and witness get the signed checkpoint after segment n. On resume (``if_missing``)
         one that exists is left alone: it may be signed by a key that has since rotated."""
         note = Checkpoint(self.config.origin, frontier.size, frontier.root()).sign(self.signer)
@@ -250,6 +254,7 @@ class LedgerWriter:
             except ConflictError:
                 if store.get(key) != note:
                     raise ConflictError(f"{store.url}: checkpoint {n} was written by another writer") from None
+        return note
 
     def _retain_until(self, now: datetime | None) -> datetime:
         return (now or datetime.now(UTC)) + timedelta(days=self.config.retention_days)

@@ -68,9 +68,7 @@ class FileStore:
         if not directory.is_dir():
             return []
         try:
-            return sorted(
-                str(p.relative_to(self.root)) for p in directory.rglob("*") if p.is_file() and not p.name.startswith(".tmp-")
-            )
+            return sorted(str(p.relative_to(self.root)) for p in directory.rglob("*") if p.is_file())
         except OSError as exc:
             raise UnavailableError(f"cannot list {self.url}: {exc}") from None
 

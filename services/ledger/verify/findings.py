@@ -8,6 +8,7 @@ from typing import Any
 
 ERROR = "error"
 WARNING = "warning"
+EXIT_CODES = {"valid": 0, "invalid": 1, "unreadable": 3, "untrusted": 7, "unanchored": 8}
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,13 @@ class Report:
     tree_size: int = 0
     root: str = ""
     storage: dict[str, Any] = field(default_factory=dict)
-    keys: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)  # the trusted keys, with full fingerprints
+    store_keys: list[str] = field(default_factory=list)  # what the store publishes: evidence only
+    anchors: list[str] = field(default_factory=list)  # what outside the store the result rests on
     duration_s: float = 0.0
     unreadable: str | None = None
+    untrusted: str | None = None  # no trust anchor was given: nothing was verified
+    allow_unanchored: bool = False
 
     def add(self, findings: Iterable[Finding] | Finding | None) -> None:
         if findings is None:
@@ -57,13 +62,27 @@ class Report:
 
     @property
     def status(self) -> str:
+        """valid (exit 0), invalid (1), unreadable (3), untrusted (7: no key given out of band),
+        unanchored (8: the chain holds, but nothing outside the store fixes its length or time)."""
+        if self.untrusted:
+            return "untrusted"
         if self.unreadable:
             return "unreadable"
-        return "invalid" if self.errors else "valid"
+        if self.errors:
+            return "invalid"
+        if not self.anchors and not self.allow_unanchored:
+            return "unanchored"
+        return "valid"
 
     @property
     def exit_code(self) -> int:
-        return {"valid": 0, "invalid": 1, "unreadable": 3}[self.status]
+        return EXIT_CODES[self.status]
+
+    @property
+    def anchored_to(self) -> str:
+        if self.anchors:
+            return "; ".join(self.anchors)
+        return "nothing outside the store (--allow-unanchored)" if self.allow_unanchored else "nothing outside the store"
 
     def codes(self) -> set[str]:
         return {f.code for f in self.findings}
@@ -80,7 +99,11 @@ class Report:
             "duration_s": round(self.duration_s, 3),
             "events_per_s": int(rate),
             "keys": self.keys,
+            "store_keys": self.store_keys,
+            "anchored_to": self.anchored_to,
+            "anchors": self.anchors,
             "storage": self.storage,
             "unreadable": self.unreadable,
+            "untrusted": self.untrusted,
             "findings": [asdict(f) for f in self.findings],
         }

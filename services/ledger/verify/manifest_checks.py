@@ -7,18 +7,18 @@ from datetime import timedelta
 
 from services.ledger import layout
 from services.ledger.checkpoint import CheckpointError, open_note
-from services.ledger.keys import KeyRing, parse_utc
+from services.ledger.keys import KeyRing, PublicKey, parse_utc
 from services.ledger.manifest import ManifestError, SignedManifest, check_signatures
 from services.ledger.verify.findings import WARNING, Finding
 
 
-def check_signature(manifest: SignedManifest, ring: KeyRing, where: str) -> list[Finding]:
-    """Check 8: a trusted key, looked up by id, signed it and was valid at its creation time."""
+def check_signature(manifest: SignedManifest, ring: KeyRing, where: str) -> tuple[list[Finding], PublicKey | None]:
+    """Check 8: a trusted key, looked up by id, signed it and was valid at its claimed creation
+    time (the claim is then held against witnessed time, :mod:`services.ledger.verify.anchors`)."""
     try:
-        check_signatures(manifest, ring)
+        return [], check_signatures(manifest, ring)
     except ManifestError as exc:
-        return [Finding(exc.code, where, "a valid signature by a trusted key", str(exc))]
-    return []
+        return [Finding(exc.code, where, "a valid signature by a trusted key", str(exc))], None
 
 
 def check_location(manifest: SignedManifest, n: int, where: str) -> list[Finding]:

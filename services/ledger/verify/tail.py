@@ -8,7 +8,7 @@ from services.ledger import layout
 from services.ledger.checkpoint import CheckpointError, open_note
 from services.ledger.keys import KeyRing
 from services.ledger.stores import Store
-from services.ledger.verify.findings import WARNING, Finding
+from services.ledger.verify.findings import Finding
 
 
 def check_store_tail(store_checkpoints: list[int], manifests: list[int]) -> list[Finding]:
@@ -26,16 +26,6 @@ def check_store_tail(store_checkpoints: list[int], manifests: list[int]) -> list
             )
         ]
     return []
-
-
-NO_WITNESS = Finding(
-    "no-witness",
-    "verify",
-    "a witness store",
-    "none given",
-    "deleting the newest segments and checkpoints together would go unnoticed",
-    WARNING,
-)
 
 
 def check_witness_at(note: bytes, n: int, size: int, root: bytes, origin: str | None, ring: KeyRing) -> list[Finding]:

@@ -1,24 +1,37 @@
 """Verify a whole ledger store, streaming segment by segment with bounded memory.
 
-Order: list objects → for each segment number from 0: manifest (shape, signature, location,
-link, retention) → segment (bytes hash, then every entry) → checkpoint → then the tail
-(store checkpoints, witness) and the storage layer. A store that cannot be read stops the run
-with status ``unreadable``; everything else becomes a named finding.
+Order: trust (keys given out of band; the store's own keys are only compared) → list objects
+→ for each segment number from 0: manifest (shape, signature, location, link, retention) →
+segment (bytes hash, then every entry) → checkpoint → cosigned checkpoint → then the anchors
+(checkpoints the auditor kept, a live witness, copies in a second store), witnessed time, and
+the storage layer. A store that cannot be read stops the run with status ``unreadable``;
+everything else becomes a named finding.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 
 from services.core.errors import UnavailableError
 from services.ledger import layout
-from services.ledger.keys import KeyRing, PublicKey
+from services.ledger.keys import KeyRing
 from services.ledger.manifest import SignedManifest
 from services.ledger.merkle import Frontier
 from services.ledger.segment import GENESIS_CHAIN
 from services.ledger.stores import Store
+from services.ledger.verify.anchors import (
+    AnchorBook,
+    Anchors,
+    Sealed,
+    check_checkpoint_anchor,
+    check_cosigned,
+    check_live_witness,
+    check_store_keys,
+    check_witnessed_times,
+    describe_cosigned,
+    read_optional,
+)
 from services.ledger.verify.findings import WARNING, Finding, Report
 from services.ledger.verify.manifest_checks import (
     check_checkpoint,
@@ -30,88 +43,87 @@ from services.ledger.verify.manifest_checks import (
 from services.ledger.verify.prefetch import Fetched, Prefetcher
 from services.ledger.verify.segment_checks import Running, check_batches, check_segment_bytes
 from services.ledger.verify.storage import check_storage
-from services.ledger.verify.tail import NO_WITNESS, check_store_tail, check_witness_at, check_witness_beyond
+from services.ledger.verify.tail import check_store_tail, check_witness_at, check_witness_beyond
 
 Progress = Callable[[int, int, int], None]  # (segments done, segments total, events so far)
-
-
-def store_keys(store: Store) -> KeyRing:
-    ring = KeyRing()
-    for key in store.list(layout.KEYS):
-        try:
-            ring.add(PublicKey.from_json(json.loads(store.get(key))))
-        except Exception:  # noqa: BLE001 - a bad published key is simply not used
-            continue
-    return ring
+NO_TRUST_ANCHOR = (
+    "no trusted public key given (--public-key, or AR_LEDGER_TRUSTED_KEYS for the service): "
+    "keys found in the store are never trusted, so nothing was verified"
+)
+LISTED = (layout.SEGMENTS, layout.MANIFESTS, layout.CHECKPOINTS, layout.WITNESSED)
 
 
 def verify_store(
     store: Store,
-    ring: KeyRing | None = None,
+    ring: KeyRing | Anchors | None = None,
     witness: Store | None = None,
     min_retention_days: int = 7 * 365,
     progress: Progress | None = None,
     storage_layer: bool = True,
 ) -> Report:
-    report = Report(store.url)
+    """Verify against ``ring`` (trusted log keys) or full :class:`Anchors`."""
+    anchors = ring if isinstance(ring, Anchors) else Anchors(ring or KeyRing())
+    if witness is not None:
+        anchors.witness_store = witness
+    report = Report(store.url, allow_unanchored=anchors.allow_unanchored)
     started = time.perf_counter()
     try:
-        _verify(store, ring, witness, min_retention_days, progress, storage_layer, report)
+        _verify(store, anchors, min_retention_days, progress, storage_layer, report)
     except UnavailableError as exc:
         report.unreadable = str(exc)
     report.duration_s = time.perf_counter() - started
     return report
 
 
-def _listing(store: Store, report: Report) -> tuple[list[int], list[int], list[int]]:
-    numbers: dict[str, list[int]] = {layout.SEGMENTS: [], layout.MANIFESTS: [], layout.CHECKPOINTS: []}
+def _listing(store: Store, report: Report) -> dict[str, list[int]]:
+    """Every object under the ledger's prefixes is part of the chain or a finding."""
+    numbers: dict[str, list[int]] = {prefix: [] for prefix in LISTED}
     for prefix, found in numbers.items():
         for key in store.list(prefix):
             n = layout.number_of(key)
-            if n is None or not key.startswith(prefix):
-                report.add(Finding("unexpected-object", key, "only numbered ledger objects", key))
+            if key.rsplit("/", 1)[-1].startswith(".tmp-"):
+                report.add(
+                    Finding("crash-residue", key, "no temporary files", key, "a write interrupted before its rename", WARNING)
+                )
+            elif n is None or not key.startswith(prefix):
+                report.add(Finding("unexpected-object", key, f"{prefix}<10 digits>{layout.EXTENSIONS[prefix]}", key))
             else:
                 found.append(n)
-    return (
-        sorted(numbers[layout.SEGMENTS]),
-        sorted(numbers[layout.MANIFESTS]),
-        sorted(numbers[layout.CHECKPOINTS]),
-    )
+    for key in store.list(layout.KEYS):
+        if key.rsplit("/", 1)[-1].startswith(".tmp-"):
+            report.add(Finding("crash-residue", key, "no temporary files", key, "a write interrupted before its rename", WARNING))
+        elif not key.endswith(".json") or "/" in key[len(layout.KEYS) :]:
+            report.add(Finding("unexpected-object", key, "keys/<key id>-<name>.json", key))
+    return {prefix: sorted(found) for prefix, found in numbers.items()}
 
 
 def _verify(
-    store: Store,
-    ring: KeyRing | None,
-    witness: Store | None,
-    min_days: int,
-    progress: Progress | None,
-    storage_layer: bool,
-    report: Report,
+    store: Store, anchors: Anchors, min_days: int, progress: Progress | None, storage_layer: bool, report: Report
 ) -> None:
-    ring = _trusted_ring(store, ring, report)
-    segments, manifests, checkpoints = _listing(store, report)
+    if not anchors.keys:
+        report.untrusted = NO_TRUST_ANCHOR
+        _, report.store_keys = check_store_keys(store, anchors.keys)
+        return
+    report.keys = sorted(k.label() for k in anchors.keys)
+    key_findings, report.store_keys = check_store_keys(store, anchors.keys)
+    report.add(key_findings)
+    listed = _listing(store, report)
+    segments, manifests = listed[layout.SEGMENTS], listed[layout.MANIFESTS]
     if not manifests and not segments:
         report.add(Finding("ledger-empty", store.url, "at least one sealed segment", "none", severity=WARNING))
     total = max(manifests, default=-1) + 1
-    running, origin = _verify_segments(store, ring, witness, total, manifests, checkpoints, min_days, progress, report)
+    book = AnchorBook()
+    running, origin = _verify_segments(store, anchors, total, listed, min_days, progress, report, book)
+    report.add(_orphans(segments, total))
+    report.add(check_store_tail(listed[layout.CHECKPOINTS], manifests))
     report.add(
-        Finding(
-            "segment-orphan",
-            f"segment {n}",
-            "a manifest",
-            "none",
-            "sealed bytes without a manifest: a writer stopped mid-seal, the next start adopts it",
-            WARNING,
-        )
-        for n in segments
+        Finding("unexpected-object", layout.witnessed_key(n), "a sealed segment", "none")
+        for n in listed[layout.WITNESSED]
         if n >= total
     )
-    report.add(check_store_tail(checkpoints, manifests))
-    if witness is None:
-        report.add(NO_WITNESS)
-    else:
-        report.add(check_witness_beyond(witness, total, running.frontier.size, origin, ring))
-    report.tree_size = running.frontier.size
+    size = running.frontier.size
+    _anchor(anchors, book, origin, size, total, report)
+    report.tree_size = size
     report.root = running.frontier.root().hex()
     if storage_layer:
         findings, info = check_storage(store.storage_records(), min_days)
@@ -119,59 +131,92 @@ def _verify(
         report.storage = info
 
 
-def _trusted_ring(store: Store, ring: KeyRing | None, report: Report) -> KeyRing:
-    if not ring:
-        ring = store_keys(store)
-        report.add(
-            Finding(
-                "keys-from-store",
-                store.url,
-                "public keys given by the auditor (--public-key)",
-                "keys published in the store itself",
-                "a store could lie about its own keys",
-                WARNING,
+def _orphans(segments: list[int], total: int) -> list[Finding]:
+    """Sealed bytes without a manifest: the next number is a crash mid-seal (adopted at the next
+    start); anything further on was not written by the writer."""
+    out = []
+    for n in segments:
+        if n == total:
+            out.append(
+                Finding(
+                    "segment-orphan",
+                    f"segment {n}",
+                    "a manifest",
+                    "none",
+                    "a writer stopped mid-seal, the next start adopts it",
+                    WARNING,
+                )
             )
-        )
-    report.keys = sorted({f"{k.name} ({k.key_id})" for k in ring})
-    return ring
+        elif n > total:
+            out.append(
+                Finding("segment-stray", f"segment {n}", f"segments up to {total}", layout.segment_key(n), "not the next segment")
+            )
+    return out
+
+
+def _anchor(anchors: Anchors, book: AnchorBook, origin: str | None, size: int, total: int, report: Report) -> None:
+    describe_cosigned(book)
+    for label, note in anchors.checkpoints:
+        report.add(check_checkpoint_anchor(label, note, origin, anchors, book, size))
+    report.add(check_live_witness(origin, anchors, book, size))
+    if anchors.witness_store is not None:
+        before = len(report.errors)
+        report.add(check_witness_beyond(anchors.witness_store, total, size, origin, anchors.keys))
+        if len(report.errors) == before and book.copies:
+            report.anchors.append(f"checkpoint copies kept in {anchors.witness_store.url}: up to tree size {max(book.copies)}")
+    report.add(check_witnessed_times(book))
+    report.anchors.extend(book.anchored)
 
 
 def _verify_segments(
     store: Store,
-    ring: KeyRing,
-    witness: Store | None,
+    anchors: Anchors,
     total: int,
-    manifests: list[int],
-    checkpoints: list[int],
+    listed: dict[str, list[int]],
     min_days: int,
     progress: Progress | None,
     report: Report,
+    book: AnchorBook,
 ) -> tuple[Running, str | None]:
-    """Segment by segment from 0: manifest checks, then content, then the checkpoint after it."""
+    """Segment by segment from 0: manifest checks, then content, then the checkpoints after it."""
     running = Running(0, GENESIS_CHAIN, Frontier())
     previous: SignedManifest | None = None
-    origin: str | None = None
-    listed = set(manifests)
-    fetched = iter(Prefetcher(store, [n for n in range(total) if n in listed], set(checkpoints), witness))
+    origin: str | None = anchors.origin
+    present = set(listed[layout.MANIFESTS])
+    witnessed = set(listed[layout.WITNESSED])
+    numbers = [n for n in range(total) if n in present]
+    fetched = iter(Prefetcher(store, numbers, set(listed[layout.CHECKPOINTS]), anchors.witness_store))
     for n in range(total):
         where = f"segment {n}"
-        if n not in listed:
+        if n not in present:
             report.add(Finding("manifest-missing", where, layout.manifest_key(n), "nothing", "a gap in the chain"))
             continue
         got = next(fetched)
         manifest = _manifest_of(got, where, report)
         if manifest is None:
             continue
+        if previous is None and origin is not None and manifest["origin"] != origin:
+            report.add(Finding("origin-mismatch", where, origin, manifest["origin"], "not the log the auditor expects"))
         origin = origin or manifest["origin"]
-        report.add(check_signature(manifest, ring, where))
+        findings, key = check_signature(manifest, anchors.keys, where)
+        report.add(findings)
         report.add(check_location(manifest, n, where))
         report.add(check_link(manifest, previous, origin, where))
         report.add(check_retention(manifest, min_days, where))
         _check_segment(got, manifest, running, where, report)
-        report.add(check_checkpoint(got.checkpoint, manifest, ring, where))
+        report.add(check_checkpoint(got.checkpoint, manifest, anchors.keys, where))
+        root = running.frontier.root()
+        book.roots[running.frontier.size] = root
+        book.sealed.append(Sealed(n, manifest["first_seq"], manifest["tree_size"], manifest["created_at"], key))
+        if n in witnessed:
+            note = read_optional(store, layout.witnessed_key(n))
+            if note is not None:
+                report.add(check_cosigned(note, n, running.frontier.size, root, origin, anchors, book))
         if got.witness_note is not None:
-            root = running.frontier.root()
-            report.add(check_witness_at(got.witness_note, n, running.frontier.size, root, origin, ring))
+            copy_findings = check_witness_at(got.witness_note, n, running.frontier.size, root, origin, anchors.keys)
+            report.add(copy_findings)
+            if not copy_findings:
+                book.copies.append(running.frontier.size)
         previous = manifest
         report.segments += 1
         if progress:

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from services.ledger import layout
-from tests.unit.ledger.helpers import Ledger, build_ledger
+from tests.unit.ledger.helpers import ORIGIN, Ledger, build_ledger
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[3]
@@ -49,13 +49,17 @@ def test_verify_exit_codes_and_json(ledger: Ledger, tmp_path: Path) -> None:
     report = json.loads(ok.stdout)
     assert report["status"] == "valid" and report["events_verified"] == 101
     human = cli("verify", url, "--public-key", key(ledger))
-    assert human.returncode == 0 and "VALID" in human.stdout
+    assert human.returncode == 8 and "UNANCHORED" in human.stdout and "anchored to nothing outside the store" in human.stdout
+    accepted = cli("verify", url, "--public-key", key(ledger), "--allow-unanchored")
+    assert accepted.returncode == 0 and "VALID" in accepted.stdout and "--allow-unanchored" in accepted.stdout
+    untrusted = cli("verify", url)
+    assert untrusted.returncode == 7 and "never trusted" in untrusted.stdout
     ledger.flip(layout.segment_key(1), -30)
     bad = cli("verify", url, "--public-key", key(ledger), "--json")
     assert bad.returncode == 1
     assert "segment-hash" in {f["code"] for f in json.loads(bad.stdout)["findings"]}
     assert cli("verify", "ftp://nowhere").returncode == 2
-    assert cli("verify", f"file://{tmp_path / 'missing'}", "--json").returncode == 3
+    assert cli("verify", f"file://{tmp_path / 'missing'}", "--public-key", key(ledger), "--json").returncode == 3
     assert cli("verify", url, "--public-key", str(tmp_path / "nokey.json")).returncode == 2
 
 
@@ -99,18 +103,26 @@ def test_prove_and_check_proof_offline(ledger: Ledger, tmp_path: Path) -> None:
     out = cli("prove", f"file://{ledger.root / 'store'}", event_id)
     assert out.returncode == 0, out.stderr
     proof_path = tmp_path / "proof.json"
-    proof_path.write_text(out.stdout)
-    checked = cli("check-proof", str(proof_path), "--public-key", key(ledger))
+
+    def check(proof: dict, *extra: str) -> subprocess.CompletedProcess[str]:  # type: ignore[type-arg]
+        proof_path.write_text(json.dumps(proof))
+        return cli("check-proof", str(proof_path), "--public-key", key(ledger), *extra)
+
+    good = json.loads(out.stdout)
+    unanchored = check(good, "--origin", ORIGIN)
+    assert unanchored.returncode == 8, unanchored.stderr
+    checked = check(good, "--origin", ORIGIN, "--allow-unanchored")
     assert checked.returncode == 0, checked.stderr
-    assert json.loads(checked.stdout)["event_id"] == event_id
-    proof = json.loads(out.stdout)
-    proof["proof"][0] = "00" * 32
-    proof_path.write_text(json.dumps(proof))
-    assert cli("check-proof", str(proof_path), "--public-key", key(ledger)).returncode == 1
-    proof = json.loads(out.stdout)
-    proof["seq"] += 1
-    proof_path.write_text(json.dumps(proof))
-    assert cli("check-proof", str(proof_path), "--public-key", key(ledger)).returncode == 1
+    result = json.loads(checked.stdout)
+    assert result["event_id"] == event_id and result["event"]["event_id"] == event_id
+    assert check(good, "--origin", "ledger.other.example/x", "--allow-unanchored").returncode == 1
+    assert check(good, "--allow-unanchored").returncode == 2  # --origin is required
+    assert cli("check-proof", str(proof_path), "--origin", ORIGIN).returncode == 7
+    assert check({**good, "proof": ["00" * 32, *good["proof"][1:]]}, "--origin", ORIGIN, "--allow-unanchored").returncode == 1
+    assert check({**good, "seq": good["seq"] + 1}, "--origin", ORIGIN, "--allow-unanchored").returncode == 1
+    edited = json.loads(out.stdout)
+    edited["event"]["payload"] = {**edited["event"].get("payload", {}), "decision": "approve"}
+    assert check(edited, "--origin", ORIGIN, "--allow-unanchored").returncode == 1
     assert cli("prove", f"file://{ledger.root / 'store'}", "01NOPE").returncode == 4
 
 
@@ -120,10 +132,10 @@ def test_export_bundle_verifies_offline(ledger: Ledger, tmp_path: Path) -> None:
     assert exported.returncode == 0, exported.stderr
     assert json.loads(exported.stdout)["proofs"] == 100
     assert (out_dir / "README.md").exists() and (out_dir / "events.jsonl").exists()
-    ok = cli("verify", f"file://{out_dir}", "--public-key", key(ledger), "--json")
+    ok = cli("verify", f"file://{out_dir}", "--public-key", key(ledger), "--json", "--allow-unanchored")
     assert ok.returncode == 0, ok.stdout
     one = next((out_dir / "proofs").iterdir())
-    assert cli("check-proof", str(one), "--public-key", key(ledger)).returncode == 0
+    assert cli("check-proof", str(one), "--public-key", key(ledger), "--origin", ORIGIN, "--allow-unanchored").returncode == 0
 
 
 def test_keygen_then_bench(tmp_path: Path) -> None:
@@ -147,7 +159,9 @@ def test_keygen_then_bench(tmp_path: Path) -> None:
     result = json.loads(bench.stdout)
     assert result["verify_status"] == "valid" and result["segments"] == 3
     assert result["append_events_per_s"] > 0 and result["floor_events_per_s"] > 0
-    verify = cli("verify", f"file://{tmp_path / 'b'}", "--public-key", str(tmp_path / "keys" / "bench-key.pub.json"))
+    verify = cli(
+        "verify", f"file://{tmp_path / 'b'}", "--public-key", str(tmp_path / "keys" / "bench-key.pub.json"), "--allow-unanchored"
+    )
     assert verify.returncode == 0, verify.stdout
 
 

@@ -15,6 +15,7 @@ from services.core.settings import Settings
 from services.ledger import layout
 from services.ledger.keys import Ed25519Signer, KeyRing
 from services.ledger.stores import open_store
+from services.ledger.verify.anchors import Anchors
 from services.ledger.verify.verifier import verify_store
 from tests.unit.ledger.helpers import make_writer, sample_values
 
@@ -87,7 +88,7 @@ def test_conditional_write_stops_a_second_writer(s3_endpoint: str, tmp_path: Pat
 def test_replaced_object_version_is_an_incident(s3_endpoint: str, tmp_path: Path) -> None:
     store, name = write_ledger(s3_endpoint, tmp_path)
     client(s3_endpoint).put_object(Bucket=name, Key=f"ledger/{layout.segment_key(1)}", Body=b"replaced")
-    report = verify_store(store, KeyRing([SIGNER.public]), None, 2555)  # type: ignore[arg-type]
+    report = verify_store(store, Anchors(KeyRing([SIGNER.public]), allow_unanchored=True), None, 2555)  # type: ignore[arg-type]
     assert {"storage-extra-version", "storage-not-compliance", "segment-hash"} <= report.codes()
     assert report.exit_code == 1
 
@@ -99,19 +100,19 @@ def test_shortened_retention_is_an_incident(s3_endpoint: str, tmp_path: Path) ->
         Key=f"ledger/{layout.manifest_key(0)}",
         Retention={"Mode": "COMPLIANCE", "RetainUntilDate": datetime.now(UTC) + timedelta(days=30)},
     )
-    report = verify_store(store, KeyRing([SIGNER.public]), None, 2555)  # type: ignore[arg-type]
+    report = verify_store(store, Anchors(KeyRing([SIGNER.public]), allow_unanchored=True), None, 2555)  # type: ignore[arg-type]
     assert "storage-retention-short" in report.codes()
 
 
 def test_delete_marker_is_an_incident(s3_endpoint: str, tmp_path: Path) -> None:
     store, name = write_ledger(s3_endpoint, tmp_path)
     client(s3_endpoint).delete_object(Bucket=name, Key=f"ledger/{layout.segment_key(2)}")
-    report = verify_store(store, KeyRing([SIGNER.public]), None, 2555)  # type: ignore[arg-type]
+    report = verify_store(store, Anchors(KeyRing([SIGNER.public]), allow_unanchored=True), None, 2555)  # type: ignore[arg-type]
     assert {"storage-delete-marker", "segment-missing"} <= report.codes()
 
 
 def test_unlocked_object_is_an_incident(s3_endpoint: str, tmp_path: Path) -> None:
     store, name = write_ledger(s3_endpoint, tmp_path, segments=1)
     client(s3_endpoint).put_object(Bucket=name, Key="ledger/keys/extra.json", Body=b"{}")
-    report = verify_store(store, KeyRing([SIGNER.public]), None, 2555)  # type: ignore[arg-type]
+    report = verify_store(store, Anchors(KeyRing([SIGNER.public]), allow_unanchored=True), None, 2555)  # type: ignore[arg-type]
     assert {"storage-not-compliance", "storage-retention-missing"} <= report.codes()

@@ -218,12 +218,12 @@ def test_tail_truncation_detected_by_the_witness(ledger: Ledger) -> None:
     assert_detected(verify(ledger), "tail-truncated")
 
 
-def test_tail_truncation_without_witness_is_only_a_warning(ledger: Ledger) -> None:
+def test_tail_truncation_without_witness_is_unanchored_not_valid(ledger: Ledger) -> None:
     for key in (SEG(4), MAN(4), CP(4)):
         ledger.remove(key)
     report = verify(ledger, witness=False)
-    assert report.status == "valid"
-    assert "no-witness" in report.codes()
+    assert (report.status, report.exit_code) == ("unanchored", 8)
+    assert report.anchored_to == "nothing outside the store"
 
 
 def test_rewritten_log_disagrees_with_the_witness(tmp_path: Path) -> None:
@@ -280,9 +280,10 @@ def test_lying_store_changing_bytes_on_read(ledger: Ledger) -> None:
     assert_detected(verify(ledger, LyingStore(ledger.store, corrupt={SEG(0)})), "segment-hash")
 
 
-def test_untrusted_keys_from_the_store_are_flagged(ledger: Ledger) -> None:
+def test_no_trusted_key_verifies_nothing_and_exits_untrusted(ledger: Ledger) -> None:
     report = verify_store(ledger.store, None, ledger.witness, 2555)
-    assert "keys-from-store" in report.codes()
+    assert (report.status, report.exit_code) == ("untrusted", 7)
+    assert report.segments == 0 and "never trusted" in (report.untrusted or "")
 
 
 def test_garbage_checkpoint_in_the_witness(ledger: Ledger) -> None:

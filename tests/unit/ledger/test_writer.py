@@ -11,6 +11,7 @@ from services.core.errors import ConflictError
 from services.ledger import layout
 from services.ledger.keys import Ed25519Signer
 from services.ledger.stores import open_store
+from services.ledger.verify.anchors import Anchors
 from services.ledger.verify.verifier import verify_store
 from tests.unit.ledger.helpers import make_writer, sample_values
 
@@ -52,7 +53,7 @@ def test_already_sealed_offsets_are_skipped_after_restart(tmp_path: Path) -> Non
     again.seal()
     from services.ledger.keys import KeyRing
 
-    report = verify_store(s, KeyRing([SIGNER.public]))
+    report = verify_store(s, Anchors(KeyRing([SIGNER.public]), allow_unanchored=True))
     assert report.status == "valid" and report.events_verified == 30
 
 
@@ -73,7 +74,7 @@ def test_a_new_broker_starts_from_its_beginning_and_the_chain_continues(tmp_path
     assert manifest is not None and manifest["kafka_cluster"] == "embedded-2" and manifest["first_seq"] == 20
     from services.ledger.keys import KeyRing
 
-    report = verify_store(s, KeyRing([SIGNER.public]))
+    report = verify_store(s, Anchors(KeyRing([SIGNER.public]), allow_unanchored=True))
     assert report.status == "valid" and report.events_verified == 35
 
 
@@ -117,7 +118,7 @@ def test_crash_after_segment_before_manifest_is_adopted(tmp_path: Path) -> None:
     assert resumed.already_sealed(second[4][0], 0, 11)
     from services.ledger.keys import KeyRing
 
-    assert verify_store(s, KeyRing([SIGNER.public])).status == "valid"
+    assert verify_store(s, Anchors(KeyRing([SIGNER.public]), allow_unanchored=True)).status == "valid"
 
 
 def test_crash_before_checkpoint_is_finished_on_restart(tmp_path: Path) -> None:
@@ -187,8 +188,8 @@ def test_key_rotation_verifies_with_both_keys(tmp_path: Path) -> None:
     second = make_writer(s, new)  # restart with the rotated key
     feed(second, sample_values(6), start_offset=6)
     second.seal()
-    assert verify_store(s, KeyRing([old.public, new.public])).status == "valid"
-    report = verify_store(s, KeyRing([new.public]))
+    assert verify_store(s, Anchors(KeyRing([old.public, new.public]), allow_unanchored=True)).status == "valid"
+    report = verify_store(s, Anchors(KeyRing([new.public]), allow_unanchored=True))
     assert "signature-unknown-key" in report.codes() and "checkpoint-unsigned" not in {
         f.code for f in report.findings if f.where == "segment 1"
     }
