@@ -152,28 +152,42 @@ func openCheckpoint(data []byte, keys note.Verifiers) (*checkpoint, error) {
 // key JSON files; for the latter the key id we publish must equal the one x/mod derives.
 func loadVerifier(arg string) (note.Verifier, error) {
 	vkey := arg
-	if data, err := os.ReadFile(arg); err == nil {
-		var k struct {
-			Name      string `json:"name"`
-			KeyID     string `json:"key_id"`
-			Algorithm string `json:"algorithm"`
-			PublicKey string `json:"public_key"`
-		}
-		if err := json.Unmarshal(data, &k); err != nil {
-			return nil, fmt.Errorf("%s: %w", arg, err)
-		}
-		raw, err := base64.StdEncoding.DecodeString(k.PublicKey)
-		if err != nil || k.Algorithm != "ed25519" {
-			return nil, fmt.Errorf("%s: not an ed25519 key", arg)
-		}
-		if vkey, err = note.NewEd25519VerifierKey(k.Name, ed25519.PublicKey(raw)); err != nil {
-			return nil, fmt.Errorf("%s: %w", arg, err)
-		}
-		if id := strings.Split(vkey, "+")[1]; id != k.KeyID {
-			return nil, fmt.Errorf("%s: key_id %s, but the signed-note key hash is %s", arg, k.KeyID, id)
+	if _, err := os.Stat(arg); err == nil {
+		if vkey, err = vkeyOf(arg); err != nil {
+			return nil, err
 		}
 	}
 	return note.NewVerifier(vkey)
+}
+
+// vkeyOf reads one of our key JSON files as a note verifier key; the key id we publish must be
+// the one x/mod derives.
+func vkeyOf(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	var k struct {
+		Name      string `json:"name"`
+		KeyID     string `json:"key_id"`
+		Algorithm string `json:"algorithm"`
+		PublicKey string `json:"public_key"`
+	}
+	if err := json.Unmarshal(data, &k); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	raw, err := base64.StdEncoding.DecodeString(k.PublicKey)
+	if err != nil || k.Algorithm != "ed25519" {
+		return "", fmt.Errorf("%s: not an ed25519 key", path)
+	}
+	vkey, err := note.NewEd25519VerifierKey(k.Name, ed25519.PublicKey(raw))
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	if id := strings.Split(vkey, "+")[1]; id != k.KeyID {
+		return "", fmt.Errorf("%s: key_id %s, but the signed-note key hash is %s", path, k.KeyID, id)
+	}
+	return vkey, nil
 }
 
 func decodeHashes(hexes []string) ([][]byte, error) {

@@ -54,9 +54,10 @@ type proofsFile struct {
 }
 
 type checker struct {
-	failures []string
-	leaves   [][]byte          // leaf hashes computed here, by sequence number
-	roots    map[uint64][]byte // tree size → root computed here
+	failures   []string
+	leaves     [][]byte          // leaf hashes computed here, by sequence number
+	roots      map[uint64][]byte // tree size → root computed here
+	cosignedAt []string          // size@time of every cosigned checkpoint that verified
 }
 
 func (c *checker) fail(code, where, format string, args ...any) {
@@ -93,6 +94,11 @@ func main() {
 		keys = append(keys, s)
 		return nil
 	})
+	var witnessArgs []string
+	flag.Func("witness-key", "witness key whose cosignatures (witnessed/) must verify (repeatable)", func(s string) error {
+		witnessArgs = append(witnessArgs, s)
+		return nil
+	})
 	flag.Parse()
 	if *store == "" || len(keys) == 0 || flag.NArg() != 0 {
 		flag.Usage()
@@ -108,6 +114,15 @@ func main() {
 		verifiers = append(verifiers, v)
 	}
 	known := note.VerifierList(verifiers...)
+	var witnesses []note.Verifier
+	for _, k := range witnessArgs {
+		w, err := loadWitness(k)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ledger-go: witness key:", err)
+			os.Exit(2)
+		}
+		witnesses = append(witnesses, w)
+	}
 	c := &checker{roots: map[uint64][]byte{}}
 
 	// Segments: every leaf hash recomputed from its entry; the tree and manifest after each one.
@@ -216,9 +231,13 @@ func main() {
 	if *proofsPath != "" {
 		inclusion, consistency = c.checkProofs(*proofsPath, known, signedRoot)
 	}
+	cosigned := c.checkWitnessed(*store, verifiers, witnesses, sizeAfter)
 
-	fmt.Printf("segments %d, entries %d rehashed; checkpoints %d verified, inclusion %d verified, consistency %d verified\n",
-		len(sizeAfter), len(c.leaves), verified, inclusion, consistency)
+	fmt.Printf("segments %d, entries %d rehashed; checkpoints %d verified, inclusion %d verified, consistency %d verified; cosigned %d verified\n",
+		len(sizeAfter), len(c.leaves), verified, inclusion, consistency, cosigned)
+	if len(c.cosignedAt) > 0 {
+		fmt.Printf("cosigned (tree size@witness time): %s\n", strings.Join(c.cosignedAt, " "))
+	}
 	if len(c.failures) > 0 {
 		for _, f := range c.failures {
 			fmt.Fprintln(os.Stderr, f)

@@ -214,3 +214,56 @@ def test_go_reads_deflate_segments_of_several_batches(ledger_go: Path, tmp_path:
     result = run(ledger_go, tmp_path / "big" / "store", verifier_key(ledger.signer.public), {}, tmp_path)
     assert result.returncode == 0, result.stderr
     assert counts(result) == (3, 2 * (segment.BATCH_ENTRIES + 100) + 1, 3, 0, 0)
+
+
+@pytest.fixture(scope="module")
+def witnessed(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from tests.unit.ledger.witnessed import build_witnessed_ledger
+
+    root = tmp_path_factory.mktemp("witnessed")
+    led = build_witnessed_ledger(root, segments=3, per_segment=10)
+    keys = root / "auditor"
+    keys.mkdir()
+    (keys / "ledger.pub.json").write_text(json.dumps(led.signer.public.to_json()))
+    (keys / "witness.pub.json").write_text(json.dumps(led.witness_signer.public.to_json()))
+    return led, keys
+
+
+def run_witnessed(binary: Path, store: Path, keys: Path) -> subprocess.CompletedProcess[str]:
+    cmd = [
+        str(binary),
+        "-store",
+        str(store),
+        "-key",
+        str(keys / "ledger.pub.json"),
+        "-witness-key",
+        str(keys / "witness.pub.json"),
+    ]
+    return subprocess.run([*cmd, "-origin", ORIGIN], capture_output=True, text=True, timeout=60)
+
+
+def test_go_verifies_our_cosignatures_with_transparency_dev_formats(ledger_go: Path, witnessed, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """transparency-dev/formats' cosignature/v1 verifier (key hash type 0x04, timestamp ‖ signature
+    over "cosignature/v1\\ntime T\\n" + body) accepts every witnessed checkpoint our witness made."""
+    led, keys = witnessed
+    result = run_witnessed(ledger_go, led.root / "store", keys)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "; cosigned 3 verified" in result.stdout
+    assert "cosigned (tree size@witness time): 10@2026-06-01T00:00:00Z 20@2026-06-01T00:01:00Z" in result.stdout
+
+
+def test_go_rejects_a_tampered_cosignature(ledger_go: Path, witnessed, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    led, keys = witnessed
+    store = tmp_path / "store"
+    shutil.copytree(led.root / "store", store)
+    path = store / layout.witnessed_key(1)
+    path.chmod(0o644)
+    text = path.read_text().rstrip("\n")
+    head, _, last = text.rpartition("\n")
+    name, _, blob = last.rpartition(" ")
+    raw = bytearray(base64.b64decode(blob))
+    raw[-1] ^= 1
+    path.write_text(f"{head}\n{name} {base64.b64encode(bytes(raw)).decode()}\n")
+    result = run_witnessed(ledger_go, store, keys)
+    assert result.returncode == 1
+    assert "FAIL cosignature witnessed/0000000001.txt" in result.stderr and "; cosigned 2 verified" in result.stdout

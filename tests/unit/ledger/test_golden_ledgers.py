@@ -28,7 +28,9 @@ def test_a_v1_ledger_with_checkpoint_copies_verifies() -> None:
 
 def test_a_v1_ledger_alone_is_unanchored_but_intact() -> None:
     root = FIXTURES / "ledger-v1"
-    report = verify_store(open_store(f"file://{root / 'store'}"), Anchors(load_public_keys([root / "trusted.pub.json"])), None, 2555)
+    report = verify_store(
+        open_store(f"file://{root / 'store'}"), Anchors(load_public_keys([root / "trusted.pub.json"])), None, 2555
+    )
     assert report.status == "unanchored" and report.errors == []
 
 
