@@ -5,6 +5,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY services ./services
 COPY schemas ./schemas
+COPY docs ./docs
 RUN pip install . && useradd --uid 10001 --create-home accessreview
 USER 10001
 ENV AR_SCHEMA_DIR=/app/schemas/avro AR_LOG_FORMAT=json

@@ -144,6 +144,8 @@ def _print_report(report) -> None:  # type: ignore[no-untyped-def]
     out.print(f"  segments {report.segments}, events verified {report.events_verified}, tree size {report.tree_size}")
     out.print(f"  root {report.root or '-'}")
     out.print(f"  trusted keys {'; '.join(report.keys) or 'none'}", highlight=False)
+    for line in report.bundle:
+        out.print(f"  bundle {line}", highlight=False)
     if report.storage:
         out.print(f"  storage {json.dumps(report.storage, sort_keys=True, default=str)}")
     rate = report.events_verified / report.duration_s if report.duration_s else 0

@@ -1,8 +1,9 @@
 """Evidence bundles: a self-contained copy of the ledger that ``verify file://DIR`` accepts offline.
 
-The bundle holds every segment, manifest and checkpoint under their original keys (their keys
-are signed), the public keys, optionally the events and inclusion proofs of one correlation id,
-and a README telling the auditor how to check it.
+The bundle holds every segment, manifest, checkpoint and cosigned checkpoint under their original
+keys (their keys are signed), the public keys the store published, optionally the events and
+compact inclusion proofs of one correlation id, the format spec, a stand-alone verifier, a
+README, and ``bundle.json`` listing every readable file (:mod:`services.ledger.bundle`).
 """
 
 from __future__ import annotations
@@ -13,28 +14,41 @@ from pathlib import Path
 from typing import Any
 
 from services.core.errors import UsageError
+from services.core.settings import REPO_ROOT
 from services.ledger import layout, merkle
-from services.ledger.proofs import newest_checkpoint, prove
-from services.ledger.reading import entry_json_line, iter_entries, leaf_stream
+from services.ledger.bundle import BUNDLE_MANIFEST, bundle_manifest, compact_proofs, correlation_entries, events_view
+from services.ledger.proofs import newest_checkpoint
+from services.ledger.reading import leaf_stream
 from services.ledger.stores import Store
 from services.ledger.stores.file import FileStore
 
 README = """# Ledger evidence bundle
 
-Exported {exported} from `{source}`: {segments} segments, {events} events (tree size {size}).
+Exported {exported} from `{source}`: {segments} segments, {events} events (tree size {size}),
+log origin `{origin}`.
 
 Layout: `segments/` (Avro object containers), `manifests/` (signed JSON), `checkpoints/`
-(C2SP tlog-checkpoint notes), `keys/` (the public keys the ledger published){extra}.
+(C2SP tlog-checkpoint notes), `witnessed/` (the same with a witness's cosignature), `keys/`
+(the public keys the ledger published: evidence, never a trust root){extra}. `bundle.json`
+lists every other file with its SHA-256 and how it is derived from the ledger.
+`ledger-format.md` specifies every byte and every check.
 
-Check it without trusting us:
+Check it without trusting us, with the log's public key and the witness's public key as you
+obtained them yourself (never the copies in `keys/`):
 
-    accessreview ledger verify file://$PWD --public-key YOUR_COPY_OF_THE_KEY.pub.json [--witness STORE]
+    accessreview ledger verify file://$PWD --public-key LOG.pub.json --witness-key WITNESS.pub.json --origin {origin}
 
-Use a public key you obtained independently (the copies in `keys/` came from the store itself).
-Exit code 0 means every segment hash, signature, chain link, sequence number, leaf and Merkle
-root checked out; 1 lists each integrity finding; 3 means the bundle could not be read.
-Single events: `accessreview ledger check-proof proofs/EVENT_ID.json --public-key KEY`.
+or, with nothing but Python, `fastavro` and `cryptography`:
+
+    python verify_bundle.py . --public-key LOG.pub.json --witness-key WITNESS.pub.json --origin {origin}
+
+Exit codes: 0 valid and anchored; 1 an integrity finding (each is listed); 3 unreadable;
+7 no trusted key given; 8 nothing outside the bundle anchors it (no trusted cosignature).
+`accessreview ledger verify` also re-derives `events.jsonl` from the verified segments and checks
+every proof in `proofs.json`.
 """
+SPEC = REPO_ROOT / "docs" / "ledger-format.md"
+STANDALONE = Path(__file__).parent / "standalone" / "verify_bundle.py"
 
 
 def export_bundle(store: Store, out_dir: Path, correlation: str | None = None) -> dict[str, int]:
@@ -60,36 +74,38 @@ def export_bundle(store: Store, out_dir: Path, correlation: str | None = None) -
             if name == "manifests":
                 size = max(size, json.loads(target.get(key))["manifest"]["tree_size"])
     extra = ""
+    shipped: dict[str, bytes] = {}
+    views: dict[str, tuple[str, dict[str, Any]]] = {}
     if correlation:
-        counts["events"], counts["proofs"] = _export_correlation(store, out_dir, correlation)
-        extra = f", `events.jsonl` and `proofs/` for correlation id `{correlation}`"
-    (out_dir / "README.md").write_text(
-        README.format(
-            exported=datetime.now(UTC).isoformat(timespec="seconds"),
-            source=store.url,
-            segments=counts["segments"],
-            events=size,
-            size=size,
-            extra=extra,
-        )
-    )
+        entries = correlation_entries(store, correlation)
+        shipped["events.jsonl"] = events_view(entries)
+        views["events.jsonl"] = ("events-of-correlation", {"correlation": correlation})
+        if entries:
+            note, tree_size = newest_checkpoint(store, max(e.seq for e in entries))
+            shipped["proofs.json"] = compact_proofs(
+                entries, note, tree_size, merkle.LeafTree(list(leaf_stream(store, tree_size)))
+            )
+        counts["events"] = counts["proofs"] = len(entries)
+        extra = f", `events.jsonl` and `proofs.json` for correlation id `{correlation}`"
+    origin = _origin(target)
+    shipped["README.md"] = README.format(
+        exported=datetime.now(UTC).isoformat(timespec="seconds"),
+        source=store.url,
+        segments=counts["segments"],
+        events=size,
+        size=size,
+        extra=extra,
+        origin=origin,
+    ).encode()
+    shipped["ledger-format.md"] = SPEC.read_bytes()
+    shipped["verify_bundle.py"] = STANDALONE.read_bytes()
+    for path, data in shipped.items():
+        (out_dir / path).write_bytes(data)
+    meta = {"source": store.url, "origin": origin, "tree_size": size, "correlation": correlation}
+    (out_dir / BUNDLE_MANIFEST).write_bytes(bundle_manifest(shipped, views, meta))
     return counts
 
 
-def _export_correlation(store: Store, out_dir: Path, correlation: str) -> tuple[int, int]:
-    entries = [
-        entry
-        for entry in iter_entries(store, contains=correlation.encode())
-        if entry.event is not None and entry.event.envelope.correlation_id == correlation
-    ]
-    (out_dir / "events.jsonl").write_text("".join(entry_json_line(e) + "\n" for e in entries))
-    proofs = out_dir / "proofs"
-    proofs.mkdir()
-    checkpoint = newest_checkpoint(store)
-    tree = merkle.LeafTree(list(leaf_stream(store, checkpoint[1]))) if entries else None
-    headers: dict[int, Any] = {}
-    for entry in entries:
-        event_id = entry.event.event_id if entry.event is not None else ""
-        proof = prove(store, event_id, found=entry, tree=tree, checkpoint=checkpoint, headers=headers)
-        (proofs / f"{event_id}.json").write_text(json.dumps(proof, indent=1, sort_keys=True) + "\n")
-    return len(entries), len(entries)
+def _origin(store: Store) -> str:
+    numbers = [n for n in map(layout.number_of, store.list(layout.MANIFESTS)) if n is not None]
+    return json.loads(store.get(layout.manifest_key(max(numbers))))["manifest"]["origin"] if numbers else ""

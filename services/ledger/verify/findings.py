@@ -43,6 +43,7 @@ class Report:
     keys: list[str] = field(default_factory=list)  # the trusted keys, with full fingerprints
     store_keys: list[str] = field(default_factory=list)  # what the store publishes: evidence only
     anchors: list[str] = field(default_factory=list)  # what outside the store the result rests on
+    bundle: list[str] = field(default_factory=list)  # an evidence bundle's files, as checked
     duration_s: float = 0.0
     unreadable: str | None = None
     untrusted: str | None = None  # no trust anchor was given: nothing was verified
@@ -102,6 +103,7 @@ class Report:
             "store_keys": self.store_keys,
             "anchored_to": self.anchored_to,
             "anchors": self.anchors,
+            "bundle": self.bundle,
             "storage": self.storage,
             "unreadable": self.unreadable,
             "untrusted": self.untrusted,

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from services.core.errors import UnavailableError
 from services.ledger import layout
+from services.ledger.bundle import BUNDLE_MANIFEST, check_bundle
 from services.ledger.keys import KeyRing
 from services.ledger.manifest import SignedManifest
 from services.ledger.merkle import Frontier
@@ -125,6 +126,9 @@ def _verify(
     _anchor(anchors, book, origin, size, total, report)
     report.tree_size = size
     report.root = running.frontier.root().hex()
+    if store.exists(BUNDLE_MANIFEST):
+        findings, report.bundle = check_bundle(store, anchors.keys, anchors.witness_keys, book.roots)
+        report.add(findings)
     if storage_layer:
         findings, info = check_storage(store.storage_records(), min_days)
         report.add(findings)

@@ -1,0 +1,176 @@
+"""What an evidence bundle shows besides the ledger itself, and how verify authenticates it.
+
+``bundle.json`` lists every readable file with its SHA-256 and how it is derived from the
+ledger. Verify re-derives each view from the segments it has just verified and compares the
+bytes: a view that does not come out the same is a finding (``bundle-view-mismatch``), and a
+file the bundle manifest does not list is named as unauthenticated. Nothing is taken on the
+exporter's word, so the bundle needs no signature of its own.
+
+``proofs.json`` holds the inclusion proofs of the bundle's events in compact form: one
+checkpoint (the newest cosigned one covering them), and per event its sequence number, leaf
+hash and audit path; the entries themselves are in the bundle's segments.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from services.core.errors import NotFoundError
+from services.ledger import layout, merkle
+from services.ledger.checkpoint import CheckpointError, open_note
+from services.ledger.reading import Entry, entry_json_line, iter_entries
+from services.ledger.stores import Store
+from services.ledger.verify.findings import WARNING, Finding
+
+BUNDLE_FORMAT = "accessreview-evidence-bundle/1"
+PROOFS_FORMAT = "accessreview-inclusion-proofs/1"
+BUNDLE_MANIFEST = "bundle.json"
+SHIPPED = {"README.md", "ledger-format.md", "verify_bundle.py", BUNDLE_MANIFEST}  # described in bundle.json too
+LEDGER_PREFIXES = (layout.SEGMENTS, layout.MANIFESTS, layout.CHECKPOINTS, layout.WITNESSED, layout.KEYS)
+
+
+def correlation_entries(store: Store, correlation: str) -> list[Entry]:
+    return [
+        entry
+        for entry in iter_entries(store, contains=correlation.encode())
+        if entry.event is not None and entry.event.envelope.correlation_id == correlation
+    ]
+
+
+def events_view(entries: list[Entry]) -> bytes:
+    """``events.jsonl``: one JSON line per event of the correlation id, in sequence order."""
+    return "".join(entry_json_line(e) + "\n" for e in entries).encode()
+
+
+def compact_proofs(entries: list[Entry], note: bytes, size: int, tree: merkle.LeafTree) -> bytes:
+    proofs = [
+        {
+            "event_id": e.event.event_id if e.event else "",
+            "seq": e.seq,
+            "leaf": base64.b64encode(merkle.leaf_hash(e.entry)).decode(),
+            "path": [base64.b64encode(h).decode() for h in tree.inclusion_proof(e.seq)],
+        }
+        for e in entries
+        if e.seq < size
+    ]
+    doc = {"format": PROOFS_FORMAT, "checkpoint": note.decode(), "tree_size": size, "proofs": proofs}
+    return json.dumps(doc, separators=(",", ":"), sort_keys=True).encode() + b"\n"
+
+
+# Views verify can re-derive: name → function(store, parameters) → bytes
+Derivation = Callable[[Store, dict[str, Any]], bytes]
+DERIVATIONS: dict[str, Derivation] = {
+    "events-of-correlation": lambda store, p: events_view(correlation_entries(store, str(p["correlation"]))),
+}
+
+
+def bundle_manifest(files: dict[str, bytes], views: dict[str, tuple[str, dict[str, Any]]], meta: dict[str, Any]) -> bytes:
+    listing = [
+        {
+            "path": path,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "bytes": len(data),
+            **({"derivation": views[path][0], "parameters": views[path][1]} if path in views else {}),
+        }
+        for path, data in sorted(files.items())
+    ]
+    return json.dumps({"format": BUNDLE_FORMAT, **meta, "files": listing}, indent=1, sort_keys=True).encode() + b"\n"
+
+
+def check_bundle(store: Store, ring: Any, witnesses: Any, tree_roots: dict[int, bytes]) -> tuple[list[Finding], list[str]]:
+    """Findings for ``bundle.json`` and what it lists; returns (findings, lines for the report)."""
+    try:
+        doc = json.loads(store.get(BUNDLE_MANIFEST))
+    except NotFoundError:
+        return [], []
+    except ValueError as exc:
+        return [Finding("bundle-malformed", BUNDLE_MANIFEST, "JSON", str(exc)[:120])], []
+    if not isinstance(doc, dict) or doc.get("format") != BUNDLE_FORMAT or not isinstance(doc.get("files"), list):
+        return [
+            Finding(
+                "bundle-malformed", BUNDLE_MANIFEST, BUNDLE_FORMAT, str(doc.get("format") if isinstance(doc, dict) else doc)[:80]
+            )
+        ], []
+    out: list[Finding] = []
+    checked: list[str] = []
+    listed = set()
+    for item in doc["files"]:
+        path = str(item.get("path", ""))
+        listed.add(path)
+        out.extend(_check_file(store, item, path, ring, witnesses, tree_roots, checked))
+    for key in store.list(""):
+        if key.startswith(LEDGER_PREFIXES) or key in listed or key == BUNDLE_MANIFEST:
+            continue
+        out.append(
+            Finding("bundle-unlisted-file", key, "a file listed in bundle.json", key, "not authenticated: not evidence", WARNING)
+        )
+    return out, checked
+
+
+def _check_file(
+    store: Store, item: dict[str, Any], path: str, ring: Any, witnesses: Any, roots: dict[int, bytes], checked: list[str]
+) -> list[Finding]:
+    try:
+        data = store.get(path)
+    except NotFoundError:
+        return [Finding("bundle-file-missing", path, f"sha256 {item.get('sha256')}", "nothing")]
+    if hashlib.sha256(data).hexdigest() != item.get("sha256"):
+        return [Finding("bundle-file-hash", path, str(item.get("sha256")), hashlib.sha256(data).hexdigest())]
+    derivation = item.get("derivation")
+    if derivation is not None:
+        make = DERIVATIONS.get(str(derivation))
+        if make is None:
+            return [Finding("bundle-view-unknown", path, f"one of {sorted(DERIVATIONS)}", str(derivation))]
+        if make(store, dict(item.get("parameters") or {})) != data:
+            return [Finding("bundle-view-mismatch", path, "the view re-derived from the verified ledger", "other bytes")]
+        checked.append(f"{path}: re-derived from the ledger, identical")
+    elif path == "proofs.json":
+        findings = check_compact_proofs(store, data, ring, witnesses, roots)
+        if findings:
+            return findings
+        checked.append(f"{path}: every proof checked against its checkpoint")
+    else:
+        checked.append(f"{path}: shipped with the bundle (not evidence)")
+    return []
+
+
+def check_compact_proofs(store: Store, data: bytes, ring: Any, witnesses: Any, roots: dict[int, bytes]) -> list[Finding]:
+    """Every audit path leads from the leaf of the entry at ``seq`` (in the bundle's segments) to
+    the proofs' checkpoint, which must be signed and name a tree the walk recomputed."""
+    try:
+        doc = json.loads(data)
+        signed = open_note(doc["checkpoint"].encode(), ring, witnesses)
+        size = int(doc["tree_size"])
+    except (ValueError, KeyError, TypeError, CheckpointError) as exc:
+        return [Finding("bundle-proof-invalid", "proofs.json", "a signed checkpoint", str(exc)[:160])]
+    cp = signed.checkpoint
+    if cp.size != size or roots.get(size) != cp.root:
+        return [
+            Finding("bundle-proof-invalid", "proofs.json", f"a checkpoint of the verified tree at size {size}", f"size {cp.size}")
+        ]
+    found = _entries_at(store, {int(p["seq"]) for p in doc["proofs"]})
+    out = []
+    for proof in doc["proofs"]:
+        seq = int(proof["seq"])
+        leaf = base64.b64decode(proof["leaf"])
+        try:
+            if found.get(seq, (None, None))[0] != leaf:
+                raise merkle.ProofError("the leaf is not the hash of the entry at that sequence number")
+            if found[seq][1] != proof.get("event_id"):
+                raise merkle.ProofError(f"the entry at that sequence number is event {found[seq][1]}")
+            merkle.verify_inclusion(seq, size, leaf, [base64.b64decode(h) for h in proof["path"]], cp.root)
+        except (merkle.ProofError, ValueError) as exc:
+            out.append(
+                Finding("bundle-proof-invalid", f"proofs.json {proof.get('event_id')}", f"seq {seq} in the tree", str(exc)[:120])
+            )
+    return out
+
+
+def _entries_at(store: Store, wanted: set[int]) -> dict[int, tuple[bytes, str | None]]:
+    return {
+        e.seq: (merkle.leaf_hash(e.entry), e.event.event_id if e.event else None) for e in iter_entries(store) if e.seq in wanted
+    }
