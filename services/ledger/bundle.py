@@ -6,9 +6,9 @@ bytes: a view that does not come out the same is a finding (``bundle-view-mismat
 file the bundle manifest does not list is named as unauthenticated. Nothing is taken on the
 exporter's word, so the bundle needs no signature of its own.
 
-``proofs.json`` holds the inclusion proofs of the bundle's events in compact form: one
-checkpoint (the newest cosigned one covering them), and per event its sequence number, leaf
-hash and audit path; the entries themselves are in the bundle's segments.
+``proofs.json`` proves every event of the bundle with one multi-leaf proof against one
+checkpoint (the newest cosigned one covering them): per event its sequence number and leaf
+hash, then the roots of the subtrees holding none of them. The entries are in the segments.
 """
 
 from __future__ import annotations
@@ -47,17 +47,22 @@ def events_view(entries: list[Entry]) -> bytes:
 
 
 def compact_proofs(entries: list[Entry], note: bytes, size: int, tree: merkle.LeafTree) -> bytes:
-    proofs = [
-        {
-            "event_id": e.event.event_id if e.event else "",
-            "seq": e.seq,
-            "leaf": base64.b64encode(merkle.leaf_hash(e.entry)).decode(),
-            "path": [base64.b64encode(h).decode() for h in tree.inclusion_proof(e.seq)],
-        }
-        for e in entries
-        if e.seq < size
-    ]
-    doc = {"format": PROOFS_FORMAT, "checkpoint": note.decode(), "tree_size": size, "proofs": proofs}
+    """One multi-leaf proof of every event against one checkpoint (:func:`merkle.multiproof`)."""
+    proven = [e for e in entries if e.seq < size]
+    doc = {
+        "format": PROOFS_FORMAT,
+        "checkpoint": note.decode(),
+        "tree_size": size,
+        "events": [
+            {
+                "event_id": e.event.event_id if e.event else "",
+                "seq": e.seq,
+                "leaf": base64.b64encode(merkle.leaf_hash(e.entry)).decode(),
+            }
+            for e in proven
+        ],
+        "nodes": base64.b64encode(b"".join(merkle.multiproof(tree, [e.seq for e in proven]))).decode(),
+    }
     return json.dumps(doc, separators=(",", ":"), sort_keys=True).encode() + b"\n"
 
 
@@ -152,21 +157,27 @@ def check_compact_proofs(store: Store, data: bytes, ring: Any, witnesses: Any, r
         return [
             Finding("bundle-proof-invalid", "proofs.json", f"a checkpoint of the verified tree at size {size}", f"size {cp.size}")
         ]
-    found = _entries_at(store, {int(p["seq"]) for p in doc["proofs"]})
+    found = _entries_at(store, {int(p["seq"]) for p in doc["events"]})
     out = []
-    for proof in doc["proofs"]:
-        seq = int(proof["seq"])
-        leaf = base64.b64decode(proof["leaf"])
-        try:
-            if found.get(seq, (None, None))[0] != leaf:
-                raise merkle.ProofError("the leaf is not the hash of the entry at that sequence number")
-            if found[seq][1] != proof.get("event_id"):
-                raise merkle.ProofError(f"the entry at that sequence number is event {found[seq][1]}")
-            merkle.verify_inclusion(seq, size, leaf, [base64.b64decode(h) for h in proof["path"]], cp.root)
-        except (merkle.ProofError, ValueError) as exc:
-            out.append(
-                Finding("bundle-proof-invalid", f"proofs.json {proof.get('event_id')}", f"seq {seq} in the tree", str(exc)[:120])
-            )
+    leaves: dict[int, bytes] = {}
+    for event in doc["events"]:
+        seq = int(event["seq"])
+        leaf = base64.b64decode(event["leaf"])
+        where = f"proofs.json {event.get('event_id')}"
+        if found.get(seq, (None, None))[0] != leaf:
+            out.append(Finding("bundle-proof-invalid", where, f"the leaf of the entry at seq {seq}", "another hash"))
+        elif found[seq][1] != event.get("event_id"):
+            out.append(Finding("bundle-proof-invalid", where, f"event {event.get('event_id')} at seq {seq}", str(found[seq][1])))
+        leaves[seq] = leaf
+    raw = base64.b64decode(doc.get("nodes", ""))
+    try:
+        if (
+            len(raw) % 32
+            or merkle.root_from_multiproof(size, leaves, [raw[i : i + 32] for i in range(0, len(raw), 32)]) != cp.root
+        ):
+            raise merkle.ProofError("the proven leaves and nodes do not give the checkpoint's root")
+    except merkle.ProofError as exc:
+        out.append(Finding("bundle-proof-invalid", "proofs.json", "a multi-leaf proof of the checkpoint's root", str(exc)))
     return out
 
 

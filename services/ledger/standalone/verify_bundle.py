@@ -140,24 +140,28 @@ class Frontier:
         return acc
 
 
-def inclusion_root(index: int, size: int, leaf: bytes, path: list[bytes]) -> bytes:
-    """RFC 9162 §2.1.3.2."""
-    if index >= size:
-        raise ValueError("index beyond the tree")
-    fn, sn, r = index, size - 1, leaf
-    for p in path:
-        if sn == 0:
-            raise ValueError("proof too long")
-        if fn & 1 or fn == sn:
-            r = node(p, r)
-            while not fn & 1 and fn:
-                fn, sn = fn >> 1, sn >> 1
-        else:
-            r = node(r, p)
-        fn, sn = fn >> 1, sn >> 1
-    if sn != 0:
-        raise ValueError("proof too short")
-    return r
+def multiproof_root(size: int, leaves: dict[int, bytes], nodes: list[bytes]) -> bytes:
+    """The root from proven leaves and the roots of the subtrees (RFC 9162 splits) holding none of
+    them, taken depth first, left to right (ledger-format.md section 10)."""
+    wanted, used = sorted(leaves), [0]
+    if not wanted or wanted[0] < 0 or wanted[-1] >= size:
+        raise ValueError("indices outside the tree")
+
+    def walk(lo: int, hi: int, picked: list[int]) -> bytes:
+        if not picked:
+            used[0] += 1
+            if used[0] > len(nodes):
+                raise ValueError("proof too short")
+            return nodes[used[0] - 1]
+        if hi - lo == 1:
+            return leaves[picked[0]]
+        k = lo + (1 << ((hi - lo - 1).bit_length() - 1))
+        return node(walk(lo, k, [i for i in picked if i < k]), walk(k, hi, [i for i in picked if i >= k]))
+
+    root = walk(0, size, wanted)
+    if used[0] != len(nodes):
+        raise ValueError("proof too long")
+    return root
 
 
 # -- the walk ------------------------------------------------------------------------------
@@ -411,20 +415,14 @@ class Run:
     def proofs(self, doc: dict) -> None:
         try:
             _o, size, root, _t = open_note(doc["checkpoint"].encode(), self.logs, self.witnesses)
-        except ValueError:
+            leaves = {e["seq"]: base64.b64decode(e["leaf"]) for e in doc["events"]}
+            raw = base64.b64decode(doc["nodes"])
+            ok = self.roots.get(size) == root and all(s < len(self.leaves) and self.leaves[s] == h for s, h in leaves.items())
+            ok = ok and multiproof_root(size, leaves, [raw[i : i + 32] for i in range(0, len(raw), 32)]) == root
+        except (ValueError, KeyError, TypeError):
+            ok = False
+        if not ok:
             self.error("bundle-proof-invalid", "proofs.json")
-            return
-        if self.roots.get(size) != root:
-            self.error("bundle-proof-invalid", "proofs.json")
-        for proof in doc["proofs"]:
-            seq, leaf = proof["seq"], base64.b64decode(proof["leaf"])
-            try:
-                ok = seq < len(self.leaves) and self.leaves[seq] == leaf
-                ok = ok and inclusion_root(seq, size, leaf, [base64.b64decode(p) for p in proof["path"]]) == root
-            except ValueError:
-                ok = False
-            if not ok:
-                self.error("bundle-proof-invalid", f"proofs.json {proof.get('event_id')}")
 
 
 # -- events.jsonl, re-derived (ledger-format.md, "Evidence bundles") ------------------------
@@ -475,9 +473,7 @@ def events_view(root: Path, correlation: str) -> bytes:
     return "".join(line + "\n" for line in lines).encode()
 
 
-def event_line(
-    raw: bytes, seq: int, segment: int, meta_schema: Any, schemas: dict, parsed: dict, correlation: str
-) -> str | None:
+def event_line(raw: bytes, seq: int, segment: int, meta_schema: Any, schemas: dict, parsed: dict, correlation: str) -> str | None:
     buf = io.BytesIO(raw)
     meta = read_record(buf, meta_schema)
     value = raw[buf.tell() :]

@@ -134,7 +134,7 @@ def test_both_refuse_without_a_key_and_without_an_anchor(tmp_path: Path) -> None
 
 @pytest.fixture
 def bundle(tmp_path: Path) -> tuple[WitnessedLedger, Path]:
-    led = build_witnessed_ledger(tmp_path)
+    led = build_witnessed_ledger(tmp_path, mixed=True)
     out = tmp_path / "bundle"
     export_bundle(led.store, out, correlation="corr-1")
     for path in out.rglob("*"):
@@ -151,7 +151,7 @@ def test_a_bundle_verifies_in_both_with_every_view_checked(bundle, capsys: pytes
     assert "events.jsonl: re-derived from the ledger, identical" in report.bundle
     assert "proofs.json: every proof checked against its checkpoint" in report.bundle
     proofs = json.loads((out / "proofs.json").read_text())
-    assert len(proofs["proofs"]) == 80 and "witness.test.example" in proofs["checkpoint"]
+    assert len(proofs["events"]) == 40 and len(proofs["nodes"]) > 0 and "witness.test.example" in proofs["checkpoint"]
 
 
 def _edit_decisions(out: Path, relist: bool) -> None:
@@ -182,11 +182,38 @@ def test_edited_decisions_in_events_jsonl_are_refused_by_both(bundle, relist: bo
 def test_a_doctored_proof_and_an_unlisted_file(bundle) -> None:  # type: ignore[no-untyped-def]
     led, out = bundle
     doc = json.loads((out / "proofs.json").read_text())
-    doc["proofs"][3]["seq"] += 1
+    doc["events"][3]["seq"] += 1
     (out / "proofs.json").write_text(json.dumps(doc))
     (out / "summary-for-the-auditor.txt").write_text("all good")
     report = verify_store(open_store(f"file://{out}"), Anchors(led.ring, led.witness_ring), None, 2555)
     assert {"bundle-file-hash", "bundle-unlisted-file"} <= report.codes()
+
+
+@pytest.mark.parametrize("change", ["node flipped", "node dropped", "leaf of another event"])
+def test_a_doctored_multiproof_is_refused_by_both(bundle, change: str) -> None:  # type: ignore[no-untyped-def]
+    import base64
+    import hashlib
+
+    led, out = bundle
+    doc = json.loads((out / "proofs.json").read_text())
+    nodes = bytearray(base64.b64decode(doc["nodes"]))
+    if change == "node flipped":
+        nodes[5] ^= 1
+    elif change == "node dropped":
+        del nodes[-32:]
+    else:
+        doc["events"][2]["leaf"] = doc["events"][3]["leaf"]
+    doc["nodes"] = base64.b64encode(bytes(nodes)).decode()
+    (out / "proofs.json").write_text(json.dumps(doc))
+    listing = json.loads((out / "bundle.json").read_text())  # the insider relists its hash
+    for item in listing["files"]:
+        if item["path"] == "proofs.json":
+            item["sha256"] = hashlib.sha256((out / "proofs.json").read_bytes()).hexdigest()
+    (out / "bundle.json").write_text(json.dumps(listing, indent=1, sort_keys=True) + "\n")
+    logs, witnesses = key_files(led)
+    assert both(out, led.ring, led.witness_ring, logs, witnesses) == ("invalid", "invalid")
+    codes = verify_store(open_store(f"file://{out}"), Anchors(led.ring, led.witness_ring), None, 2555).codes()
+    assert "bundle-proof-invalid" in codes
 
 
 def test_the_standalone_verifier_imports_only_the_standard_library_fastavro_and_cryptography() -> None:

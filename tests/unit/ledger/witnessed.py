@@ -63,6 +63,7 @@ def build_witnessed_ledger(
     signer: Ed25519Signer | None = None,
     start: datetime | None = None,
     seconds_per_segment: int = 60,
+    mixed: bool = False,
 ) -> WitnessedLedger:
     """A ledger sealed at ``start`` + k minutes (the manifests' ``created_at`` and the witness's
     clock agree), each checkpoint cosigned by WITNESS_SIGNER."""
@@ -74,6 +75,9 @@ def build_witnessed_ledger(
     state = WitnessState(root / "witness-state")
     writer.witnessing = InProcessWitness(store, signer, WITNESS_SIGNER, state, clock)
     events = sample_values(segments * per_segment)
+    if mixed:  # every other event belongs to another correlation id
+        other = sample_values(segments * per_segment, correlation="corr-2")
+        events = [other[i] if i % 2 else events[i] for i in range(len(events))]
     now = int(begin.timestamp() * 1e6)
     for i, (topic, value, _id) in enumerate(events):
         writer.append(value, topic, 0, i, now + i, f"k{i}".encode(), [("ar-event-type", b"x")])
