@@ -19,6 +19,7 @@ from services.ledger.keys import Ed25519Signer, KeyRing, load_signer
 from services.ledger.stores import open_store
 from services.ledger.verify.anchors import Anchors
 from services.ledger.verify.verifier import verify_store
+from services.ledger.witnessing import WitnessClient
 from services.ledger.writer import LedgerWriter, WriterConfig
 
 DISTINCT = 4000  # distinct synthetic events, cycled to reach N
@@ -32,8 +33,13 @@ class BenchResult:
     avg_event_bytes: float
     append_events_per_s: float
     verify_events_per_s: float
+    verify_workers: int
+    verify_parallel_events_per_s: float
     floor_events_per_s: float
     verify_vs_floor: float
+    verify_parallel_vs_floor: float
+    cosigned_checkpoints: int
+    anchored_to: str
     seal_latency_p99_s: float
     seal_events: int
     seal_seconds: float
@@ -68,9 +74,13 @@ def run_bench(
     seal_events: int | None = None,
     seal_seconds: float | None = None,
     rate: float | None = None,
+    witness_url: str | None = None,
+    witness_keys: KeyRing | None = None,
+    workers: int = 2,
 ) -> BenchResult:
-    """Append, seal, verify, measure the floor. ``rate`` paces arrivals (events/s) to measure
-    event-to-sealed latency under a steady load instead of flat out."""
+    """Append, seal (and have a witness cosign each checkpoint when ``witness_url`` is given),
+    verify on one core and with ``workers`` processes, measure the floor. ``rate`` paces
+    arrivals (events/s) to measure event-to-sealed latency under a steady load."""
     signer = load_signer(signing_key) if signing_key else Ed25519Signer.generate("accessreview-ledger-bench")
     store = open_store(store_url, settings)
     store.prepare_for_writing(settings.ledger_dev_store)
@@ -86,16 +96,19 @@ def run_bench(
     publish_public_key(store, signer.public.to_json(), settings)
     writer = LedgerWriter(store, signer, config)
     writer.recover()
+    if witness_url:
+        writer.witnessing = WitnessClient(witness_url, store, signer.public, witness_keys)
     seal_n = seal_events or settings.ledger_seal_events
     seal_t = seal_seconds if seal_seconds is not None else settings.ledger_seal_seconds
     pool = synthetic_events(settings, min(events, DISTINCT))
     append_s, latencies, sealed = _append(writer, pool, events, seal_n, seal_t, rate)
-    ring = KeyRing([signer.public])
-    report = verify_store(
-        store, Anchors(ring, allow_unanchored=True), min_retention_days=settings.ledger_retention_days - 2, storage_layer=False
-    )
+    anchors = Anchors(KeyRing([signer.public]), witness_keys or KeyRing(), allow_unanchored=witness_url is None)
+    days = settings.ledger_retention_days - 2
+    report = verify_store(store, anchors, min_retention_days=days, storage_layer=False, workers=1)
+    parallel = verify_store(store, anchors, min_retention_days=days, storage_layer=False, workers=workers)
     floor = sorted(_floor(pool, report.events_verified) for _ in range(3))[1]  # median of three: it is short
     verify_rate = report.events_verified / report.duration_s if report.duration_s else 0.0
+    parallel_rate = parallel.events_verified / parallel.duration_s if parallel.duration_s else 0.0
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else 0.0
     return BenchResult(
@@ -105,12 +118,17 @@ def run_bench(
         sum(len(item[1]) for item in pool) / len(pool),
         events / append_s,
         verify_rate,
+        workers,
+        parallel_rate,
         floor,
         verify_rate / floor if floor else 0.0,
+        parallel_rate / floor if floor else 0.0,
+        writer.witnessing.cosigned if writer.witnessing else 0,
+        report.anchored_to,
         p99,
         seal_n,
         seal_t,
-        report.status,
+        report.status if report.status == parallel.status else f"{report.status}/{parallel.status}",
     )
 
 

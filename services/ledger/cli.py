@@ -11,6 +11,7 @@ its length or time).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -71,6 +72,7 @@ def verify(
     as_json: bool = typer.Option(False, "--json", help="machine-readable report on stdout"),
     min_retention_days: int = typer.Option(None, help="required retention (default AR_LEDGER_RETENTION_DAYS - 2)"),
     publish: bool = typer.Option(False, "--publish", help="also publish the result as a ledger.verified event"),
+    workers: int = typer.Option(0, "--workers", min=0, help="processes recomputing leaves (default: every core)"),
 ) -> None:
     """Check everything: hashes, signatures, chain, sequence, leaves, roots, checkpoints, anchors, storage."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -98,6 +100,7 @@ def verify(
             None,
             days,
             progress=lambda done, total, ev: bar.update(task, completed=done, total=total, events=ev),
+            workers=workers or os.cpu_count() or 1,
         )
     if as_json:
         typer.echo(json.dumps(report.to_json(), indent=1, sort_keys=True))

@@ -89,6 +89,20 @@ class Frontier:
         self.size = new_size
         self.nodes = [kept[h] for h in sorted(kept, reverse=True)]
 
+    def append_subtree(self, height: int, root: bytes) -> None:
+        """Append a perfect subtree of 2**height leaves that starts at ``size`` (which must be a
+        multiple of its width): binary addition of one bit, carrying through equal heights."""
+        if self.size % (1 << height):
+            raise ValueError(f"a subtree of height {height} cannot start at {self.size}")
+        by_level = self._by_level()
+        acc, h = root, height
+        while h in by_level:
+            acc = _sha256(b"\x01" + by_level.pop(h) + acc).digest()
+            h += 1
+        by_level[h] = acc
+        self.size += 1 << height
+        self.nodes = [by_level[k] for k in sorted(by_level, reverse=True)]
+
     def _by_level(self) -> dict[int, bytes]:
         heights = [h for h in range(self.size.bit_length() - 1, -1, -1) if (self.size >> h) & 1]
         return dict(zip(heights, self.nodes, strict=True))
@@ -101,6 +115,26 @@ class Frontier:
         for node in reversed(self.nodes[:-1]):
             acc = _sha256(b"\x01" + node + acc).digest()
         return acc
+
+
+def aligned_subtrees(start: int, packed: bytes) -> list[tuple[int, bytes]]:
+    """The leaves ``packed`` (32 bytes each) placed at index ``start``, as the maximal perfect
+    subtrees aligned to their width, left to right: (height, root). Appending them in order with
+    :meth:`Frontier.append_subtree` equals appending every leaf, so the per-leaf interior hashing
+    can run where the leaves are, and only O(log n) hashes travel."""
+    out: list[tuple[int, bytes]] = []
+    lo, hi = start, start + len(packed) // 32
+    while lo < hi:
+        height = (lo & -lo).bit_length() - 1 if lo else 63
+        while (1 << height) > hi - lo:
+            height -= 1
+        width = 1 << height
+        level = packed[(lo - start) * 32 : (lo - start + width) * 32]
+        while len(level) > 32:
+            level = b"".join([_sha256(b"\x01" + level[i : i + 64]).digest() for i in range(0, len(level), 64)])
+        out.append((height, level))
+        lo += width
+    return out
 
 
 def root_of(leaves: Sequence[bytes]) -> bytes:

@@ -8,20 +8,15 @@ edge), and compares them with what the manifest signs.
 from __future__ import annotations
 
 import hashlib
-import struct
-from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import accumulate
 
-from services.core.errors import DecodeError
 from services.ledger.manifest import SignedManifest
 from services.ledger.merkle import Frontier
 from services.ledger.segment import SegmentHeader
 from services.ledger.verify.findings import Finding
+from services.ledger.verify.prefetch import Fetched
 
 _sha256 = hashlib.sha256
-_LEAF_PREFIX = _sha256(b"\x00")
-MAX_LEAF_FINDINGS = 5
 
 
 @dataclass
@@ -33,82 +28,41 @@ class Running:
     frontier: Frontier
 
 
-def check_segment_bytes(data: bytes, manifest: SignedManifest, where: str, sha256: str = "") -> list[Finding]:
+def check_segment_bytes(size: int, sha256: str, manifest: SignedManifest, where: str) -> list[Finding]:
     """Check 1 (reference list): the segment's bytes hash to the value in its signed manifest."""
-    found = sha256 or _sha256(data).hexdigest()
     out = []
-    if found != manifest["segment_sha256"]:
-        out.append(Finding("segment-hash", where, manifest["segment_sha256"], found))
-    if len(data) != manifest["segment_bytes"]:
-        out.append(Finding("segment-size", where, str(manifest["segment_bytes"]), str(len(data))))
+    if sha256 != manifest["segment_sha256"]:
+        out.append(Finding("segment-hash", where, manifest["segment_sha256"], sha256))
+    if size != manifest["segment_bytes"]:
+        out.append(Finding("segment-size", where, str(manifest["segment_bytes"]), str(size)))
     return out
 
 
-def check_batches(
-    header: SegmentHeader,
-    batches: Iterable[tuple[int, bytes, bytes, bytes]],
-    manifest: SignedManifest,
-    running: Running,
-    where: str,
-) -> list[Finding]:
-    """The same checks on a segment already split into (first_seq, leaves, sizes, entries) batches."""
-    findings = _check_header(header, manifest, running, where)
-    leaf_findings = 0
-    count = 0
-    chain = _sha256(running.chain)
-    try:
-        for first_seq, packed, sizes, blob in batches:
-            leaves = _leaf_hashes(sizes, blob)
-            if first_seq != running.next_seq or leaves is None or len(leaves) != len(packed) // 32 or len(packed) % 32:
-                findings.append(
-                    Finding(
-                        "segment-batch",
-                        where,
-                        f"batch at seq {running.next_seq}",
-                        f"batch at seq {first_seq}",
-                    )
-                )
-                return findings + _skip(manifest, running)
-            computed = b"".join(leaves)
-            if computed != packed:
-                for i in range(len(leaves)):
-                    if leaves[i] != packed[32 * i : 32 * i + 32] and leaf_findings < MAX_LEAF_FINDINGS:
-                        leaf_findings += 1
-                        findings.append(
-                            Finding(
-                                "leaf-mismatch",
-                                f"{where} seq {first_seq + i}",
-                                packed[32 * i : 32 * i + 32].hex(),
-                                leaves[i].hex(),
-                            )
-                        )
-            chain.update(computed)
-            running.frontier.extend_packed(computed)
-            running.next_seq += len(leaves)
-            count += len(leaves)
-    except DecodeError as exc:
-        findings.append(Finding("segment-malformed", where, "decodable batches", str(exc)))
+def check_batches(got: Fetched, manifest: SignedManifest, running: Running, where: str) -> list[Finding]:
+    """The checks on a segment's batches, from what the reader recomputed (:mod:`prefetch`):
+    contiguous sequence numbers, one stored leaf per entry equal to the recomputed one, then the
+    chain head and the tree after the segment against the manifest."""
+    assert got.header is not None
+    findings = _check_header(got.header, manifest, running, where)
+    expected = running.next_seq
+    for first_seq, count in got.spans:
+        if first_seq != expected:
+            findings.append(Finding("segment-batch", where, f"batch at seq {expected}", f"batch at seq {first_seq}"))
+            return findings + _skip(manifest, running)
+        expected += count
+    if not got.batches_ok or running.frontier.size != manifest["first_seq"]:
+        findings.append(Finding("segment-batch", where, "one stored leaf per entry", "entry sizes or leaves that do not add up"))
         return findings + _skip(manifest, running)
-    running.chain = chain.digest()
+    findings += [
+        Finding("leaf-mismatch", f"{where} seq {seq}", stored.hex(), computed.hex())
+        for seq, stored, computed in got.leaf_mismatches
+    ]
+    for height, root in got.subtrees:
+        running.frontier.append_subtree(height, root)
+    count = expected - running.next_seq
+    running.next_seq = expected
+    running.chain = got.chain_head
     return findings + _check_totals(manifest, running, count, where)
-
-
-def _leaf_hashes(sizes: bytes, blob: bytes) -> list[bytes] | None:
-    """RFC 9162 §2.1.1 leaf hashes of the entries in one batch, straight from the blob."""
-    if len(sizes) % 4:
-        return None
-    lengths = struct.unpack(f"<{len(sizes) // 4}I", sizes)
-    ends = list(accumulate(lengths))
-    if (ends[-1] if ends else 0) != len(blob):
-        return None
-    view = memoryview(blob)
-    out: list[bytes] = []
-    append = out.append
-    for a, b in zip([0, *ends], ends):  # noqa: B905 - one start more than ends
-        h = _LEAF_PREFIX.copy()  # copying a primed context is cheaper than a fresh one plus a concatenation
-        h.update(view[a:b])
-        append(h.digest())
-    return out
 
 
 def _check_header(h: SegmentHeader, manifest: SignedManifest, running: Running, where: str) -> list[Finding]:

@@ -61,15 +61,17 @@ def verify_store(
     min_retention_days: int = 7 * 365,
     progress: Progress | None = None,
     storage_layer: bool = True,
+    workers: int = 1,
 ) -> Report:
-    """Verify against ``ring`` (trusted log keys) or full :class:`Anchors`."""
+    """Verify against ``ring`` (trusted log keys) or full :class:`Anchors`; ``workers`` processes
+    recompute leaves in parallel on a file store of many segments."""
     anchors = ring if isinstance(ring, Anchors) else Anchors(ring or KeyRing())
     if witness is not None:
         anchors.witness_store = witness
     report = Report(store.url, allow_unanchored=anchors.allow_unanchored)
     started = time.perf_counter()
     try:
-        _verify(store, anchors, min_retention_days, progress, storage_layer, report)
+        _verify(store, anchors, min_retention_days, progress, storage_layer, report, workers)
     except UnavailableError as exc:
         report.unreadable = str(exc)
     report.duration_s = time.perf_counter() - started
@@ -99,7 +101,13 @@ def _listing(store: Store, report: Report) -> dict[str, list[int]]:
 
 
 def _verify(
-    store: Store, anchors: Anchors, min_days: int, progress: Progress | None, storage_layer: bool, report: Report
+    store: Store,
+    anchors: Anchors,
+    min_days: int,
+    progress: Progress | None,
+    storage_layer: bool,
+    report: Report,
+    workers: int = 1,
 ) -> None:
     if not anchors.keys:
         report.untrusted = NO_TRUST_ANCHOR
@@ -114,7 +122,7 @@ def _verify(
         report.add(Finding("ledger-empty", store.url, "at least one sealed segment", "none", severity=WARNING))
     total = max(manifests, default=-1) + 1
     book = AnchorBook()
-    running, origin = _verify_segments(store, anchors, total, listed, min_days, progress, report, book)
+    running, origin = _verify_segments(store, anchors, total, listed, min_days, progress, report, book, workers)
     report.add(_orphans(segments, total))
     report.add(check_store_tail(listed[layout.CHECKPOINTS], manifests))
     report.add(
@@ -181,6 +189,7 @@ def _verify_segments(
     progress: Progress | None,
     report: Report,
     book: AnchorBook,
+    workers: int = 1,
 ) -> tuple[Running, str | None]:
     """Segment by segment from 0: manifest checks, then content, then the checkpoints after it."""
     running = Running(0, GENESIS_CHAIN, Frontier())
@@ -189,7 +198,7 @@ def _verify_segments(
     present = set(listed[layout.MANIFESTS])
     witnessed = set(listed[layout.WITNESSED])
     numbers = [n for n in range(total) if n in present]
-    fetched = iter(Prefetcher(store, numbers, set(listed[layout.CHECKPOINTS]), anchors.witness_store))
+    fetched = iter(Prefetcher(store, numbers, set(listed[layout.CHECKPOINTS]), anchors.witness_store, workers))
     for n in range(total):
         where = f"segment {n}"
         if n not in present:
@@ -243,16 +252,16 @@ def _check_segment(got: Fetched, manifest: SignedManifest, running: Running, whe
         running.chain = bytes.fromhex(manifest["chain_prev"])
         if running.frontier.size != manifest["first_seq"]:
             running.frontier = _frontier_before(manifest)
-    if got.data is None:
+    if not got.present:
         report.add(Finding("segment-missing", where, manifest["segment_key"], "nothing"))
         _jump(manifest, running)
         return
-    report.add(check_segment_bytes(got.data, manifest, where, got.sha256))
+    report.add(check_segment_bytes(got.size, got.sha256, manifest, where))
     if got.decode_error is not None or got.header is None:
         report.add(Finding("segment-malformed", where, "an Avro ledger segment", str(got.decode_error)))
         _jump(manifest, running)
     else:
-        report.add(check_batches(got.header, got.batches, manifest, running, where))
+        report.add(check_batches(got, manifest, running, where))
     report.events_verified += manifest["count"]
 
 
