@@ -31,9 +31,10 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("services.witness.cli", "witness"),
 )
 COMMANDS: tuple[str, ...] = ("services.cli.stack", "services.collector.cli")
-# Read models that `accessreview ledger replay` can rebuild: each module registers its projector
-# through the ledger's read API (services.ledger.api.register_projector) when imported.
-PROJECTORS: tuple[str, ...] = ("services.campaign.replay_projector",)
+# What services plug into the ledger through its API when imported: read models that `ledger
+# replay` rebuilds (register_projector) and evidence views that `ledger export` writes and every
+# verifier re-derives (register_view).
+PROJECTORS: tuple[str, ...] = ("services.campaign.replay_projector", "services.campaign.evidence_views")
 
 
 def _register() -> None:

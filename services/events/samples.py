@@ -269,6 +269,15 @@ def sample_payloads(i: int = 0) -> dict[str, dict[str, Any]]:
             "duration_ms": 5,
             "findings": [finding],
         },
+        "ledger.exported": {
+            "store": "file:///tmp/l",
+            "correlation_id_exported": "c-1",
+            "tree_size": 10,
+            "bundle_sha256": "00" * 32,
+            "events": 4,
+            "exported_by": "auditor@laptop",
+            "destination": "/tmp/bundle",
+        },
     }
 
 

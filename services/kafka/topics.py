@@ -136,7 +136,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         "ledger seals and verification results",
         1,
         "store",
-        ("ledger.segment_sealed", "ledger.verified"),
+        ("ledger.segment_sealed", "ledger.verified", "ledger.exported"),
         ("ledger",),
         ("ledger", "security"),
     ),

@@ -4,6 +4,8 @@
 - :class:`Entry` and :func:`iter_entries`: entries with their sequence number and Kafka position;
 - :class:`Projector` and :func:`register_projector`: plug a read model into ``accessreview ledger
   replay`` (a service registers its projector when the command line wires the services together);
+- :class:`EventView` and :func:`register_view`: a CSV view of a correlation id's events that
+  evidence bundles carry and every verifier re-derives;
 - the checkpoint format the witness checks and cosigns: :func:`open_note`, :func:`cosign`,
   :func:`verify_consistency`, and the keys (:class:`KeyRing`, :func:`load_signer`,
   :func:`load_public_keys`).
@@ -25,6 +27,7 @@ from services.ledger.merkle import ProofError, verify_consistency
 from services.ledger.reading import Entry, iter_entries, iter_events
 from services.ledger.replay import Projector
 from services.ledger.replay import register as register_projector
+from services.ledger.views import EventView, register_view
 
 __all__ = [
     "Checkpoint",
@@ -32,6 +35,7 @@ __all__ = [
     "Cosignature",
     "Ed25519Signer",
     "Entry",
+    "EventView",
     "KeyRing",
     "Projector",
     "ProofError",
@@ -44,6 +48,7 @@ __all__ = [
     "load_signer",
     "open_note",
     "register_projector",
+    "register_view",
     "verify_consistency",
     "write_key_pair",
 ]

@@ -25,6 +25,7 @@ from services.ledger.checkpoint import CheckpointError, open_note
 from services.ledger.reading import Entry, entry_json_line, iter_entries
 from services.ledger.stores import Store
 from services.ledger.verify.findings import WARNING, Finding
+from services.ledger.views import csv_of_events
 
 BUNDLE_FORMAT = "accessreview-evidence-bundle/1"
 PROOFS_FORMAT = "accessreview-inclusion-proofs/1"
@@ -68,8 +69,32 @@ def compact_proofs(entries: list[Entry], note: bytes, size: int, tree: merkle.Le
 
 # Views verify can re-derive: name → function(store, parameters) → bytes
 Derivation = Callable[[Store, dict[str, Any]], bytes]
+
+
+class _Events:
+    """events.jsonl of one correlation id, read from the ledger once per bundle check."""
+
+    def __init__(self) -> None:
+        self.cache: dict[tuple[str, str], bytes] = {}
+
+    def of(self, store: Store, correlation: str) -> bytes:
+        key = (store.url, correlation)
+        if key not in self.cache:
+            self.cache = {key: events_view(correlation_entries(store, correlation))}
+        return self.cache[key]
+
+
+_EVENTS = _Events()
+
+
+def _csv_view(store: Store, p: dict[str, Any]) -> bytes:
+    lines = [json.loads(line) for line in _EVENTS.of(store, str(p["correlation"])).splitlines()]
+    return csv_of_events(lines, list(p["event_types"]), [list(c) for c in p["columns"]])
+
+
 DERIVATIONS: dict[str, Derivation] = {
-    "events-of-correlation": lambda store, p: events_view(correlation_entries(store, str(p["correlation"]))),
+    "events-of-correlation": lambda store, p: _EVENTS.of(store, str(p["correlation"])),
+    "csv-of-events": _csv_view,
 }
 
 
@@ -103,6 +128,7 @@ def check_bundle(store: Store, ring: Any, witnesses: Any, tree_roots: dict[int, 
     out: list[Finding] = []
     checked: list[str] = []
     listed = set()
+    _EVENTS.cache = {}  # the segments were just verified: derive from them, not from an earlier read
     for item in doc["files"]:
         path = str(item.get("path", ""))
         listed.add(path)

@@ -239,13 +239,50 @@ def check_proof(
 def export(
     store: str = typer.Argument(...),
     out: Path = typer.Option(..., "--out", help="empty directory for the bundle"),
-    correlation: str = typer.Option(None, "--correlation", help="also export this correlation id's events with proofs"),
+    correlation: str = typer.Option(None, "--correlation", help="also export this correlation id's events, views and proofs"),
+    publish: bool = typer.Option(
+        None, "--publish/--no-publish", help="record the export in the ledger (default: when a broker is set)"
+    ),
 ) -> None:
-    """A self-contained evidence bundle that `verify file://DIR` accepts offline."""
+    """A self-contained evidence bundle that `verify file://DIR` accepts offline; the export itself
+    is recorded in the ledger as a ledger.exported event (who, what, and the bundle's listing hash)."""
     from services.ledger.export import export_bundle
 
-    counts = export_bundle(_store(store), out, correlation)
-    typer.echo(json.dumps(counts, sort_keys=True))
+    settings = load_settings(log_format="console")
+    source = _store(store)
+    counts = export_bundle(source, out, correlation)
+    record = publish if publish is not None else bool(settings.kafka_bootstrap)
+    if record:
+        _publish_export(settings, source.url, out, correlation, counts)
+    else:
+        console.print("[yellow]not recorded in the ledger:[/] no broker configured (AR_KAFKA_BOOTSTRAP, or --publish)")
+    typer.echo(json.dumps({**counts, "recorded_in_ledger": record}, sort_keys=True))
+
+
+def _publish_export(settings, store_url: str, out: Path, correlation: str | None, counts: dict) -> None:  # type: ignore[no-untyped-def]
+    import getpass
+    import hashlib
+    import socket
+
+    from services.runtime.context import ServiceContext
+
+    listing = (out / "bundle.json").read_bytes()
+    ctx = ServiceContext("ledger-export", settings)
+    event = ctx.events.new(
+        "ledger.exported",
+        {
+            "store": store_url,
+            "correlation_id_exported": correlation,
+            "tree_size": json.loads(listing)["tree_size"],
+            "bundle_sha256": hashlib.sha256(listing).hexdigest(),
+            "events": counts["events"],
+            "exported_by": f"{getpass.getuser()}@{socket.gethostname()}",
+            "destination": str(out.resolve()),
+        },
+        correlation_id=correlation or f"ledger:{store_url}",
+        subject_key=store_url,
+    )
+    ctx.producer.publish_all([event])
 
 
 @app.command()

@@ -21,6 +21,7 @@ from services.ledger.proofs import newest_checkpoint
 from services.ledger.reading import leaf_stream
 from services.ledger.stores import Store
 from services.ledger.stores.file import FileStore
+from services.ledger.views import VIEWS, csv_of_events
 
 README = """# Ledger evidence bundle
 
@@ -80,6 +81,11 @@ def export_bundle(store: Store, out_dir: Path, correlation: str | None = None) -
         entries = correlation_entries(store, correlation)
         shipped["events.jsonl"] = events_view(entries)
         views["events.jsonl"] = ("events-of-correlation", {"correlation": correlation})
+        lines = [json.loads(line) for line in shipped["events.jsonl"].splitlines()]
+        for view in VIEWS.values():
+            parameters = view.parameters(correlation)
+            shipped[view.path] = csv_of_events(lines, parameters["event_types"], parameters["columns"])
+            views[view.path] = ("csv-of-events", parameters)
         if entries:
             note, tree_size = newest_checkpoint(store, max(e.seq for e in entries))
             shipped["proofs.json"] = compact_proofs(

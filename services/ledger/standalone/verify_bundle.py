@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import csv
 import hashlib
 import io
 import json
@@ -401,8 +402,8 @@ class Run:
             target = self.root / item["path"]
             if not target.is_file() or hashlib.sha256(target.read_bytes()).hexdigest() != item["sha256"]:
                 self.error("bundle-file-hash", item["path"])
-            elif item.get("derivation") == "events-of-correlation":
-                if events_view(self.root, str(item["parameters"]["correlation"])) != target.read_bytes():
+            elif item.get("derivation") in ("events-of-correlation", "csv-of-events"):
+                if derive(self.root, item["derivation"], item["parameters"]) != target.read_bytes():
                     self.error("bundle-view-mismatch", item["path"])
             elif item.get("derivation") is not None:
                 self.error("bundle-view-unknown", item["path"])
@@ -514,6 +515,48 @@ def event_line(raw: bytes, seq: int, segment: int, meta_schema: Any, schemas: di
         "payload": plain(record),
     }
     return json.dumps(out, sort_keys=True, default=str)
+
+
+_EVENTS: dict[tuple[str, str], bytes] = {}
+
+
+def derive(root: Path, derivation: str, p: dict) -> bytes:
+    key = (str(root), str(p["correlation"]))
+    if key not in _EVENTS:
+        _EVENTS.clear()
+        _EVENTS[key] = events_view(root, key[1])
+    events = _EVENTS[key]
+    if derivation == "events-of-correlation":
+        return events
+    lines = [json.loads(line) for line in events.splitlines()]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([header for header, _path in p["columns"]])
+    for line in lines:
+        if lookup(line, "event.event_type") in set(p["event_types"]):
+            writer.writerow([cell(lookup(line, path)) for _header, path in p["columns"]])
+    return out.getvalue().encode("utf-8")
+
+
+def lookup(line: Any, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(line, dict):
+            return None
+        line = line.get(part)
+    return line
+
+
+def cell(value: Any) -> str:
+    """JSON for structures, empty for null; a formula-looking cell gets a leading apostrophe."""
+    if value is None:
+        text = ""
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, dict | list):
+        text = json.dumps(value, sort_keys=True)
+    else:
+        text = str(value)
+    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
 
 
 def jcs(value: object) -> object:

@@ -202,3 +202,36 @@ def test_verify_publish_puts_the_result_on_the_bus(ledger: Ledger, kafka_setting
     (event,) = found
     assert event.event_type == "ledger.verified" and event.payload["status"] == "invalid"
     assert "segment-hash" in {f["code"] for f in event.payload["findings"]}
+
+
+def test_an_export_is_recorded_in_the_ledger(ledger: Ledger, kafka_settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Who took what out of the ledger is evidence too: ledger.exported with the bundle's listing hash."""
+    import hashlib
+
+    from services.core.ids import new_ulid
+    from services.events.codec import EventCodec
+    from services.kafka.consumer import ConsumerRunner
+    from services.kafka.producer import EventProducer
+    from services.runtime.context import ServiceContext
+
+    env = {"AR_KAFKA_BOOTSTRAP": kafka_settings.kafka_bootstrap, "AR_KAFKA_TOPIC_PREFIX": kafka_settings.kafka_topic_prefix}
+    out_dir = tmp_path / "bundle"
+    result = cli("export", f"file://{ledger.root / 'store'}", "--out", str(out_dir), "--correlation", "corr-1", env=env)
+    assert result.returncode == 0 and json.loads(result.stdout)["recorded_in_ledger"] is True, result.stderr
+    offline = cli("export", f"file://{ledger.root / 'store'}", "--out", str(tmp_path / "b2"))
+    assert json.loads(offline.stdout)["recorded_in_ledger"] is False and "not recorded in the ledger" in offline.stderr
+    ctx = ServiceContext("check", kafka_settings)
+    found: list = []
+    producer = EventProducer(kafka_settings, kafka_settings.kafka_bootstrap, ctx.codec)
+    ConsumerRunner(
+        kafka_settings,
+        kafka_settings.kafka_bootstrap,
+        f"check-{new_ulid()}",
+        [kafka_settings.topic("ledger.v1")],
+        lambda e, m: found.append(e),
+        EventCodec(ctx.catalog),
+        producer,
+    ).run(until=lambda s: any(e.event_type == "ledger.exported" for e in found), max_idle_s=20)
+    (event,) = [e for e in found if e.event_type == "ledger.exported"]
+    assert event.payload["bundle_sha256"] == hashlib.sha256((out_dir / "bundle.json").read_bytes()).hexdigest()
+    assert event.payload["correlation_id_exported"] == "corr-1" and event.payload["events"] == 100

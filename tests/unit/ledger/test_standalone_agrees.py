@@ -24,6 +24,8 @@ from tests.unit.ledger.witnessed import WitnessedLedger, build_witnessed_ledger
 sys.path.insert(0, str(STANDALONE.parent))
 import verify_bundle  # noqa: E402  (the file shipped in bundles, imported as auditors run it)
 
+import services.campaign.evidence_views  # noqa: E402,F401  (registers the campaign's views, as the CLI does)
+
 SEG, MAN, CP, WIT = layout.segment_key, layout.manifest_key, layout.checkpoint_key, layout.witnessed_key
 
 
@@ -151,7 +153,7 @@ def test_a_bundle_verifies_in_both_with_every_view_checked(bundle, capsys: pytes
     assert "events.jsonl: re-derived from the ledger, identical" in report.bundle
     assert "proofs.json: every proof checked against its checkpoint" in report.bundle
     proofs = json.loads((out / "proofs.json").read_text())
-    assert len(proofs["events"]) == 40 and len(proofs["nodes"]) > 0 and "witness.test.example" in proofs["checkpoint"]
+    assert len(proofs["events"]) == 80 and len(proofs["nodes"]) > 0 and "witness.test.example" in proofs["checkpoint"]
 
 
 def _edit_decisions(out: Path, relist: bool) -> None:
@@ -214,6 +216,40 @@ def test_a_doctored_multiproof_is_refused_by_both(bundle, change: str) -> None: 
     assert both(out, led.ring, led.witness_ring, logs, witnesses) == ("invalid", "invalid")
     codes = verify_store(open_store(f"file://{out}"), Anchors(led.ring, led.witness_ring), None, 2555).codes()
     assert "bundle-proof-invalid" in codes
+
+
+@pytest.mark.parametrize("view", ["decisions.csv", "population.csv", "exceptions.csv", "population-sources.csv"])
+def test_an_edited_and_relisted_csv_view_is_refused_by_both(bundle, view: str) -> None:  # type: ignore[no-untyped-def]
+    import hashlib
+
+    led, out = bundle
+    text = (out / view).read_bytes().decode()
+    assert text.count("\r\n") >= 2, f"{view} has no rows in the sample events"
+    header, first, rest = text.split("\r\n", 2)
+    (out / view).write_bytes(f"{header}\r\n{first.replace(',', ',edited', 1)}\r\n{rest}".encode())
+    listing = json.loads((out / "bundle.json").read_text())
+    for item in listing["files"]:
+        if item["path"] == view:
+            item["sha256"] = hashlib.sha256((out / view).read_bytes()).hexdigest()
+    (out / "bundle.json").write_text(json.dumps(listing, indent=1, sort_keys=True) + "\n")
+    logs, witnesses = key_files(led)
+    assert both(out, led.ring, led.witness_ring, logs, witnesses) == ("invalid", "invalid")
+    assert (
+        "bundle-view-mismatch"
+        in verify_store(open_store(f"file://{out}"), Anchors(led.ring, led.witness_ring), None, 2555).codes()
+    )
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised() -> None:
+    from services.ledger.views import cell, csv_of_events
+
+    assert cell('=HYPERLINK("http://evil.example","x")') == '\'=HYPERLINK("http://evil.example","x")'
+    assert [cell(v) for v in ("+1", "-2", "@SUM(A1)", "ok", None, True, {"b": 1, "a": 2})] == [
+        "'+1", "'-2", "'@SUM(A1)", "ok", "", "true", '{"a": 2, "b": 1}'
+    ]  # fmt: skip
+    line = {"seq": 1, "event": {"event_type": "decision.recorded", "payload": {"justification": "=cmd|' /C calc'!A0"}}}
+    assert csv_of_events([line], ["decision.recorded"], [["j", "event.payload.justification"]]) == b"j\r\n'=cmd|' /C calc'!A0\r\n"
+    assert verify_bundle.cell("=1+1") == "'=1+1"  # the stand-alone verifier derives the same cells
 
 
 def test_the_standalone_verifier_imports_only_the_standard_library_fastavro_and_cryptography() -> None:

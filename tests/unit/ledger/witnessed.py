@@ -75,9 +75,9 @@ def build_witnessed_ledger(
     state = WitnessState(root / "witness-state")
     writer.witnessing = InProcessWitness(store, signer, WITNESS_SIGNER, state, clock)
     events = sample_values(segments * per_segment)
-    if mixed:  # every other event belongs to another correlation id
+    if mixed:  # after every other event, one of another correlation id
         other = sample_values(segments * per_segment, correlation="corr-2")
-        events = [other[i] if i % 2 else events[i] for i in range(len(events))]
+        events = [e for i, pair in enumerate(zip(events, other, strict=True)) for e in (pair if i % 2 else pair[:1])]
     now = int(begin.timestamp() * 1e6)
     for i, (topic, value, _id) in enumerate(events):
         writer.append(value, topic, 0, i, now + i, f"k{i}".encode(), [("ar-event-type", b"x")])
