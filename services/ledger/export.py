@@ -31,7 +31,8 @@ log origin `{origin}`.
 Layout: `segments/` (Avro object containers), `manifests/` (signed JSON), `checkpoints/`
 (C2SP tlog-checkpoint notes), `witnessed/` (the same with a witness's cosignature), `keys/`
 (the public keys the ledger published: evidence, never a trust root){extra}. `bundle.json`
-lists every other file with its SHA-256 and how it is derived from the ledger.
+lists every other file with its SHA-256 and how it is derived from the ledger; the CSV tables
+(population, its sources, decisions, exceptions) open in any spreadsheet.
 `ledger-format.md` specifies every byte and every check.
 
 Check it without trusting us, with the log's public key and the witness's public key as you
@@ -45,8 +46,8 @@ or, with nothing but Python, `fastavro` and `cryptography`:
 
 Exit codes: 0 valid and anchored; 1 an integrity finding (each is listed); 3 unreadable;
 7 no trusted key given; 8 nothing outside the bundle anchors it (no trusted cosignature).
-`accessreview ledger verify` also re-derives `events.jsonl` from the verified segments and checks
-every proof in `proofs.json`.
+Both re-derive `events.jsonl` and every CSV table from the verified segments and check the
+multi-leaf proof in `proofs.json`; a file `bundle.json` does not list is named, never trusted.
 """
 SPEC = REPO_ROOT / "docs" / "ledger-format.md"
 STANDALONE = Path(__file__).parent / "standalone" / "verify_bundle.py"
@@ -92,7 +93,7 @@ def export_bundle(store: Store, out_dir: Path, correlation: str | None = None) -
                 entries, note, tree_size, merkle.LeafTree(list(leaf_stream(store, tree_size)))
             )
         counts["events"] = counts["proofs"] = len(entries)
-        extra = f", `events.jsonl` and `proofs.json` for correlation id `{correlation}`"
+        extra = f", `events.jsonl`, the CSV tables and `proofs.json` for correlation id `{correlation}`"
     origin = _origin(target)
     shipped["README.md"] = README.format(
         exported=datetime.now(UTC).isoformat(timespec="seconds"),
