@@ -21,7 +21,10 @@ from services.ledger.proofs import newest_checkpoint
 from services.ledger.reading import leaf_stream
 from services.ledger.stores import Store
 from services.ledger.stores.file import FileStore
+from services.ledger.verify.storage import check_storage
 from services.ledger.views import VIEWS, csv_of_events
+
+RETENTION_DAYS = 7 * 365  # what the bundle's retention check holds every object to
 
 README = """# Ledger evidence bundle
 
@@ -104,6 +107,9 @@ def export_bundle(store: Store, out_dir: Path, correlation: str | None = None) -
         extra=extra,
         origin=origin,
     ).encode()
+    retention = _retention(store, target)
+    if retention is not None:
+        shipped["retention.json"] = retention
     shipped["ledger-format.md"] = SPEC.read_bytes()
     shipped["verify_bundle.py"] = STANDALONE.read_bytes()
     for path, data in shipped.items():
@@ -111,6 +117,35 @@ def export_bundle(store: Store, out_dir: Path, correlation: str | None = None) -
     meta = {"source": store.url, "origin": origin, "tree_size": size, "correlation": correlation}
     (out_dir / BUNDLE_MANIFEST).write_bytes(bundle_manifest(shipped, views, meta))
     return counts
+
+
+def _retention(source: Store, target: Store) -> bytes | None:
+    """Every object version's Object Lock mode and retain-until, read back from the source store
+    at export (S3 only: a directory has no lock to read). What the exporter saw, not re-derivable
+    offline: ``ledger verify`` on the source checks it again."""
+    records = source.storage_records()
+    if records is None:
+        return None
+    findings, summary = check_storage(records, RETENTION_DAYS)
+    doc = {
+        "source": source.url,
+        "read_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "required_days": RETENTION_DAYS,
+        "summary": summary,
+        "findings": [f.line() for f in findings],
+        "objects": [
+            {
+                "key": r.key,
+                "version_id": r.version_id,
+                "delete_marker": r.is_delete_marker,
+                "lock_mode": r.lock_mode,
+                "retain_until": r.retain_until.isoformat() if r.retain_until else None,
+                "encryption": r.encryption,
+            }
+            for r in records
+        ],
+    }
+    return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
 
 
 def _origin(store: Store) -> str:

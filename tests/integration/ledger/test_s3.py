@@ -116,3 +116,18 @@ def test_unlocked_object_is_an_incident(s3_endpoint: str, tmp_path: Path) -> Non
     client(s3_endpoint).put_object(Bucket=name, Key="ledger/keys/extra.json", Body=b"{}")
     report = verify_store(store, Anchors(KeyRing([SIGNER.public]), allow_unanchored=True), None, 2555)  # type: ignore[arg-type]
     assert {"storage-not-compliance", "storage-retention-missing"} <= report.codes()
+
+
+def test_an_export_from_s3_carries_the_retention_read_back(s3_endpoint: str, tmp_path: Path) -> None:
+    """The bundle's retention check: every object version's Object Lock mode and retain-until as
+    S3 reports them, at least seven years, with nothing found wrong."""
+    import json
+
+    from services.ledger.export import export_bundle
+
+    store, _name = write_ledger(s3_endpoint, tmp_path)
+    export_bundle(store, tmp_path / "bundle")  # type: ignore[arg-type]
+    doc = json.loads((tmp_path / "bundle" / "retention.json").read_text())
+    assert doc["findings"] == [] and doc["summary"]["layer"] == "s3" and len(doc["objects"]) == 9
+    assert {o["lock_mode"] for o in doc["objects"]} == {"COMPLIANCE"}
+    assert min(o["retain_until"] for o in doc["objects"]) > (datetime.now(UTC) + timedelta(days=7 * 365)).isoformat()
