@@ -16,21 +16,6 @@ from sqlalchemy.orm import Session
 
 from services.enforcer.models import Fact
 
-UC_TYPES = frozenset(
-    {
-        "metastore",
-        "catalog",
-        "schema",
-        "table",
-        "volume",
-        "function",
-        "model",
-        "external_location",
-        "storage_credential",
-        "connection",
-    }
-)
-
 
 def fact_row(entitlement: dict[str, Any], event_id: str) -> dict[str, Any]:
     p, r = entitlement["principal"], entitlement["resource"]

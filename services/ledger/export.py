@@ -61,41 +61,13 @@ def export_bundle(store: Store, out_dir: Path, correlation: str | None = None) -
         raise UsageError(f"{out_dir} is not empty")
     target = FileStore(f"file://{out_dir.resolve()}")
     target.prepare_for_writing(True)
-    retain = datetime.now(UTC) + timedelta(days=1)
     counts = {"segments": 0, "manifests": 0, "checkpoints": 0, "witnessed": 0, "keys": 0, "events": 0, "proofs": 0}
-    size = 0
-    for prefix, name in (
-        (layout.SEGMENTS, "segments"),
-        (layout.MANIFESTS, "manifests"),
-        (layout.CHECKPOINTS, "checkpoints"),
-        (layout.WITNESSED, "witnessed"),
-        (layout.KEYS, "keys"),
-    ):
-        for key in store.list(prefix):
-            if key.rsplit("/", 1)[-1].startswith(".tmp-"):
-                continue  # crash residue is reported by verify on the source, never exported
-            target.put(key, store.get(key), retain)
-            counts[name] += 1
-            if name == "manifests":
-                size = max(size, json.loads(target.get(key))["manifest"]["tree_size"])
-    extra = ""
+    size = _copy_ledger(store, target, counts)
     shipped: dict[str, bytes] = {}
     views: dict[str, tuple[str, dict[str, Any]]] = {}
+    extra = ""
     if correlation:
-        entries = correlation_entries(store, correlation)
-        shipped["events.jsonl"] = events_view(entries)
-        views["events.jsonl"] = ("events-of-correlation", {"correlation": correlation})
-        lines = [json.loads(line) for line in shipped["events.jsonl"].splitlines()]
-        for view in VIEWS.values():
-            parameters = view.parameters(correlation)
-            shipped[view.path] = csv_of_events(lines, parameters["event_types"], parameters["columns"])
-            views[view.path] = ("csv-of-events", parameters)
-        if entries:
-            note, tree_size = newest_checkpoint(store, max(e.seq for e in entries))
-            shipped["proofs.json"] = compact_proofs(
-                entries, note, tree_size, merkle.LeafTree(list(leaf_stream(store, tree_size)))
-            )
-        counts["events"] = counts["proofs"] = len(entries)
+        counts["events"] = counts["proofs"] = _correlation_views(store, correlation, shipped, views)
         extra = f", `events.jsonl`, the CSV tables and `proofs.json` for correlation id `{correlation}`"
     origin = _origin(target)
     shipped["README.md"] = README.format(
@@ -107,7 +79,7 @@ def export_bundle(store: Store, out_dir: Path, correlation: str | None = None) -
         extra=extra,
         origin=origin,
     ).encode()
-    retention = _retention(store, target)
+    retention = _retention(store)
     if retention is not None:
         shipped["retention.json"] = retention
     shipped["ledger-format.md"] = SPEC.read_bytes()
@@ -119,7 +91,40 @@ def export_bundle(store: Store, out_dir: Path, correlation: str | None = None) -
     return counts
 
 
-def _retention(source: Store, target: Store) -> bytes | None:
+def _copy_ledger(store: Store, target: Store, counts: dict[str, int]) -> int:
+    """Every ledger object under its own key; returns the tree size of the newest manifest."""
+    retain = datetime.now(UTC) + timedelta(days=1)
+    size = 0
+    for prefix in (layout.SEGMENTS, layout.MANIFESTS, layout.CHECKPOINTS, layout.WITNESSED, layout.KEYS):
+        name = prefix.rstrip("/")
+        for key in store.list(prefix):
+            if key.rsplit("/", 1)[-1].startswith(".tmp-"):
+                continue  # crash residue is reported by verify on the source, never exported
+            target.put(key, store.get(key), retain)
+            counts[name] += 1
+            if prefix == layout.MANIFESTS:
+                size = max(size, json.loads(target.get(key))["manifest"]["tree_size"])
+    return size
+
+
+def _correlation_views(store: Store, correlation: str, shipped: dict[str, bytes], views: dict[str, Any]) -> int:
+    """events.jsonl, every registered CSV view and one multi-leaf proof of the events."""
+    entries = correlation_entries(store, correlation)
+    shipped["events.jsonl"] = events_view(entries)
+    views["events.jsonl"] = ("events-of-correlation", {"correlation": correlation})
+    lines = [json.loads(line) for line in shipped["events.jsonl"].splitlines()]
+    for view in VIEWS.values():
+        parameters = view.parameters(correlation)
+        shipped[view.path] = csv_of_events(lines, parameters["event_types"], parameters["columns"])
+        views[view.path] = ("csv-of-events", parameters)
+    if entries:
+        note, tree_size = newest_checkpoint(store, max(e.seq for e in entries))
+        tree = merkle.LeafTree(list(leaf_stream(store, tree_size)))
+        shipped["proofs.json"] = compact_proofs(entries, note, tree_size, tree)
+    return len(entries)
+
+
+def _retention(source: Store) -> bytes | None:
     """Every object version's Object Lock mode and retain-until, read back from the source store
     at export (S3 only: a directory has no lock to read). What the exporter saw, not re-derivable
     offline: ``ledger verify`` on the source checks it again."""

@@ -102,6 +102,22 @@ def _writer_schema(bundle: dict[str, Any], value: bytes) -> Any:
     return schema
 
 
+def _readable_event(bundle: dict[str, Any], value: bytes) -> tuple[Any, dict[str, Any]]:
+    """The event the proven bytes decode to with the schema they name; the proof's id and
+    readable copy must be exactly that."""
+    schema = _writer_schema(bundle, value)
+    try:
+        event = EventDecoder().decode(value, {value[2:10].hex(): schema})
+    except DecodeError as exc:
+        raise IntegrityError(f"the entry does not decode with its writer schema: {exc}") from None
+    shown = event_to_json(event)
+    if bundle.get("event_id") != event.event_id:
+        raise IntegrityError(f"the proven entry is event {event.event_id}, the proof says {bundle.get('event_id')}")
+    if bundle.get("event") is not None and json.loads(json.dumps(bundle["event"])) != json.loads(json.dumps(shown)):
+        raise IntegrityError("the readable event in the proof is not what the proven bytes decode to")
+    return event, shown
+
+
 def _anchor(signed: Any, cp: Any, anchors: Any) -> str | None:
     """What outside the proof fixes its checkpoint: a trusted witness cosignature, or a kept checkpoint."""
     if signed.cosignatures:
@@ -150,16 +166,7 @@ def check_proof(bundle: dict[str, Any], anchors: Any) -> dict[str, Any]:
     except merkle.ProofError as exc:
         raise IntegrityError(f"inclusion proof fails: {exc}") from None
     meta, value = decode_entry(entry)
-    schema = _writer_schema(bundle, value)
-    try:
-        event = EventDecoder().decode(value, {value[2:10].hex(): schema})
-    except DecodeError as exc:
-        raise IntegrityError(f"the entry does not decode with its writer schema: {exc}") from None
-    shown = event_to_json(event)
-    if bundle.get("event_id") != event.event_id:
-        raise IntegrityError(f"the proven entry is event {event.event_id}, the proof says {bundle.get('event_id')}")
-    if bundle.get("event") is not None and json.loads(json.dumps(bundle["event"])) != json.loads(json.dumps(shown)):
-        raise IntegrityError("the readable event in the proof is not what the proven bytes decode to")
+    event, shown = _readable_event(bundle, value)
     anchored = _anchor(signed, cp, anchors)
     if anchored is None and not anchors.allow_unanchored:
         raise UnanchoredError(
