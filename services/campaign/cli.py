@@ -164,15 +164,29 @@ def link(
     campaign_id: str = typer.Option(None, "--campaign"),
     base_url: str = typer.Option(None, help="defaults to AR_PUBLIC_BASE_URL"),
 ) -> None:
-    """Print a one-time sign-in link (campaign-bound for reviewers; unbound for admins and auditors)."""
-    from services.core.startup import load_settings
+    """Print a one-time sign-in link (campaign-bound for reviewers; unbound for admins and auditors).
+    Minting is recorded first (review_link.minted: for whom, by whom), so it needs the broker."""
+    import getpass
+    import socket
+
+    from services.core.ids import new_ulid
     from services.web.links import link_signer
 
-    settings = load_settings("campaign")
+    settings, deps = _deps(publish=True)
     base = base_url or settings.public_base_url
     if not base:
         raise UsageError("give --base-url or set AR_PUBLIC_BASE_URL")
-    typer.echo(link_signer(settings).url(base, reviewer, campaign_id))
+    token_id = f"lt-{new_ulid()}"
+    payload = {
+        "link_token_id": token_id,
+        "reviewer": reviewer.lower(),
+        "campaign_id": campaign_id,
+        "minted_by": f"{getpass.getuser()}@{socket.gethostname()}",
+        "channel": "cli",
+    }
+    correlation = campaign_id or f"link:{token_id}"
+    deps.sink.emit([deps.sink.new("review_link.minted", payload, correlation_id=correlation, subject_key=reviewer.lower())])
+    typer.echo(link_signer(settings).url(base, reviewer, campaign_id, token_id))
 
 
 @app.command()

@@ -269,6 +269,13 @@ def sample_payloads(i: int = 0) -> dict[str, dict[str, Any]]:
             "duration_ms": 5,
             "findings": [finding],
         },
+        "review_link.minted": {
+            "link_token_id": "lt-1",
+            "reviewer": "owner@example.com",
+            "campaign_id": "c-1",
+            "minted_by": "operator@laptop",
+            "channel": "cli",
+        },
         "ledger.exported": {
             "store": "file:///tmp/l",
             "correlation_id_exported": "c-1",

@@ -99,7 +99,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         "messages to reviewers and link clicks",
         3,
         "recipient",
-        ("notification.requested", "notification.sent", "notification.failed", "review_link.opened"),
+        ("notification.requested", "notification.sent", "notification.failed", "review_link.opened", "review_link.minted"),
         ("campaign", "notifier"),
         ("campaign", "notifier", "ledger"),
     ),
