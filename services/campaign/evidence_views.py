@@ -1,7 +1,8 @@
 """The campaign's views in an evidence bundle, as the auditor asks for them: the population
-listing, the decisions and the exceptions. Each is a table of event fields (rows: events of the
-campaign of given types; columns: paths into the event), registered with the ledger so that every
-verifier can rebuild it from the ledger alone (services.ledger.views)."""
+listing and its sources, the decisions, the exceptions, and who read or took out the evidence
+or minted links. Each is a table of event fields (rows: events of the campaign of given types;
+columns: paths into the event), registered with the ledger so that every verifier can rebuild
+it from the ledger alone (services.ledger.views)."""
 
 from __future__ import annotations
 
@@ -110,5 +111,25 @@ EXCEPTIONS = EventView(
     ),
 )
 
-for _view in (SOURCES, POPULATION, DECISIONS, EXCEPTIONS):
+ACCESS = EventView(
+    "evidence-access.csv",
+    ("evidence.viewed", "ledger.exported", "review_link.minted"),
+    (
+        ("ledger_seq", "seq"),
+        ("at", "event.occurred_at"),
+        ("what", "event.event_type"),
+        ("view", P + "view"),
+        ("by", P + "viewer"),
+        ("roles", P + "roles"),
+        ("auth_method", P + "auth_method"),
+        ("ip", P + "ip"),
+        ("exported_by", P + "exported_by"),
+        ("bundle_sha256", P + "bundle_sha256"),
+        ("link_for", P + "reviewer"),
+        ("link_token_id", P + "link_token_id"),
+        ("minted_by", P + "minted_by"),
+    ),
+)
+
+for _view in (SOURCES, POPULATION, DECISIONS, EXCEPTIONS, ACCESS):
     register_view(_view)

@@ -269,6 +269,14 @@ def sample_payloads(i: int = 0) -> dict[str, dict[str, Any]]:
             "duration_ms": 5,
             "findings": [finding],
         },
+        "evidence.viewed": {
+            "campaign_id": "c-1",
+            "view": "evidence-page",
+            "viewer": "auditor@example.com",
+            "roles": ["auditor"],
+            "auth_method": "oidc",
+            "ip": "127.0.0.1",
+        },
         "review_link.minted": {
             "link_token_id": "lt-1",
             "reviewer": "owner@example.com",

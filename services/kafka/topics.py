@@ -72,7 +72,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         "campaign launched and closed",
         3,
         "campaign id",
-        ("campaign.launched", "campaign.closed", "campaign.group_adopted"),
+        ("campaign.launched", "campaign.closed", "campaign.group_adopted", "evidence.viewed"),
         ("campaign",),
         ("campaign", "ledger"),
     ),

@@ -25,6 +25,7 @@ from services.campaign.web.admin_views import (
     revocations,
 )
 from services.campaign.web.state import current_actor, render, require_staff, web_state
+from services.core.actor import Actor
 from services.core.errors import UsageError
 
 router = APIRouter(prefix="/admin")
@@ -102,11 +103,27 @@ def gaps(request: Request, campaign_id: str) -> Response:
     return render(request, "gaps.html", actor=actor, report=report, campaign_id=campaign_id)
 
 
+def _record_view(request: Request, actor: Actor, campaign_id: str, view: str) -> None:
+    """Who read which evidence is evidence too: recorded before the page or file is served."""
+    sink = web_state(request).deps.sink
+    payload = {
+        "campaign_id": campaign_id,
+        "view": view,
+        "viewer": actor.email,
+        "roles": sorted(actor.roles),
+        "auth_method": actor.auth_method,
+        "ip": actor.ip,
+    }
+    sink.emit([sink.new("evidence.viewed", payload, correlation_id=campaign_id, subject_key=campaign_id)])
+
+
 @router.get("/campaigns/{campaign_id}/export.csv")
 def export_csv(request: Request, campaign_id: str) -> Response:
-    require_staff(current_actor(request))
+    actor = current_actor(request)
+    require_staff(actor)
     with web_state(request).deps.sessions() as session:
         rows = evidence_rows(session, campaign_id)
+    _record_view(request, actor, campaign_id, "export-csv")
 
     def lines() -> Iterator[str]:
         buffer = io.StringIO()
@@ -135,6 +152,7 @@ def evidence(request: Request, campaign_id: str) -> Response:
         exceptions = [(t, d) for t, d in evidence_rows(session, campaign_id) if t.decision in ("revoke", "abstain", None)]
         history = decision_history(session, campaign_id)
         requested = revocations(session, campaign_id)
+    _record_view(request, actor, campaign_id, "evidence-page")
     return render(
         request,
         "evidence.html",

@@ -36,6 +36,11 @@ def test_admin_follows_closes_and_exports_evidence(site, client):  # type: ignor
         campaign = session.get(m.Campaign, site.campaign_id)
     assert campaign.population_hash in evidence and "campaign population" in evidence
     assert task.entitlement_key in evidence  # the one revocation requested, listed for the auditor
+    viewed = [e.payload for e in site.deps.sink.journal if e.event_type == "evidence.viewed"]
+    assert [(v["view"], v["viewer"], v["campaign_id"]) for v in viewed] == [
+        ("export-csv", ADMIN, site.campaign_id),
+        ("evidence-page", ADMIN, site.campaign_id),
+    ]  # who read the evidence is itself in the log
 
 
 def test_the_revocations_page_shows_what_the_enforcer_did_blocked_first(site, client):  # type: ignore[no-untyped-def]
