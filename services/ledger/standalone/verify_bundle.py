@@ -20,8 +20,10 @@ import json
 import re
 import struct
 import sys
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -378,11 +380,15 @@ class Run:
                 self.anchors.append(f"checkpoint {kept}: tree size {s}")
 
     def times(self) -> None:
+        cosigned = sorted(self.cosigned)
+        sizes, times = [size for size, _t in cosigned], [t for _s, t in cosigned]
+        newest = list(accumulate(times, max))  # newest time at a size <= sizes[i]
+        oldest = list(accumulate(reversed(times), min))[::-1]  # oldest time at a size >= sizes[i]
         for n, first, size, created_text, key in self.sealed:
             created = int(parse_time(created_text).timestamp())
-            before = [t for s, t in self.cosigned if s <= first]
-            after = [t for s, t in self.cosigned if s >= size]
-            t_prev, t_seen = (max(before) if before else None), (min(after) if after else None)
+            i, j = bisect_right(sizes, first), bisect_left(sizes, size)
+            t_prev = newest[i - 1] if i else None
+            t_seen = oldest[j] if j < len(sizes) else None
             if t_seen is not None and created > t_seen + SKEW:
                 self.error("time-after-witness", f"segment {n}")
             if t_prev is not None and created < t_prev - SKEW:

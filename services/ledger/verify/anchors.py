@@ -11,8 +11,10 @@ held against that time rather than against the ``created_at`` its signer chose.
 from __future__ import annotations
 
 import json
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import accumulate
 
 import httpx
 
@@ -116,13 +118,16 @@ def check_cosigned(
 
 
 def check_checkpoint_anchor(
-    label: str, note: bytes, origin: str | None, anchors: Anchors, book: AnchorBook, size: int
+    label: str, note: bytes, origin: str | None, anchors: Anchors, book: AnchorBook, size: int, cosigned: bool = False
 ) -> list[Finding]:
-    """A checkpoint from outside the store (kept by the auditor or held by a live witness)."""
+    """A checkpoint from outside the store (kept by the auditor, or held by a live witness, when
+    ``cosigned`` is required: a witness's word counts only with a trusted witness's cosignature)."""
     try:
         signed = open_note(note, anchors.keys, anchors.witness_keys)
     except CheckpointError as exc:
         return [Finding(exc.code, label, "a checkpoint signed by a trusted key", str(exc))]
+    if cosigned and not signed.cosignatures:
+        return [Finding("cosignature-untrusted", label, "a cosignature by a trusted witness (--witness-key)", "none")]
     cp = signed.checkpoint
     if origin is not None and cp.origin != origin:
         return [Finding("origin-mismatch", label, origin, cp.origin)]
@@ -160,21 +165,36 @@ def check_live_witness(origin: str | None, anchors: Anchors, book: AnchorBook, s
         return [Finding("witness-unknown-log", url, f"a checkpoint cosigned for {origin}", "the witness has none")]
     if response.status_code != 200:
         return [Finding("witness-unreachable", url, "HTTP 200", f"HTTP {response.status_code}", severity=WARNING)]
-    findings = check_checkpoint_anchor(f"witness {anchors.witness_url}", response.content, origin, anchors, book, size)
-    if not findings and not book.cosigned:
-        return [Finding("cosignature-untrusted", url, "a cosignature by a trusted witness (--witness-key)", "none")]
-    return findings
+    return check_checkpoint_anchor(f"witness {anchors.witness_url}", response.content, origin, anchors, book, size, cosigned=True)
+
+
+class WitnessedWindow:
+    """Over cosignatures sorted by tree size: the newest time at a size <= n, and the oldest at a
+    size >= n, each in O(log n) (prefix maxima and suffix minima), so the check stays linear."""
+
+    def __init__(self, cosigned: list[tuple[int, int]]) -> None:
+        self.sizes = [size for size, _t in cosigned]
+        times = [t for _s, t in cosigned]
+        self.prefix_max = list(accumulate(times, max))
+        self.suffix_min = list(accumulate(reversed(times), min))[::-1]
+
+    def before(self, size: int) -> int | None:
+        i = bisect_right(self.sizes, size)
+        return self.prefix_max[i - 1] if i else None
+
+    def after(self, size: int) -> int | None:
+        j = bisect_left(self.sizes, size)
+        return self.suffix_min[j] if j < len(self.sizes) else None
 
 
 def check_witnessed_times(book: AnchorBook) -> list[Finding]:
     """Each segment was sealed after the previous witnessed size and by the first cosignature
     covering it: its ``created_at`` and its key's validity must fit inside that window."""
     cosigned = sorted((size, c.timestamp) for size, c in book.cosigned)
+    window = WitnessedWindow(cosigned)
     out: list[Finding] = []
     for seg in book.sealed:
-        before = [t for s, t in cosigned if s <= seg.first_seq]
-        after = [t for s, t in cosigned if s >= seg.tree_size]
-        t_prev, t_seen = (max(before) if before else None), (min(after) if after else None)
+        t_prev, t_seen = window.before(seg.first_seq), window.after(seg.tree_size)
         where = f"segment {seg.n}"
         try:
             created = int(parse_utc(seg.created_at).timestamp())

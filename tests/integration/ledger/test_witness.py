@@ -130,6 +130,13 @@ def test_every_checkpoint_is_cosigned_and_the_cli_verifies_anchored(witness: Wit
         "witness.test.example SHA256:" in report["anchored_to"]
         and f"witness {witness.url}: tree size 60" in report["anchored_to"]
     )
+    stranger = tmp_path / "stranger.pub.json"
+    stranger.write_text(json.dumps(Ed25519Signer.generate("witness.test.example").public.to_json()))
+    untrusted = cli(
+        "verify", url, "--public-key", str(log_key), "--witness-key", str(stranger), "--witness", witness.url, "--json"
+    )
+    assert untrusted.returncode == 1  # the live witness's word counts only with a trusted cosignature
+    assert "cosignature-untrusted" in {f["code"] for f in json.loads(untrusted.stdout)["findings"]}
     for n in (3, 2):  # the insider deletes the newest segments and everything that names them
         for key in (layout.segment_key(n), layout.manifest_key(n), layout.checkpoint_key(n), layout.witnessed_key(n)):
             (tmp_path / "store" / key).unlink()
