@@ -22,6 +22,7 @@ from typing import Any
 from services.core.errors import NotFoundError
 from services.ledger import layout, merkle
 from services.ledger.checkpoint import CheckpointError, open_note
+from services.ledger.multiproof import multiproof, root_from_multiproof
 from services.ledger.reading import Entry, entry_json_line, iter_entries
 from services.ledger.stores import Store
 from services.ledger.verify.findings import WARNING, Finding
@@ -47,7 +48,7 @@ def events_view(entries: list[Entry]) -> bytes:
 
 
 def compact_proofs(entries: list[Entry], note: bytes, size: int, tree: merkle.LeafTree) -> bytes:
-    """One multi-leaf proof of every event against one checkpoint (:func:`merkle.multiproof`)."""
+    """One multi-leaf proof of every event against one checkpoint (:func:`multiproof.multiproof`)."""
     proven = [e for e in entries if e.seq < size]
     doc = {
         "format": PROOFS_FORMAT,
@@ -61,38 +62,35 @@ def compact_proofs(entries: list[Entry], note: bytes, size: int, tree: merkle.Le
             }
             for e in proven
         ],
-        "nodes": base64.b64encode(b"".join(merkle.multiproof(tree, [e.seq for e in proven]))).decode(),
+        "nodes": base64.b64encode(b"".join(multiproof(tree, [e.seq for e in proven]))).decode(),
     }
     return json.dumps(doc, separators=(",", ":"), sort_keys=True).encode() + b"\n"
 
 
-# Views verify can re-derive: name → function(store, parameters) → bytes
-Derivation = Callable[[Store, dict[str, Any]], bytes]
+# Views verify can re-derive: name → function(store, parameters, events read once) → bytes
 
 
-class _Events:
-    """events.jsonl of one correlation id, read from the ledger once per bundle check."""
+class EventsRead:
+    """events.jsonl of a correlation id, read from the (just verified) ledger once per bundle check."""
 
-    def __init__(self) -> None:
-        self.cache: dict[tuple[str, str], bytes] = {}
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.cache: dict[str, bytes] = {}
 
-    def of(self, store: Store, correlation: str) -> bytes:
-        key = (store.url, correlation)
-        if key not in self.cache:
-            self.cache = {key: events_view(correlation_entries(store, correlation))}
-        return self.cache[key]
-
-
-_EVENTS = _Events()
+    def of(self, correlation: str) -> bytes:
+        if correlation not in self.cache:
+            self.cache = {correlation: events_view(correlation_entries(self.store, correlation))}
+        return self.cache[correlation]
 
 
-def _csv_view(store: Store, p: dict[str, Any]) -> bytes:
-    lines = [json.loads(line) for line in _EVENTS.of(store, str(p["correlation"])).splitlines()]
+def _csv_view(events: EventsRead, p: dict[str, Any]) -> bytes:
+    lines = [json.loads(line) for line in events.of(str(p["correlation"])).splitlines()]
     return csv_of_events(lines, list(p["event_types"]), [list(c) for c in p["columns"]])
 
 
+Derivation = Callable[[EventsRead, dict[str, Any]], bytes]
 DERIVATIONS: dict[str, Derivation] = {
-    "events-of-correlation": lambda store, p: _EVENTS.of(store, str(p["correlation"])),
+    "events-of-correlation": lambda events, p: events.of(str(p["correlation"])),
     "csv-of-events": _csv_view,
 }
 
@@ -127,11 +125,11 @@ def check_bundle(store: Store, ring: Any, witnesses: Any, tree_roots: dict[int, 
     out: list[Finding] = []
     checked: list[str] = []
     listed = set()
-    _EVENTS.cache = {}  # the segments were just verified: derive from them, not from an earlier read
+    events = EventsRead(store)
     for item in doc["files"]:
         path = str(item.get("path", ""))
         listed.add(path)
-        out.extend(_check_file(store, item, path, ring, witnesses, tree_roots, checked))
+        out.extend(_check_file(events, item, path, ring, witnesses, tree_roots, checked))
     for key in store.list(""):
         if key.startswith(LEDGER_PREFIXES) or key in listed or key == BUNDLE_MANIFEST:
             continue
@@ -142,10 +140,10 @@ def check_bundle(store: Store, ring: Any, witnesses: Any, tree_roots: dict[int, 
 
 
 def _check_file(
-    store: Store, item: dict[str, Any], path: str, ring: Any, witnesses: Any, roots: dict[int, bytes], checked: list[str]
+    events: EventsRead, item: dict[str, Any], path: str, ring: Any, witnesses: Any, roots: dict[int, bytes], checked: list[str]
 ) -> list[Finding]:
     try:
-        data = store.get(path)
+        data = events.store.get(path)
     except NotFoundError:
         return [Finding("bundle-file-missing", path, f"sha256 {item.get('sha256')}", "nothing")]
     if hashlib.sha256(data).hexdigest() != item.get("sha256"):
@@ -155,11 +153,11 @@ def _check_file(
         make = DERIVATIONS.get(str(derivation))
         if make is None:
             return [Finding("bundle-view-unknown", path, f"one of {sorted(DERIVATIONS)}", str(derivation))]
-        if make(store, dict(item.get("parameters") or {})) != data:
+        if make(events, dict(item.get("parameters") or {})) != data:
             return [Finding("bundle-view-mismatch", path, "the view re-derived from the verified ledger", "other bytes")]
         checked.append(f"{path}: re-derived from the ledger, identical")
     elif path == "proofs.json":
-        findings = check_compact_proofs(store, data, ring, witnesses, roots)
+        findings = check_compact_proofs(events.store, data, ring, witnesses, roots)
         if findings:
             return findings
         checked.append(f"{path}: every proof checked against its checkpoint")
@@ -198,10 +196,7 @@ def check_compact_proofs(store: Store, data: bytes, ring: Any, witnesses: Any, r
         leaves[seq] = leaf
     raw = base64.b64decode(doc.get("nodes", ""))
     try:
-        if (
-            len(raw) % 32
-            or merkle.root_from_multiproof(size, leaves, [raw[i : i + 32] for i in range(0, len(raw), 32)]) != cp.root
-        ):
+        if len(raw) % 32 or root_from_multiproof(size, leaves, [raw[i : i + 32] for i in range(0, len(raw), 32)]) != cp.root:
             raise merkle.ProofError("the proven leaves and nodes do not give the checkpoint's root")
     except merkle.ProofError as exc:
         out.append(Finding("bundle-proof-invalid", "proofs.json", "a multi-leaf proof of the checkpoint's root", str(exc)))

@@ -14,7 +14,6 @@ with the verification algorithms of §2.1.3.2 and §2.1.4.2, which reject malfor
 from __future__ import annotations
 
 import hashlib
-from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 
 _sha256 = hashlib.sha256
@@ -240,53 +239,6 @@ def consistency_proof(old_size: int, new_size: int, leaves: Iterable[bytes]) -> 
     ranges = _consistency_ranges(old_size, 0, new_size, True)
     roots = _subtree_roots(ranges, leaves)
     return [roots[r] for r in ranges]
-
-
-def multiproof(tree: LeafTree, indices: Sequence[int]) -> list[bytes]:
-    """One proof for many leaves: the roots of the maximal subtrees (RFC 9162 splits) holding none
-    of ``indices``, depth first, left to right. With the proven leaves they give the root."""
-    wanted = sorted(set(indices))
-    out: list[bytes] = []
-
-    def walk(lo: int, hi: int, i: int, j: int) -> None:
-        if i == j:
-            out.append(tree.root_of_range(lo, hi))
-        elif hi - lo > 1:
-            k = lo + _largest_power_of_two_below(hi - lo)
-            m = bisect_left(wanted, k, i, j)
-            walk(lo, k, i, m)
-            walk(k, hi, m, j)
-
-    if wanted:
-        walk(0, tree.size, 0, len(wanted))
-    return out
-
-
-def root_from_multiproof(size: int, leaves: dict[int, bytes], nodes: Sequence[bytes]) -> bytes:
-    """The root that ``leaves`` (index → leaf hash) and a :func:`multiproof` give; ProofError when
-    the proof has too few or too many nodes, or an index lies outside the tree."""
-    wanted = sorted(leaves)
-    if not wanted or wanted[0] < 0 or wanted[-1] >= size:
-        raise ProofError("multiproof indices outside the tree")
-    used = 0
-
-    def walk(lo: int, hi: int, i: int, j: int) -> bytes:
-        nonlocal used
-        if i == j:
-            if used >= len(nodes):
-                raise ProofError("multiproof too short")
-            used += 1
-            return nodes[used - 1]
-        if hi - lo == 1:
-            return leaves[wanted[i]]
-        k = lo + _largest_power_of_two_below(hi - lo)
-        m = bisect_left(wanted, k, i, j)
-        return node_hash(walk(lo, k, i, m), walk(k, hi, m, j))
-
-    root = walk(0, size, 0, len(wanted))
-    if used != len(nodes):
-        raise ProofError("multiproof too long")
-    return root
 
 
 def consistency_proof_from_frontier(old: Frontier, new_leaves: Sequence[bytes]) -> list[bytes]:

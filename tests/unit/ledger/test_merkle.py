@@ -143,3 +143,25 @@ def test_leaf_tree_proofs_equal_the_streaming_proofs() -> None:
             proof = tree.inclusion_proof(index)
             assert proof == merkle.inclusion_proof(index, size, iter(leaves))
             merkle.verify_inclusion(index, size, leaves[index], proof, root)
+
+
+def test_a_multi_leaf_proof_gives_the_root_and_refuses_a_wrong_node_count() -> None:
+    import os
+    import random
+
+    from services.ledger import merkle
+    from services.ledger.multiproof import multiproof, root_from_multiproof
+
+    rng = random.Random(3)
+    for n in (1, 2, 3, 5, 8, 13, 100, 257):
+        leaves = [merkle.leaf_hash(os.urandom(4)) for _ in range(n)]
+        tree, root = merkle.LeafTree(leaves), merkle.root_of(leaves)
+        for _ in range(10):
+            picked = rng.sample(range(n), rng.randint(1, n))
+            nodes = multiproof(tree, picked)
+            assert root_from_multiproof(n, {i: leaves[i] for i in picked}, nodes) == root
+            if nodes:
+                with pytest.raises(merkle.ProofError):
+                    root_from_multiproof(n, {i: leaves[i] for i in picked}, nodes[:-1])
+            with pytest.raises(merkle.ProofError):
+                root_from_multiproof(n, {i: leaves[i] for i in picked}, [*nodes, bytes(32)])
