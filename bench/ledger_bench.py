@@ -24,6 +24,7 @@ from typing import Any
 from services.core.logging import configure_logging
 from services.core.settings import Settings
 from services.ledger.bench import result_dict, run_bench
+from services.ledger.hashing import NATIVE
 
 
 def file_run(events: int, seal_events: int) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -131,6 +132,7 @@ def main() -> None:
         "verify_1_core_vs_floor": file_result["verify_vs_floor"],
         "verify_2_workers_vs_floor": file_result["verify_parallel_vs_floor"],
         "verify_status": file_result["verify_status"],
+        "merkle_hashing": "C loop (OpenSSL)" if NATIVE else "hashlib loop (extension not built)",
         "anchored_to": file_result["anchored_to"],
         "avg_event_bytes": file_result["avg_event_bytes"],
         "codec_decode_events_per_s": decode,

@@ -1,7 +1,8 @@
 """Use case: re-derive a campaign's population from the event log alone (the auditor's IPE test).
 
 Reads the ``campaign.launched`` event, replays the same deterministic selection over the
-collection events the launch named, and compares count and SHA-256 with what launch recorded.
+collection events the launch named, and compares count, SHA-256 and the reconciliation (what each filter removed) with what launch
+recorded.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from services.campaign.definition import CampaignDefinition
-from services.campaign.population import population_from_events
+from services.campaign.population import population_from_events, reconciliation_steps
 from services.core.errors import NotFoundError
 from services.events.envelope import Event
 
@@ -22,10 +23,13 @@ class PopulationCheck:
     derived_count: int
     recorded_hash: str
     recorded_count: int
+    derived_steps: tuple[tuple[str, int], ...] = ()
+    recorded_steps: tuple[tuple[str, int], ...] = ()  # empty for a launch recorded before reconciliations
 
     @property
     def matches(self) -> bool:
-        return (self.derived_hash, self.derived_count) == (self.recorded_hash, self.recorded_count)
+        same = (self.derived_hash, self.derived_count) == (self.recorded_hash, self.recorded_count)
+        return same and (not self.recorded_steps or self.recorded_steps == self.derived_steps)
 
 
 def check_population(source: Callable[[], Iterable[Event]], campaign_id: str) -> PopulationCheck:
@@ -37,5 +41,14 @@ def check_population(source: Callable[[], Iterable[Event]], campaign_id: str) ->
     if launched is None:
         raise NotFoundError(f"no campaign.launched event for {campaign_id} in that log")
     definition = CampaignDefinition.from_json(launched.payload["definition_json"])
-    digest, count = population_from_events(source(), definition, launched.payload.get("scope_runs") or {})
-    return PopulationCheck(campaign_id, digest, count, launched.payload["population_hash"], launched.payload["population_count"])
+    counts: dict[str, int] = {}
+    digest, count = population_from_events(source(), definition, launched.payload.get("scope_runs") or {}, counts)
+    return PopulationCheck(
+        campaign_id,
+        digest,
+        count,
+        launched.payload["population_hash"],
+        launched.payload["population_count"],
+        tuple((s["step"], s["count"]) for s in reconciliation_steps(counts)),
+        tuple((s["step"], s["count"]) for s in launched.payload.get("reconciliation") or []),
+    )

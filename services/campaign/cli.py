@@ -153,6 +153,12 @@ def population(
     check = check_population(source, campaign_id)
     console.print(f"re-derived {check.derived_count} items sha256 {check.derived_hash}")
     console.print(f"launch recorded {check.recorded_count} items sha256 {check.recorded_hash}")
+    recorded = dict(check.recorded_steps)
+    for step, count in check.derived_steps:  # collected, each filter's removals (negative), population
+        figure = f"{count:>+9,}" if count < 0 else f"{count:>9,}"
+        at_launch = recorded.get(step)
+        launch = "" if not recorded else (" (launch: same)" if at_launch == count else f" (launch: {at_launch})")
+        console.print(f"  {figure}  {step}{launch}")
     if not check.matches:
         raise IntegrityError("population does NOT match the launch record")
     console.print("MATCH: the population is complete and accurate as recorded at launch")

@@ -6,7 +6,7 @@ it from the ledger alone (services.ledger.views)."""
 
 from __future__ import annotations
 
-from services.ledger.api import EventView, register_view
+from services.ledger.api import EventView, ReportBlock, register_report_block, register_view
 
 P = "event.payload."
 E = P + "entitlement."
@@ -56,6 +56,7 @@ SOURCES = EventView(
         ("collection_runs", P + "collection_runs"),
         ("population_count", P + "population_count"),
         ("population_sha256", P + "population_hash"),
+        ("reconciliation", P + "reconciliation"),
         ("definition", P + "definition_json"),
         ("ledger_seq", "seq"),
     ),
@@ -133,3 +134,19 @@ ACCESS = EventView(
 
 for _view in (SOURCES, POPULATION, DECISIONS, EXCEPTIONS, ACCESS):
     register_view(_view)
+
+# The evidence report (report.html / report.pdf): the campaign, how its population was reached,
+# what was decided and what became of every exception; the full tables stay in the CSV files.
+for _block in (
+    ReportBlock("record", "Campaign and the collection runs it was frozen from", "population-sources.csv"),
+    ReportBlock("steps", "Population: from entitlements collected to items reviewed", "population-sources.csv", "reconciliation"),
+    ReportBlock("counts", "Review items by resource type", "population.csv", "resource_type"),
+    ReportBlock("counts", "Review items by reviewer level", "population.csv", "reviewer_level"),
+    ReportBlock("counts", "Decisions", "decisions.csv", "decision"),
+    ReportBlock("counts", "Decisions by how the reviewer signed in", "decisions.csv", "auth_method"),
+    ReportBlock("counts", "Exception steps", "exceptions.csv", "step"),
+    ReportBlock("rows", "Every exception, step by step", "exceptions.csv"),
+    ReportBlock("rows", "Who read, exported or opened the evidence", "evidence-access.csv"),
+    ReportBlock("files", "The tables of this bundle"),
+):
+    register_report_block(_block)

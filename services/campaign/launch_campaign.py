@@ -18,7 +18,7 @@ from services.campaign import models as m
 from services.campaign.definition import CampaignDefinition
 from services.campaign.deps import CampaignDeps
 from services.campaign.directory import PeopleDirectory
-from services.campaign.population import population_digest, select_population
+from services.campaign.population import population_digest, reconciliation_steps, select_population
 from services.campaign.queries import certified_keys, latest_complete_runs, load_adoptions, load_directory
 from services.campaign.risk import is_privileged, recommended_action, risk_flags
 from services.campaign.routing import ReviewerResolver, item_kind
@@ -167,7 +167,8 @@ def launch_campaign(
     now_us = deps.clock.micros()
     campaign_id = campaign_id or f"c-{new_ulid()}"
     frozen = _freeze(deps, campaign_id, now_us)
-    items = select_population(frozen.observed, definition, frozen.scope_runs)
+    counts: dict[str, int] = {}
+    items = select_population(frozen.observed, definition, frozen.scope_runs, counts)
     population_hash, count = population_digest(items, frozen.texts)
     due_us = int(definition.due_at(deps.clock.now()).timestamp() * 1_000_000)
     launched = deps.sink.new(
@@ -182,6 +183,7 @@ def launch_campaign(
             "due_at": due_us,
             "launched_by": launched_by,
             "scope_runs": frozen.scope_runs,
+            "reconciliation": reconciliation_steps(counts),
         },
         correlation_id=campaign_id,
         subject_key=campaign_id,

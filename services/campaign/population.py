@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -50,40 +50,84 @@ def canonical(record: Mapping[str, Any]) -> str:
     return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def _workspace_excluded(resource: Mapping[str, Any], patterns: list[str]) -> bool:
+    names = [resource.get("workspace_id") or "", resource.get("workspace_name") or ""]
+    return not any(fnmatch.fnmatchcase(n, pat) for n in names if n for pat in patterns)
+
+
+# The definition's filters in the order they are applied, each (name, excludes(entitlement, scope)).
+# The first that excludes an entitlement is the one the reconciliation counts it under.
+FILTERS: tuple[tuple[str, Callable[[Mapping[str, Any], ScopeFilter], bool]], ...] = (
+    ("inherited (include_inherited is off)", lambda e, s: bool(e.get("inherited")) and not s.include_inherited),
+    (
+        "through a group (include_via_group is off)",
+        lambda e, s: not e.get("direct") and bool(e.get("via_groups")) and not s.include_via_group,
+    ),
+    ("not production (production_only)", lambda e, s: s.production_only and not e["resource"].get("production")),
+    ("resource type (resource_types)", lambda e, s: bool(s.resource_types) and e["resource"]["type"] not in s.resource_types),
+    (
+        "privilege (privileges)",
+        lambda e, s: bool(s.privileges) and e["privilege"].upper() not in {p.upper() for p in s.privileges},
+    ),
+    ("workspace (workspaces)", lambda e, s: bool(s.workspaces) and _workspace_excluded(e["resource"], s.workspaces)),
+    (
+        "risk (risk_filters)",
+        lambda e, s: bool(s.risk_filters) and not any(has_flag(e, name) for name in s.risk_filters),
+    ),
+)
+DUPLICATE = "seen in two scopes (the lowest scope name is kept)"
+
+
+def exclusion(entitlement: Mapping[str, Any], scope: ScopeFilter) -> str | None:
+    """The name of the first filter that leaves ``entitlement`` out, or None when it is in scope."""
+    return next((name for name, excludes in FILTERS if excludes(entitlement, scope)), None)
+
+
 def in_scope(entitlement: Mapping[str, Any], scope: ScopeFilter) -> bool:
-    resource = entitlement["resource"]
-    if entitlement.get("inherited") and not scope.include_inherited:
-        return False
-    if not entitlement.get("direct") and entitlement.get("via_groups") and not scope.include_via_group:
-        return False
-    if scope.production_only and not resource.get("production"):
-        return False
-    if scope.resource_types and resource["type"] not in scope.resource_types:
-        return False
-    if scope.privileges and entitlement["privilege"].upper() not in {p.upper() for p in scope.privileges}:
-        return False
-    if scope.workspaces:
-        names = [resource.get("workspace_id") or "", resource.get("workspace_name") or ""]
-        if not any(fnmatch.fnmatchcase(n, pat) for n in names if n for pat in scope.workspaces):
-            return False
-    return not scope.risk_filters or any(has_flag(entitlement, name) for name in scope.risk_filters)
+    return exclusion(entitlement, scope) is None
 
 
 def select_population(
     observed: Iterable[tuple[str, str, Mapping[str, Any]]],
     definition: CampaignDefinition,
     scope_runs: Mapping[str, str],
+    reconciliation: dict[str, int] | None = None,
 ) -> list[dict[str, Any]]:
-    """``observed``: (run_id, scope, entitlement record). Keep those of each scope's chosen run."""
+    """``observed``: (run_id, scope, entitlement record). Keep those of each scope's chosen run.
+    ``reconciliation``, when given, is filled with how many were collected in the chosen runs and
+    how many each filter removed (see :func:`reconciliation_steps`)."""
+    counts = reconciliation if reconciliation is not None else {}
     by_key: dict[str, tuple[str, dict[str, Any]]] = {}
     for run_id, scope, record in observed:
-        if scope_runs.get(scope) != run_id or not in_scope(record, definition.scope):
+        if scope_runs.get(scope) != run_id:
+            continue
+        counts[COLLECTED] = counts.get(COLLECTED, 0) + 1
+        reason = exclusion(record, definition.scope)
+        if reason is not None:
+            counts[reason] = counts.get(reason, 0) + 1
             continue
         key = record["key"]
         held = by_key.get(key)
+        if held is not None:
+            counts[DUPLICATE] = counts.get(DUPLICATE, 0) + 1
         if held is None or scope < held[0]:  # the same fact seen in two scopes: lowest scope name wins
             by_key[key] = (scope, dict(record))
+    counts[POPULATION] = len(by_key)
     return [by_key[k][1] for k in sorted(by_key)]
+
+
+COLLECTED = "collected in the chosen runs"
+POPULATION = "population (one review item each)"
+
+
+def reconciliation_steps(counts: Mapping[str, int]) -> list[dict[str, Any]]:
+    """From collected to reviewed, in order: collected, what each filter removed (filters that
+    removed nothing included, so the reader sees every rule was applied), duplicates, population.
+    Collected minus the removals is the population."""
+    steps = [(COLLECTED, counts.get(COLLECTED, 0))]
+    steps += [(name, -counts.get(name, 0)) for name, _ in FILTERS]
+    steps += [(DUPLICATE, -counts.get(DUPLICATE, 0)), (POPULATION, counts.get(POPULATION, 0))]
+    return [{"step": name, "count": count} for name, count in steps]
 
 
 def population_digest(items: Iterable[Mapping[str, Any]], texts: Mapping[tuple[str, str], str] | None = None) -> tuple[str, int]:
@@ -107,7 +151,11 @@ def observed_from_events(events: Iterable[Event]) -> Iterator[tuple[str, str, di
 
 
 def population_from_events(
-    events: Iterable[Event], campaign_definition: CampaignDefinition, collection_runs: Mapping[str, str]
+    events: Iterable[Event],
+    campaign_definition: CampaignDefinition,
+    collection_runs: Mapping[str, str],
+    reconciliation: dict[str, int] | None = None,
 ) -> tuple[str, int]:
     """Re-derive (hash, count) of a campaign population from events alone (the auditor's test)."""
-    return population_digest(select_population(observed_from_events(events), campaign_definition, collection_runs))
+    observed = observed_from_events(events)
+    return population_digest(select_population(observed, campaign_definition, collection_runs, reconciliation))

@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     )
     ledger_witness_keys: list[str] = Field([], description="public key files of the witnesses whose cosignatures count")
     ledger_witness_timeout_s: float = Field(5.0, gt=0, description="give up one cosignature request after this")
+    chromium_path: Path = Field(
+        Path("/usr/bin/chromium"), description="the Chromium that prints an evidence bundle's report as PDF"
+    )
 
     # -- witness (its own process, its own key and state) --------------------------------
     witness_signing_key: SecretStr | None = Field(None, description="the witness's Ed25519 key, PEM or path")

@@ -236,6 +236,7 @@ def audit(settings: Settings, campaign_id: str, console: Console) -> dict[str, A
     from services.campaign.check_population import check_population
     from services.ledger.export import export_bundle
     from services.ledger.keys import load_public_keys
+    from services.ledger.pdf import pdf_printer
     from services.ledger.reading import iter_events
     from services.ledger.stores import open_store
     from services.ledger.verify.anchors import Anchors
@@ -258,12 +259,14 @@ def audit(settings: Settings, campaign_id: str, console: Console) -> dict[str, A
     if not check.matches:
         raise IntegrityError("the population re-derived from the ledger does not match the launch record")
     bundle = Path(settings.data_dir) / "evidence" / campaign_id
-    export_bundle(store, bundle, correlation=campaign_id)
+    printer, why_not = pdf_printer(settings.chromium_path)
+    counts = export_bundle(store, bundle, correlation=campaign_id, print_pdf=printer)
     return {
         "ledger": f"VALID, {report.events_verified} events in {report.segments} segments",
         "anchored_to": report.anchored_to,
         "population_rederived": f"MATCH ({check.derived_count} items)",
         "evidence_bundle": str(bundle),
+        "evidence_report": "report.html and report.pdf" if counts["report_pdf"] else f"report.html ({why_not})",
     }
 
 

@@ -24,9 +24,10 @@ from services.ledger import layout, merkle
 from services.ledger.checkpoint import CheckpointError, open_note
 from services.ledger.multiproof import multiproof, root_from_multiproof
 from services.ledger.reading import Entry, entry_json_line, iter_entries
+from services.ledger.report import BLOCKS, REPORT_HTML, REPORT_PDF, pdf_text_matches, render_report
 from services.ledger.stores import Store
 from services.ledger.verify.findings import WARNING, Finding
-from services.ledger.views import csv_of_events
+from services.ledger.views import VIEWS, csv_of_events
 
 BUNDLE_FORMAT = "accessreview-evidence-bundle/1"
 PROOFS_FORMAT = "accessreview-inclusion-proofs/1"
@@ -88,11 +89,40 @@ def _csv_view(events: EventsRead, p: dict[str, Any]) -> bytes:
     return csv_of_events(lines, list(p["event_types"]), [list(c) for c in p["columns"]])
 
 
+def _report(events: EventsRead, p: dict[str, Any]) -> bytes:
+    correlation = str(p["correlation"])
+    views = {path: _csv_view(events, {**dict(q), "correlation": correlation}) for path, q in dict(p["views"]).items()}
+    return render_report(correlation, [dict(b) for b in p["blocks"]], views)
+
+
 Derivation = Callable[[EventsRead, dict[str, Any]], bytes]
 DERIVATIONS: dict[str, Derivation] = {
     "events-of-correlation": lambda events, p: events.of(str(p["correlation"])),
     "csv-of-events": _csv_view,
+    "evidence-report": _report,
+    "pdf-of-report": _report,  # the HTML it prints; checked by its text (report.pdf_text_matches)
 }
+
+
+def report_parameters(correlation: str) -> dict[str, Any]:
+    """The registered report layout and the views it shows, as bundle.json records them."""
+    shown = {b.view for b in BLOCKS if b.view}
+    return {
+        "correlation": correlation,
+        "blocks": [b.parameters() for b in BLOCKS],
+        "views": {
+            path: {k: v for k, v in VIEWS[path].parameters(correlation).items() if k != "correlation"} for path in sorted(shown)
+        },
+    }
+
+
+def registered_parameters(path: str, correlation: str) -> dict[str, Any] | None:
+    """What this release exports under ``path``: a bundle that says otherwise redefined a view."""
+    if path in VIEWS:
+        return VIEWS[path].parameters(correlation)
+    if path in (REPORT_HTML, REPORT_PDF) and BLOCKS:
+        return report_parameters(correlation)
+    return None
 
 
 def bundle_manifest(files: dict[str, bytes], views: dict[str, tuple[str, dict[str, Any]]], meta: dict[str, Any]) -> bytes:
@@ -150,12 +180,7 @@ def _check_file(
         return [Finding("bundle-file-hash", path, str(item.get("sha256")), hashlib.sha256(data).hexdigest())]
     derivation = item.get("derivation")
     if derivation is not None:
-        make = DERIVATIONS.get(str(derivation))
-        if make is None:
-            return [Finding("bundle-view-unknown", path, f"one of {sorted(DERIVATIONS)}", str(derivation))]
-        if make(events, dict(item.get("parameters") or {})) != data:
-            return [Finding("bundle-view-mismatch", path, "the view re-derived from the verified ledger", "other bytes")]
-        checked.append(f"{path}: re-derived from the ledger, identical")
+        return _check_view(events, item, path, data, str(derivation), checked)
     elif path == "proofs.json":
         findings = check_compact_proofs(events.store, data, ring, witnesses, roots)
         if findings:
@@ -165,6 +190,32 @@ def _check_file(
         checked.append(f"{path}: Object Lock state read from the source at export (verify the source to re-check it)")
     else:
         checked.append(f"{path}: shipped with the bundle (not evidence)")
+    return []
+
+
+def _check_view(
+    events: EventsRead, item: dict[str, Any], path: str, data: bytes, derivation: str, checked: list[str]
+) -> list[Finding]:
+    make = DERIVATIONS.get(derivation)
+    if make is None:
+        return [Finding("bundle-view-unknown", path, f"one of {sorted(DERIVATIONS)}", derivation)]
+    parameters = dict(item.get("parameters") or {})
+    expected = registered_parameters(path, str(parameters.get("correlation", "")))
+    if expected is not None and parameters != expected:
+        differs = sorted(k for k in {*expected, *parameters} if expected.get(k) != parameters.get(k))
+        return [
+            Finding("bundle-view-redefined", path, "the rows and columns this release exports", f"other {', '.join(differs)}")
+        ]
+    derived = make(events, parameters)
+    if derivation == "pdf-of-report":
+        same, where = pdf_text_matches(data, derived)
+        if not same:
+            return [Finding("bundle-view-mismatch", path, "the text of the report re-derived from the verified ledger", where)]
+        checked.append(f"{path}: its text is the report re-derived from the ledger")
+        return []
+    if derived != data:
+        return [Finding("bundle-view-mismatch", path, "the view re-derived from the verified ledger", "other bytes")]
+    checked.append(f"{path}: re-derived from the ledger, identical")
     return []
 
 

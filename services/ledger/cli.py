@@ -243,6 +243,9 @@ def export(
     publish: bool = typer.Option(
         None, "--publish/--no-publish", help="record the export in the ledger (default: when a broker is set)"
     ),
+    pdf: bool = typer.Option(
+        None, "--pdf/--no-pdf", help="print the report as PDF with Chromium (default: when Chromium is at hand)"
+    ),
 ) -> None:
     """A self-contained evidence bundle that `verify file://DIR` accepts offline; the export itself
     is recorded in the ledger as a ledger.exported event (who, what, and the bundle's listing hash)."""
@@ -250,13 +253,26 @@ def export(
 
     settings = load_settings(log_format="console")
     source = _store(store)
-    counts = export_bundle(source, out, correlation)
+    counts = export_bundle(source, out, correlation, _pdf_printer(settings, pdf) if correlation else None)
     record = publish if publish is not None else bool(settings.kafka_bootstrap)
     if record:
         _publish_export(settings, source.url, out, correlation, counts)
     else:
         console.print("[yellow]not recorded in the ledger:[/] no broker configured (AR_KAFKA_BOOTSTRAP, or --publish)")
     typer.echo(json.dumps({**counts, "recorded_in_ledger": record}, sort_keys=True))
+
+
+def _pdf_printer(settings, wanted: bool | None):  # type: ignore[no-untyped-def]
+    from services.ledger.pdf import pdf_printer
+
+    if wanted is False:
+        return None
+    printer, why_not = pdf_printer(settings.chromium_path)
+    if printer is None and wanted:
+        raise UnavailableError(f"cannot print report.pdf: {why_not}")
+    if printer is None:
+        console.print(f"[yellow]report.pdf not printed:[/] {why_not}; the bundle has report.html")
+    return printer
 
 
 def _publish_export(settings, store_url: str, out: Path, correlation: str | None, counts: dict) -> None:  # type: ignore[no-untyped-def]

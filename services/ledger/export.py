@@ -9,6 +9,7 @@ README, and ``bundle.json`` listing every readable file (:mod:`services.ledger.b
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,17 @@ from typing import Any
 from services.core.errors import UsageError
 from services.core.settings import REPO_ROOT
 from services.ledger import layout, merkle
-from services.ledger.bundle import BUNDLE_MANIFEST, bundle_manifest, compact_proofs, correlation_entries, events_view
+from services.ledger.bundle import (
+    BUNDLE_MANIFEST,
+    bundle_manifest,
+    compact_proofs,
+    correlation_entries,
+    events_view,
+    report_parameters,
+)
 from services.ledger.proofs import newest_checkpoint
 from services.ledger.reading import leaf_stream
+from services.ledger.report import BLOCKS, REPORT_HTML, REPORT_PDF, render_report
 from services.ledger.stores import Store
 from services.ledger.stores.file import FileStore
 from services.ledger.verify.storage import check_storage
@@ -35,7 +44,9 @@ Layout: `segments/` (Avro object containers), `manifests/` (signed JSON), `check
 (C2SP tlog-checkpoint notes), `witnessed/` (the same with a witness's cosignature), `keys/`
 (the public keys the ledger published: evidence, never a trust root){extra}. `bundle.json`
 lists every other file with its SHA-256 and how it is derived from the ledger; the CSV tables
-(population, its sources, decisions, exceptions) open in any spreadsheet.
+(population, its sources, decisions, exceptions) open in any spreadsheet, and `report.html`
+(printed as `report.pdf` when Chromium was at hand) shows the campaign, the reconciliation from
+entitlements collected to items reviewed, the counts and the exceptions in one page.
 `ledger-format.md` specifies every byte and every check.
 
 Check it without trusting us, with the log's public key and the witness's public key as you
@@ -49,26 +60,41 @@ or, with nothing but Python, `fastavro` and `cryptography`:
 
 Exit codes: 0 valid and anchored; 1 an integrity finding (each is listed); 3 unreadable;
 7 no trusted key given; 8 nothing outside the bundle anchors it (no trusted cosignature).
-Both re-derive `events.jsonl` and every CSV table from the verified segments and check the
+Both re-derive `events.jsonl`, every CSV table and the report from the verified segments (the
+PDF is checked by its text, which needs `pypdf`) and check the
 multi-leaf proof in `proofs.json`; a file `bundle.json` does not list is named, never trusted.
 """
 SPEC = REPO_ROOT / "docs" / "ledger-format.md"
 STANDALONE = Path(__file__).parent / "standalone" / "verify_bundle.py"
 
 
-def export_bundle(store: Store, out_dir: Path, correlation: str | None = None) -> dict[str, int]:
+def export_bundle(
+    store: Store, out_dir: Path, correlation: str | None = None, print_pdf: Callable[[bytes], bytes] | None = None
+) -> dict[str, int]:
+    """``print_pdf`` turns the HTML report into a PDF (:mod:`services.ledger.pdf`); without it the
+    bundle holds the HTML report only (``counts["report_pdf"]`` is 0)."""
     if out_dir.exists() and any(out_dir.iterdir()):
         raise UsageError(f"{out_dir} is not empty")
     target = FileStore(f"file://{out_dir.resolve()}")
     target.prepare_for_writing(True)
-    counts = {"segments": 0, "manifests": 0, "checkpoints": 0, "witnessed": 0, "keys": 0, "events": 0, "proofs": 0}
+    counts = {
+        "segments": 0,
+        "manifests": 0,
+        "checkpoints": 0,
+        "witnessed": 0,
+        "keys": 0,
+        "events": 0,
+        "proofs": 0,
+        "report_pdf": 0,
+    }
     size = _copy_ledger(store, target, counts)
     shipped: dict[str, bytes] = {}
     views: dict[str, tuple[str, dict[str, Any]]] = {}
     extra = ""
     if correlation:
         counts["events"] = counts["proofs"] = _correlation_views(store, correlation, shipped, views)
-        extra = f", `events.jsonl`, the CSV tables and `proofs.json` for correlation id `{correlation}`"
+        counts["report_pdf"] = _report(correlation, shipped, views, print_pdf)
+        extra = f", `events.jsonl`, the CSV tables, the report and `proofs.json` for correlation id `{correlation}`"
     origin = _origin(target)
     shipped["README.md"] = README.format(
         exported=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -122,6 +148,23 @@ def _correlation_views(store: Store, correlation: str, shipped: dict[str, bytes]
         tree = merkle.LeafTree(list(leaf_stream(store, tree_size)))
         shipped["proofs.json"] = compact_proofs(entries, note, tree_size, tree)
     return len(entries)
+
+
+def _report(
+    correlation: str, shipped: dict[str, bytes], views: dict[str, Any], print_pdf: Callable[[bytes], bytes] | None
+) -> int:
+    """report.html from the views just written, and report.pdf when a printer is given."""
+    if not BLOCKS:
+        return 0
+    parameters = report_parameters(correlation)
+    html = render_report(correlation, parameters["blocks"], {path: shipped[path] for path in parameters["views"]})
+    shipped[REPORT_HTML] = html
+    views[REPORT_HTML] = ("evidence-report", parameters)
+    if print_pdf is None:
+        return 0
+    shipped[REPORT_PDF] = print_pdf(html)
+    views[REPORT_PDF] = ("pdf-of-report", parameters)
+    return 1
 
 
 def _retention(source: Store) -> bytes | None:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 
+from services.ledger.hashing import pair_level
+
 _sha256 = hashlib.sha256
 EMPTY_ROOT = _sha256(b"").digest()  # MTH of the empty list (RFC 9162 §2.1.1)
 
@@ -130,7 +132,7 @@ def aligned_subtrees(start: int, packed: bytes) -> list[tuple[int, bytes]]:
         width = 1 << height
         level = packed[(lo - start) * 32 : (lo - start + width) * 32]
         while len(level) > 32:
-            level = b"".join([_sha256(b"\x01" + level[i : i + 64]).digest() for i in range(0, len(level), 64)])
+            level = pair_level(level)
         out.append((height, level))
         lo += width
     return out

@@ -23,6 +23,7 @@ import sys
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
@@ -408,9 +409,11 @@ class Run:
             target = self.root / item["path"]
             if not target.is_file() or hashlib.sha256(target.read_bytes()).hexdigest() != item["sha256"]:
                 self.error("bundle-file-hash", item["path"])
-            elif item.get("derivation") in ("events-of-correlation", "csv-of-events"):
+            elif item.get("derivation") in ("events-of-correlation", "csv-of-events", "evidence-report"):
                 if derive(self.root, item["derivation"], item["parameters"]) != target.read_bytes():
                     self.error("bundle-view-mismatch", item["path"])
+            elif item.get("derivation") == "pdf-of-report":
+                self.pdf(target.read_bytes(), derive(self.root, "evidence-report", item["parameters"]), item["path"])
             elif item.get("derivation") is not None:
                 self.error("bundle-view-unknown", item["path"])
             elif item["path"] == "proofs.json":
@@ -418,6 +421,20 @@ class Run:
         for file in self.root.iterdir():
             if file.is_file() and file.name not in listed:
                 self.warn("bundle-unlisted-file", file.name)
+
+    def pdf(self, pdf: bytes, html: bytes, where: str) -> None:
+        """The PDF's text, whitespace removed, must be the re-derived report's (needs pypdf)."""
+        try:
+            from pypdf import PdfReader
+        except ImportError:
+            self.warn("bundle-file-unchecked", f"{where} (install pypdf to check it; report.html is checked)")
+            return
+        try:
+            said = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf), strict=False).pages)
+        except Exception:  # noqa: BLE001 - whatever pypdf raises, the PDF is not the report
+            said = None
+        if said is None or "".join(said.split()) != page_text(html):
+            self.error("bundle-view-mismatch", where)
 
     def proofs(self, doc: dict) -> None:
         try:
@@ -534,6 +551,9 @@ def derive(root: Path, derivation: str, p: dict) -> bytes:
     events = _EVENTS[key]
     if derivation == "events-of-correlation":
         return events
+    if derivation == "evidence-report":
+        views = {path: derive(root, "csv-of-events", {**q, "correlation": p["correlation"]}) for path, q in p["views"].items()}
+        return report(p["correlation"], p["blocks"], views)
     lines = [json.loads(line) for line in events.splitlines()]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -542,6 +562,87 @@ def derive(root: Path, derivation: str, p: dict) -> bytes:
         if lookup(line, "event.event_type") in set(p["event_types"]):
             writer.writerow([cell(lookup(line, path)) for _header, path in p["columns"]])
     return out.getvalue().encode("utf-8")
+
+
+# -- report.html (ledger-format.md 10.1): a fixed page of the views; the style is the format's
+STYLE = (
+    "body{font-family:sans-serif;font-size:9pt;margin:0}h1{font-size:16pt}h2{font-size:12pt;margin-top:16pt}"
+    "table{border-collapse:collapse;width:100%;margin:4pt 0}th,td{border:1px solid #999;padding:2pt 3pt;"
+    "text-align:left;vertical-align:top;overflow-wrap:anywhere}th{background:#eee}code{font-size:8pt}"
+    "td:not(:last-child),th:not(:last-child){white-space:nowrap;width:1%}"
+)
+
+
+def esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;").replace("'", "&#x27;")
+
+
+def html_table(header: list, rows: list) -> str:
+    body = "".join("<tr>" + "".join("<td>" + esc(c) + "</td>" for c in r) + "</tr>\n" for r in rows)
+    return "<table>\n<tbody>\n<tr>" + "".join("<th>" + esc(h) + "</th>" for h in header) + f"</tr>\n{body}</tbody>\n</table>\n"
+
+
+def csv_rows(data: bytes) -> list:
+    return list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+
+
+def report(correlation: str, blocks: list, views: dict) -> bytes:
+    c = esc(correlation)
+    out = f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Evidence report {c}</title>\n'
+    out += f"<style>{STYLE}</style>\n</head>\n<body>\n<h1>Evidence report: {c}</h1>\n<p>Every table below is a view of the "
+    out += "ledger's events, rebuilt from the verified segments by ledger verify and by verify_bundle.py; "
+    out += "a change to any cell is a finding.</p>\n"
+    for b in blocks:
+        out += "<h2>" + esc(b["heading"]) + "</h2>\n"
+        if b["kind"] == "files":
+            listing = [[str(len(csv_rows(v)) - 1), hashlib.sha256(v).hexdigest(), k] for k, v in sorted(views.items())]
+            out += html_table(["rows", "sha256", "file"], listing)
+            continue
+        table = csv_rows(views[b["view"]])
+        head, rows = (table[0], table[1:]) if table else ([], [])
+        if b["kind"] in ("rows", "record"):
+            out += f"<p>{len(rows)} rows, from {esc(b['view'])}</p>\n" if b["kind"] == "rows" else ""
+            out += "".join(html_table(["field", "value"], [list(pair) for pair in zip(head, r, strict=True)]) for r in rows)
+        elif b["kind"] == "counts":
+            i, n = head.index(b["column"]), dict[str, int]()
+            for r in rows:
+                n[r[i]] = n.get(r[i], 0) + 1
+            out += html_table(["rows", b["column"]], [[str(v), k or "(empty)"] for k, v in sorted(n.items())])
+        else:  # steps
+            for r in rows:
+                steps = json.loads(r[head.index(b["column"])] or "[]")
+                out += (
+                    html_table(["step", "count"], [[str(x["step"]), str(x["count"])] for x in steps])
+                    if steps
+                    else "<p>not recorded</p>\n"
+                )
+    return (out + "</body>\n</html>\n").encode("utf-8")
+
+
+class PageText(HTMLParser):
+    """What a reader sees of the page (no style, title or script)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.seen: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        self.hidden += tag in ("style", "title", "script")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.hidden -= tag in ("style", "title", "script")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.seen.append(data)
+
+
+def page_text(html: bytes) -> str:
+    """The page's text with every whitespace character removed."""
+    parser = PageText()
+    parser.feed(html.decode("utf-8"))
+    return "".join("".join(parser.seen).split())
 
 
 def lookup(line: Any, path: str) -> Any:

@@ -14,22 +14,20 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
-import struct
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from itertools import accumulate
 
 from services.core.errors import DecodeError, NotFoundError
 from services.ledger import layout
+from services.ledger.hashing import leaf_hashes
 from services.ledger.manifest import ManifestError, SignedManifest, parse_manifest
 from services.ledger.merkle import aligned_subtrees
 from services.ledger.segment import SegmentHeader, SegmentReader
 from services.ledger.stores import Store
 from services.ledger.stores.file import FileStore
 
-_LEAF_PREFIX = hashlib.sha256(b"\x00")
 MAX_LEAF_FINDINGS = 5
 PROCESSES_FROM_SEGMENTS = 16  # below this, starting worker processes costs more than it saves
 
@@ -54,24 +52,6 @@ class Fetched:
     decode_error: DecodeError | None = None
     checkpoint: bytes | None = None
     witness_note: bytes | None = None
-
-
-def leaf_hashes(sizes: bytes, blob: bytes) -> bytes | None:
-    """RFC 9162 §2.1.1 leaf hashes of one batch's entries, concatenated; None if the sizes lie."""
-    if len(sizes) % 4:
-        return None
-    lengths = struct.unpack(f"<{len(sizes) // 4}I", sizes)
-    ends = list(accumulate(lengths))
-    if (ends[-1] if ends else 0) != len(blob):
-        return None
-    view = memoryview(blob)
-    out: list[bytes] = []
-    append = out.append
-    for a, b in zip([0, *ends], ends):  # noqa: B905 - one start more than ends
-        h = _LEAF_PREFIX.copy()  # copying a primed context is cheaper than a fresh one plus a concatenation
-        h.update(view[a:b])
-        append(h.digest())
-    return b"".join(out)
 
 
 def fetch(store: Store, n: int, checkpoint_listed: bool, witness: Store | None = None) -> Fetched:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from sqlalchemy import select
 
@@ -15,10 +17,19 @@ from services.campaign.wiring import build_deps
 from services.core.actor import Actor
 from services.core.settings import Settings
 from services.events.synthetic_collection import SMALL, generate
+from tests.support import infra
 from tests.support.clock import FixedClock
 from tests.unit.campaign.conftest import LAUNCH_AT
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def own_pg_url(pg_admin_url: str) -> Iterator[str]:
+    """A database of this test's own: it resets and compares whole read models, so the session's
+    shared database (where other tests replay their own campaigns) would not do."""
+    with infra.postgres_database(pg_admin_url) as url:
+        yield url
 
 
 def _snapshot(deps):  # type: ignore[no-untyped-def]
@@ -32,8 +43,8 @@ def _snapshot(deps):  # type: ignore[no-untyped-def]
     return tasks, campaigns, revocations
 
 
-def test_launch_decide_close_and_rebuild_on_postgres(tmp_path, pg_url, catalog):  # type: ignore[no-untyped-def]
-    settings = Settings(env="test", data_dir=tmp_path, database_url=pg_url, security_reviewer="security-review@corp.example")
+def test_launch_decide_close_and_rebuild_on_postgres(tmp_path, own_pg_url, catalog):  # type: ignore[no-untyped-def]
+    settings = Settings(env="test", data_dir=tmp_path, database_url=own_pg_url, security_reviewer="security-review@corp.example")
     deps = build_deps(settings, clock=FixedClock(LAUNCH_AT), catalog=catalog)
     journal: list = []
     deps.sink.journal = journal

@@ -7,10 +7,11 @@ import json
 from sqlalchemy import select
 
 from services.campaign import models as m
+from services.campaign.check_population import check_population
 from services.campaign.definition import CampaignDefinition, ScopeFilter
 from services.campaign.launch_campaign import launch_campaign
 from services.campaign.metadata_gaps import metadata_gaps
-from services.campaign.population import population_from_events
+from services.campaign.population import COLLECTED, FILTERS, POPULATION, population_from_events
 from services.campaign.queries import load_directory
 from services.campaign.routing import STEPS
 
@@ -92,3 +93,34 @@ def test_population_hash_is_re_derived_from_events_alone(deps, scenario, codec):
         == (launched.payload["population_hash"], launched.payload["population_count"])
     )
     assert 0 < count < len(scenario.entitlements)
+
+
+def test_the_launch_reconciles_collected_entitlements_to_the_population(deps, scenario, codec):  # type: ignore[no-untyped-def]
+    """The auditor's reconciliation: collected in the chosen runs, minus what each filter removed,
+    minus duplicates across scopes, is the population; the auditor's re-derivation agrees."""
+    definition = CampaignDefinition(name="prod", scope=ScopeFilter(production_only=True, resource_types=["job", "cluster"]))
+    result = launch_campaign(deps, definition, "admin@corp.example")
+    launched = next(e for e in deps.sink.journal if e.event_type == "campaign.launched")
+    steps = {s["step"]: s["count"] for s in launched.payload["reconciliation"]}
+    collected, population = steps.pop(COLLECTED), steps.pop(POPULATION)
+    assert population == result.population_count
+    assert collected > population
+    assert collected + sum(steps.values()) == population, steps
+    assert steps["not production (production_only)"] < 0 and steps["resource type (resource_types)"] < 0
+    assert steps["privilege (privileges)"] == 0  # not filtered on, shown as applied with nothing removed
+    assert [s["step"] for s in launched.payload["reconciliation"]][1:-2] == [name for name, _ in FILTERS]
+
+    journal = [codec.decode(codec.encode(e)) for e in deps.sink.journal]  # as the ledger stores them
+    check = check_population(lambda: iter(journal), result.campaign_id)
+    assert check.matches and check.recorded_steps == check.derived_steps
+
+
+def test_a_reconciliation_that_does_not_add_up_to_the_events_fails_the_check(deps, scenario, codec):  # type: ignore[no-untyped-def]
+    result = launch_campaign(deps, CampaignDefinition(name="prod", scope=ScopeFilter(production_only=True)), "admin@corp.example")
+    journal = [codec.decode(codec.encode(e)) for e in deps.sink.journal]
+    launched = next(e for e in journal if e.event_type == "campaign.launched")
+    steps = launched.payload["reconciliation"]
+    steps[0] = {**steps[0], "count": steps[0]["count"] + 5}  # claims five more were collected than the runs hold
+    check = check_population(lambda: iter(journal), result.campaign_id)
+    assert (check.derived_hash, check.derived_count) == (check.recorded_hash, check.recorded_count)
+    assert not check.matches

@@ -18,13 +18,9 @@ from services.ledger.keys import Ed25519Signer, KeyRing
 from services.ledger.stores import open_store
 from services.ledger.verify.anchors import Anchors
 from services.ledger.verify.verifier import verify_store
+from tests.unit.ledger.agree import both, key_files, verify_bundle
 from tests.unit.ledger.helpers import ORIGIN
 from tests.unit.ledger.witnessed import WitnessedLedger, build_witnessed_ledger
-
-sys.path.insert(0, str(STANDALONE.parent))
-import verify_bundle  # noqa: E402  (the file shipped in bundles, imported as auditors run it)
-
-import services.campaign.evidence_views  # noqa: E402,F401  (registers the campaign's views, as the CLI does)
 
 SEG, MAN, CP, WIT = layout.segment_key, layout.manifest_key, layout.checkpoint_key, layout.witnessed_key
 
@@ -94,27 +90,6 @@ CASES: dict[str, Callable[[WitnessedLedger], None]] = {
     "checkpoint beyond the log": lambda led: led.rewrite(CP(9), led.path(CP(3)).read_bytes()),
     "retention shortened": lambda led: led.resign(3, retain_until="2027-01-01T00:00:00Z"),
 }
-
-
-def both(
-    store_dir: Path, keys: KeyRing, witness: KeyRing, key_files: list[str], witness_files: list[str], *extra: str
-) -> tuple[str, str]:
-    ours = verify_store(open_store(f"file://{store_dir}"), Anchors(keys, witness, origin=ORIGIN), None, 2555).status
-    args = [str(store_dir), "--origin", ORIGIN, *extra]
-    for f in key_files:
-        args += ["--public-key", f]
-    for f in witness_files:
-        args += ["--witness-key", f]
-    code = verify_bundle.main([*args, "--json"])
-    theirs = {v: k for k, v in verify_bundle.EXIT.items()}[code]
-    return ours, theirs
-
-
-def key_files(led: WitnessedLedger) -> tuple[list[str], list[str]]:
-    log, witness = led.root / "log.pub.json", led.root / "witness.pub.json"
-    log.write_text(json.dumps(led.signer.public.to_json()))
-    witness.write_text(json.dumps(led.witness_signer.public.to_json()))  # type: ignore[union-attr]
-    return [str(log)], [str(witness)]
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -256,4 +231,5 @@ def test_the_standalone_verifier_imports_only_the_standard_library_fastavro_and_
     tree = ast.parse(STANDALONE.read_text())
     roots = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     roots |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-    assert roots - set(sys.stdlib_module_names) == {"fastavro", "cryptography"}
+    # pypdf is optional: without it the PDF report is named as unchecked, and report.html is checked
+    assert roots - set(sys.stdlib_module_names) == {"fastavro", "cryptography", "pypdf"}
