@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, select
 
 from services.campaign import models as m
+from services.campaign.delegation import check_delegate
 from services.campaign.deps import CampaignDeps
 from services.campaign.risk import needs_justification
 from services.core.actor import Actor
@@ -88,9 +89,7 @@ def record_decisions(deps: CampaignDeps, actor: Actor, request: DecisionRequest)
             what = "revoking" if request.decision == "revoke" else "approving a high-risk item"
             raise UsageError(f"a justification is required for {what}", task_ids=needing[:20])
     if delegate_to:
-        own = [t.task_id for t in tasks if t.principal_label.lower() == delegate_to]
-        if own:
-            raise UsageError("cannot delegate an item to the person whose access it is", task_ids=own[:20])
+        check_delegate(deps, delegate_to, [t.task_id for t in tasks])
     bulk_id = f"b-{new_ulid()}" if len(tasks) > 1 else None
     events = [decision_event(deps, task, actor, request.decision, justification, delegate_to, bulk_id) for task in tasks]
     deps.sink.emit(events)

@@ -75,7 +75,7 @@ def build_app(settings: Settings, deps: CampaignDeps) -> FastAPI:
     from services.web.app import create_app, session_manager
     from services.web.links import link_signer, session_secret
 
-    app = create_app("accessreview", [auth_routes.router, review_routes.router, admin_routes.router])
-    app.state.campaign = WebState(deps=deps, sessions=session_manager(settings), signer=link_signer(settings))
+    app = create_app("accessreview", [auth_routes.router, review_routes.router, admin_routes.router], settings.public_base_url)
+    app.state.campaign = WebState(deps=deps, sessions=session_manager(settings, deps.sessions), signer=link_signer(settings))
     app.state.campaign.oidc = _oidc_client(settings, app, session_secret(settings))
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, String, func
+from sqlalchemy import BigInteger, DateTime, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.db.base import Base
@@ -18,3 +18,32 @@ class ProcessedEvent(Base):
     consumer: Mapped[str] = mapped_column(String(200), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(26), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie names the row, so sign-out, expiry and an administrator's
+    revocation end it on the server, whatever the browser still holds."""
+
+    __tablename__ = "web_sessions"
+
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    method: Mapped[str] = mapped_column(String(32))
+    campaign_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    link_token_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    ended_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    ended_by: Mapped[str | None] = mapped_column(String(64), nullable=True)  # sign-out | revoked by <email> | ...
+
+
+class LinkClaim(Base):
+    """A review link exchanged for a session: the primary key makes the single use atomic, so two
+    exchanges of one link at the same moment give one session and one replay."""
+
+    __tablename__ = "web_link_claims"
+
+    link_token_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reviewer: Mapped[str] = mapped_column(String(320))
+    claimed_at: Mapped[int] = mapped_column(BigInteger)

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run these (OWASP CSV injection)
+from services.core.spreadsheet import neutralise
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def cell(value: Any) -> str:
         text = json.dumps(value, sort_keys=True)
     else:
         text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    return neutralise(text)
 
 
 def lookup(line: dict[str, Any], path: str) -> Any:

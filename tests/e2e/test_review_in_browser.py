@@ -11,7 +11,7 @@ from sqlalchemy import select
 from services.campaign import models as m
 from services.campaign.service import start_web
 from services.kafka.broker import free_port
-from tests.unit.campaign.webkit import ADMIN
+from tests.unit.campaign.webkit import ADMIN, colleague
 
 pytestmark = pytest.mark.e2e
 LOW_RISK = {"privileged", "deactivated", "orphaned"}
@@ -111,13 +111,14 @@ def test_bulk_approve_and_delegate(page, server, site):  # type: ignore[no-untyp
     assert [_task(site, t).decision for t in ids[:2]] == ["approve", "approve"]
 
     row = page.locator(f"#row-{ids[2]}")
+    other = colleague(site.deps, _task(site, ids[2]))
     row.locator("details.delegate summary").click()
-    row.get_by_label("Delegate to").fill("colleague@corp.example")
+    row.get_by_label("Delegate to").fill(other)
     row.get_by_label("Justification").fill("she runs this pipeline")
     row.get_by_role("button", name="Delegate").click()
     page.wait_for_selector("p.notice[role=status]")
     assert page.locator(f"#row-{ids[2]}").count() == 0
-    assert _task(site, ids[2]).reviewer == "colleague@corp.example"
+    assert _task(site, ids[2]).reviewer == other
 
 
 def test_admin_dashboard_shows_progress_and_closes(page, server, site):  # type: ignore[no-untyped-def]

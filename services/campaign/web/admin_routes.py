@@ -27,6 +27,7 @@ from services.campaign.web.admin_views import (
 from services.campaign.web.state import current_actor, render, require_staff, web_state
 from services.core.actor import Actor
 from services.core.errors import UsageError
+from services.core.spreadsheet import attachment, neutralise
 
 router = APIRouter(prefix="/admin")
 
@@ -130,14 +131,14 @@ def export_csv(request: Request, campaign_id: str) -> Response:
         writer = csv.writer(buffer)
         writer.writerow(CSV_COLUMNS)
         for i, (task, decision) in enumerate(rows):
-            writer.writerow(csv_row(task, decision))
+            writer.writerow([neutralise(str(cell)) for cell in csv_row(task, decision)])
             if i % 1000 == 999:
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()
         yield buffer.getvalue()
 
-    headers = {"content-disposition": f'attachment; filename="{campaign_id}.csv"'}
+    headers = {"content-disposition": attachment(f"{campaign_id}.csv")}
     return StreamingResponse(lines(), media_type="text/csv; charset=utf-8", headers=headers)
 
 

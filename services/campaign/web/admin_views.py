@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from services.campaign import models as m
 from services.campaign.queries import counts_by, definition_of, get_campaign, progress
+from services.core.errors import NotFoundError
 
 
 @dataclass
@@ -67,6 +68,8 @@ def dashboard(session: Session, campaign_id: str, now_us: int) -> Dashboard:
 
 def evidence_rows(session: Session, campaign_id: str, limit: int | None = None) -> list[tuple[m.ReviewTask, m.Decision | None]]:
     """Every task with the decision that stands (latest), for the CSV and the evidence report."""
+    if session.get(m.Campaign, campaign_id) is None:
+        raise NotFoundError(f"no campaign {campaign_id!r}")
     query = (
         select(m.ReviewTask, m.Decision)
         .outerjoin(m.Decision, m.Decision.decision_id == m.ReviewTask.decision_id)

@@ -7,7 +7,7 @@ the outcome, and starts a session bound to the link's reviewer and campaign.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
@@ -42,7 +42,8 @@ def link_exchange(request: Request, token: str) -> Response:
         claims = state.signer.verify(token)
         with state.deps.sessions() as session:
             used = session.scalar(select(m.LinkUse.link_token_id).where(m.LinkUse.link_token_id == claims.token_id))
-        if used is not None:
+        # the claim is atomic (a primary key): of concurrent exchanges of one link exactly one wins
+        if used is not None or not state.sessions.claim_link(claims.token_id, claims.reviewer):
             raise LinkRejected("this review link was already used: ask for a new one", "replayed", claims)
     except LinkRejected as exc:
         state.deps.sink.emit([link_opened(state.deps.sink, exc.claims, exc.outcome, ip, ua)])
@@ -54,11 +55,12 @@ def link_exchange(request: Request, token: str) -> Response:
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, csrf_token: str = Form("")) -> Response:
+    """Sign-out from the page's form: the session ends on the server, not only in this browser."""
     state = web_state(request)
-    state.sessions.check_csrf(request, None)
+    state.sessions.check_csrf(request, csrf_token or None)
     response = RedirectResponse("/signed-out", status_code=303)
-    state.sessions.end(response)
+    state.sessions.end(request, response)
     return response
 
 

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup, escape
+from sqlalchemy import select
 
 from services.campaign import models as m
 from services.campaign.adopt_group import STATEMENT, adopt_group
@@ -15,6 +16,7 @@ from services.campaign.record_decision import DecisionRequest, record_decisions
 from services.campaign.suggest_owners import suggest_owners
 from services.campaign.web.state import current_actor, render, web_state
 from services.campaign.web.views import FLAG_LABELS, load_inbox, my_campaigns, own_task_ids
+from services.core.actor import Actor
 from services.core.errors import NotFoundError
 
 router = APIRouter()
@@ -98,6 +100,16 @@ def decide(
     return RedirectResponse(_back(campaign_id, view, status, risk or None, page, done=len(ids)), status_code=303)
 
 
+def _reviews_group(session, actor: Actor, group_id: str) -> bool:  # type: ignore[no-untyped-def]
+    """The actor has a review item on this group (its grants or its members)."""
+    key = m.ReviewTask.entitlement_key  # principal_type:id|resource_type:id|privilege|...
+    on_group = key.startswith(f"group:{group_id}|", autoescape=True) | key.contains(f"|group:{group_id}|", autoescape=True)
+    mine = (m.ReviewTask.reviewer == actor.email) & on_group
+    if actor.campaign_id:
+        mine = mine & (m.ReviewTask.campaign_id == actor.campaign_id)
+    return session.scalar(select(m.ReviewTask.task_id).where(mine).limit(1)) is not None
+
+
 @router.get("/groups/{group}/owners")
 def group_owners(request: Request, group: str, campaign: str | None = Query(None, max_length=64)) -> Response:
     actor = current_actor(request)
@@ -109,7 +121,10 @@ def group_owners(request: Request, group: str, campaign: str | None = Query(None
             raise NotFoundError(f"no group {group!r}")
         suggestions = suggest_owners(session, directory, found.id)
         adoption = session.get(m.GroupAdoption, found.id)
-    mine = next((s for s in suggestions if s.email == actor.email), None)
+        mine = next((s for s in suggestions if s.email == actor.email), None)
+        if not (actor.is_admin or actor.is_auditor or mine is not None or _reviews_group(session, actor, found.id)):
+            # the same answer as for a group that does not exist: names of groups reveal nothing
+            raise NotFoundError(f"no group {group!r}")
     return render(
         request,
         "group_owners.html",

@@ -13,6 +13,7 @@ from services.campaign.launch_campaign import launch_campaign
 from services.campaign.record_decision import DecisionRequest, record_decisions
 from services.core.actor import Actor
 from services.core.errors import ConflictError, NotFoundError, UsageError
+from tests.unit.campaign.webkit import colleague
 
 
 def _launch(deps, **kw):  # type: ignore[no-untyped-def]
@@ -76,11 +77,12 @@ def test_delegate_moves_the_item_and_bulk_shares_one_bulk_id(deps, scenario):  #
     busiest = max({t.reviewer for t in low}, key=lambda r: (sum(t.reviewer == r for t in low), r))
     task = next(t for t in low if t.reviewer == busiest)
     me = _actor(task.reviewer)
+    other = colleague(deps, task)
     with pytest.raises(UsageError, match="reason"):
-        record_decisions(deps, me, DecisionRequest([task.task_id], "delegate", delegate_to="colleague@corp.example"))
-    record_decisions(deps, me, DecisionRequest([task.task_id], "delegate", "knows this job", "colleague@corp.example"))
+        record_decisions(deps, me, DecisionRequest([task.task_id], "delegate", delegate_to=other))
+    record_decisions(deps, me, DecisionRequest([task.task_id], "delegate", "knows this job", other))
     moved = _tasks(deps, cid, task_id=task.task_id)[0]
-    assert moved.reviewer == "colleague@corp.example" and moved.decision is None
+    assert moved.reviewer == other and moved.decision is None
     with pytest.raises(NotFoundError):  # no longer mine
         record_decisions(deps, me, DecisionRequest([task.task_id], "approve"))
     mine = [
@@ -150,12 +152,9 @@ def test_projection_keeps_the_newest_reassignment_whatever_the_arrival_order(dep
     escalate_overdue(deps)
     task = next(t for t in _tasks(deps, cid) if t.escalation_level == 1 and "privileged" not in t.risk_flags)
     clock.advance(hours=1)
-    record_decisions(
-        deps,
-        _actor(task.reviewer),
-        DecisionRequest([task.task_id], "delegate", "on leave", "deputy@corp.example"),
-    )
-    assert _tasks(deps, cid, task_id=task.task_id)[0].reviewer == "deputy@corp.example"
+    deputy = colleague(deps, task)
+    record_decisions(deps, _actor(task.reviewer), DecisionRequest([task.task_id], "delegate", "on leave", deputy))
+    assert _tasks(deps, cid, task_id=task.task_id)[0].reviewer == deputy
     journal = list(deps.sink.journal)
     late = [e for e in journal if e.event_type == "review_task.escalated"]
     reordered = [e for e in journal if e.event_type != "review_task.escalated"] + late  # escalations arrive last
@@ -163,4 +162,4 @@ def test_projection_keeps_the_newest_reassignment_whatever_the_arrival_order(dep
         PROJECTOR.reset(session)
     with deps.sessions.begin() as session:
         project_events(reordered, session)
-    assert _tasks(deps, cid, task_id=task.task_id)[0].reviewer == "deputy@corp.example"
+    assert _tasks(deps, cid, task_id=task.task_id)[0].reviewer == deputy

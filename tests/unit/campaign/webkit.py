@@ -70,3 +70,25 @@ def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert found, "no CSRF token on the page"
     return found.group(1)
+
+
+def colleague(deps: CampaignDeps, task: m.ReviewTask) -> str:
+    """An active directory user the item may be delegated to (not its subject, not its reviewer)."""
+    from services.campaign.delegation import check_delegate
+    from services.core.errors import UsageError
+
+    with deps.sessions() as session:
+        users = sorted(
+            i.email.lower()
+            for i in session.scalars(select(m.Identity).where(m.Identity.identity_type == "user"))
+            if i.email and "security" not in i.email
+        )
+    for email in users:
+        if email == task.reviewer:
+            continue
+        try:
+            check_delegate(deps, email, [task.task_id])
+        except UsageError:
+            continue
+        return email
+    raise AssertionError("no colleague in the directory may take this item")
