@@ -8,7 +8,9 @@ from services.events.envelope import Event
 from services.web.links import LinkClaims
 
 
-def link_opened(sink: Any, claims: LinkClaims | None, outcome: str, ip: str | None, user_agent: str | None) -> Event:
+def link_opened(
+    sink: Any, claims: LinkClaims | None, outcome: str, ip: str | None, user_agent: str | None, attempts: int = 1
+) -> Event:
     token_id = claims.token_id if claims else "unknown"
     return sink.new(
         "review_link.opened",
@@ -19,6 +21,7 @@ def link_opened(sink: Any, claims: LinkClaims | None, outcome: str, ip: str | No
             "ip": ip,
             "user_agent": (user_agent or "")[:500] or None,
             "outcome": outcome,
+            "attempts": attempts,
         },
         correlation_id=(claims.campaign_id if claims and claims.campaign_id else token_id),
         subject_key=claims.reviewer if claims else "unknown",

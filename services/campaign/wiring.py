@@ -71,11 +71,18 @@ def _oidc_client(settings: Settings, app: FastAPI, secret: str) -> Any | None:
 
 def build_app(settings: Settings, deps: CampaignDeps) -> FastAPI:
     from services.campaign.web import admin_routes, auth_routes, review_routes
+    from services.campaign.web.link_guard import LinkGuard
     from services.campaign.web.state import WebState
     from services.web.app import create_app, session_manager
     from services.web.links import link_signer, session_secret
+    from services.web.throttle import Throttle
 
     app = create_app("accessreview", [auth_routes.router, review_routes.router, admin_routes.router], settings.public_base_url)
-    app.state.campaign = WebState(deps=deps, sessions=session_manager(settings, deps.sessions), signer=link_signer(settings))
+    links = LinkGuard.build(
+        Throttle(deps.sessions), deps.sink, settings.link_attempts_per_minute, settings.link_attempts_per_link
+    )
+    app.state.campaign = WebState(
+        deps=deps, sessions=session_manager(settings, deps.sessions), signer=link_signer(settings), links=links
+    )
     app.state.campaign.oidc = _oidc_client(settings, app, session_secret(settings))
     return app

@@ -67,6 +67,14 @@ class AuthenticationError(AccessReviewError):
     exit_code = 6
 
 
+class RateLimitedError(AccessReviewError):
+    """Too many attempts from one address or on one link in a window; ``retry_after_s`` says when."""
+
+    code = "rate-limited"
+    http_status = 429
+    exit_code = 3
+
+
 class UnavailableError(AccessReviewError):
     """A dependency (broker, database, store, API) cannot be reached."""
 

@@ -169,6 +169,10 @@ class Settings(BaseSettings):
     session_cookie_secure: bool = Field(True, description="set False only for http://localhost")
     link_ttl_s: int = Field(14 * 86400, ge=60, description="how long an emailed review link stays valid")
     session_ttl_s: int = Field(12 * 3600, ge=60)
+    link_attempts_per_minute: int = Field(
+        30, ge=1, description="review-link exchanges one address may try per minute (past it: 429, Retry-After)"
+    )
+    link_attempts_per_link: int = Field(5, ge=1, description="exchanges of one review link per 5 minutes (past it: 429)")
     oidc_issuer: str | None = Field(None, description="Okta OIDC issuer URL; SSO is offered when set")
     oidc_client_id: str | None = None
     oidc_client_secret: SecretStr | None = None

@@ -47,3 +47,13 @@ class LinkClaim(Base):
     link_token_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     reviewer: Mapped[str] = mapped_column(String(320))
     claimed_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class ThrottleWindow(Base):
+    """Attempts counted per key (an address, a link) in the current fixed window."""
+
+    __tablename__ = "web_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger)
+    count: Mapped[int] = mapped_column(BigInteger)

@@ -52,7 +52,10 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.http_status >= 500:
             log.warning("request failed", path=request.url.path, code=exc.code, error=exc.message)
         extra = {k: v for k, v in exc.details.items() if isinstance(v, str | int | list)}
-        return problem(request, exc.http_status, exc.code, exc.code.replace("-", " ").capitalize(), exc.message, extra)
+        answer = problem(request, exc.http_status, exc.code, exc.code.replace("-", " ").capitalize(), exc.message, extra)
+        if isinstance(exc.details.get("retry_after_s"), int):
+            answer.headers["retry-after"] = str(exc.details["retry_after_s"])  # RFC 9110 section 10.2.3
+        return answer
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):  # type: ignore[no-untyped-def]

@@ -12,8 +12,8 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from services.campaign import models as m
-from services.campaign.state_events import link_opened
 from services.campaign.web.state import current_actor, render, web_state
+from services.core.errors import RateLimitedError
 from services.web.links import LinkClaims, LinkRejected
 
 router = APIRouter()
@@ -39,16 +39,26 @@ def link_exchange(request: Request, token: str) -> Response:
     ip = request.client.host if request.client else None
     ua = request.headers.get("user-agent")
     try:
+        state.links.before_reading(ip)
+    except RateLimitedError:
+        state.links.failed(None, "throttled", ip, ua)
+        raise
+    try:
         claims = state.signer.verify(token)
+        try:
+            state.links.link_read(claims)
+        except RateLimitedError:
+            state.links.failed(claims, "throttled", ip, ua)
+            raise
         with state.deps.sessions() as session:
             used = session.scalar(select(m.LinkUse.link_token_id).where(m.LinkUse.link_token_id == claims.token_id))
         # the claim is atomic (a primary key): of concurrent exchanges of one link exactly one wins
         if used is not None or not state.sessions.claim_link(claims.token_id, claims.reviewer):
             raise LinkRejected("this review link was already used: ask for a new one", "replayed", claims)
     except LinkRejected as exc:
-        state.deps.sink.emit([link_opened(state.deps.sink, exc.claims, exc.outcome, ip, ua)])
+        state.links.failed(exc.claims, exc.outcome, ip, ua)
         raise
-    state.deps.sink.emit([link_opened(state.deps.sink, claims, "accepted", ip, ua)])
+    state.links.accepted(claims, ip, ua)
     response = RedirectResponse(_landing(claims), status_code=303)
     state.sessions.start(response, claims.reviewer, "magic-link", claims.campaign_id, claims.token_id)
     return response

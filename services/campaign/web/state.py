@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from services.campaign.deps import CampaignDeps
+from services.campaign.web.link_guard import LinkGuard
 from services.core.actor import Actor
 from services.core.errors import AccessReviewError, PermissionDeniedError
 from services.web.links import LinkSigner
@@ -45,6 +46,7 @@ class WebState:
     deps: CampaignDeps
     sessions: SessionManager
     signer: LinkSigner
+    links: LinkGuard
     oidc: Any | None = None  # authlib client when Okta OIDC is configured
 
 

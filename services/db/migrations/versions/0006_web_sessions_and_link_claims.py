@@ -1,4 +1,4 @@
-"""server-side web sessions and atomic single-use claims of review links
+"""server-side web sessions, atomic single-use claims of review links, attempt throttling
 
 Revision ID: 0006_web_sessions
 Revises: 0005_revocation_outcomes
@@ -36,8 +36,15 @@ def upgrade() -> None:
         sa.Column("reviewer", sa.String(320), nullable=False),
         sa.Column("claimed_at", sa.BigInteger(), nullable=False),
     )
+    op.create_table(
+        "web_throttle",
+        sa.Column("key", sa.String(200), primary_key=True),
+        sa.Column("window_start", sa.BigInteger(), nullable=False),
+        sa.Column("count", sa.BigInteger(), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("web_throttle")
     op.drop_table("web_link_claims")
     op.drop_table("web_sessions")
